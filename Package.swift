@@ -1,0 +1,79 @@
+// swift-tools-version:6.1
+// Host tools and host-testable libraries of Hermit for Swift.
+//
+// The guest side (Sources/Kernel, Sources/Loader) is Embedded Swift + NASM for
+// x86_64-unknown-none-elf and is built by the Makefile with swiftc, nasm and
+// ld.lld directly (see Makefile), because SwiftPM cannot assemble NASM or run a
+// custom link. Sources/BootFormat is compiled both ways: here for host tests and
+// fuzzing, and into the loader and kernel by the Makefile.
+import PackageDescription
+
+let package = Package(
+  name: "Hermit",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "hermit-image", targets: ["ImageTool"]),
+    .executable(name: "hermit-runtime", targets: ["Runtime"]),
+    .library(name: "BootFormat", targets: ["BootFormat"]),
+    .library(name: "HermitOCI", targets: ["HermitOCI"]),
+    .library(name: "HermitQEMU", targets: ["HermitQEMU"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+  ],
+  targets: [
+    // Boot-time formats shared by loader, kernel and host: ELF64, boot info,
+    // kernel command line, exit status record. No Foundation, Embedded-clean.
+    .target(name: "BootFormat"),
+    // libarchive (libarchive-dev) for tar and gzip.
+    .systemLibrary(
+      name: "CArchive",
+      pkgConfig: "libarchive",
+      providers: [.apt(["libarchive-dev"])]
+    ),
+    // OCI image layout, image store, tar handling.
+    .target(
+      name: "HermitOCI",
+      dependencies: [
+        "CArchive",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]
+    ),
+    // QEMU command line, accelerator probe, guest exit status, supervision.
+    .target(
+      name: "HermitQEMU",
+      dependencies: [
+        "BootFormat",
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .executableTarget(
+      name: "ImageTool",
+      dependencies: [
+        "HermitOCI",
+        "BootFormat",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(
+      name: "Runtime",
+      dependencies: [
+        "HermitOCI",
+        "HermitQEMU",
+        "BootFormat",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .testTarget(name: "BootFormatTests", dependencies: ["BootFormat"]),
+    .testTarget(name: "HermitOCITests", dependencies: ["HermitOCI"]),
+    .testTarget(name: "HermitQEMUTests", dependencies: ["HermitQEMU"]),
+    // Boots real guests (build/ artifacts from `make`) under QEMU/TCG.
+    .testTarget(name: "GuestTests", dependencies: ["BootFormat"]),
+    // Drives the built hermit-image / hermit-runtime binaries and real checkers.
+    .testTarget(name: "ImageToolTests", dependencies: ["HermitOCI"]),
+    .testTarget(name: "RuntimeTests", dependencies: ["HermitOCI", "HermitQEMU"]),
+  ]
+)

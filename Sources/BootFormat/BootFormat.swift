@@ -1,0 +1,1 @@
+// BootFormat: ELF64, boot info, kernel command line, guest status record.

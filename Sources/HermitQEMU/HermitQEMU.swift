@@ -1,0 +1,1 @@
+// HermitQEMU: QEMU command line, accelerator probe, guest exit status, supervision.

@@ -1,0 +1,1 @@
+print("hermit-image: not built yet")

@@ -1,0 +1,1 @@
+print("hermit-runtime: not built yet")
