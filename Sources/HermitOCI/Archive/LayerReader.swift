@@ -1,0 +1,63 @@
+import Foundation
+
+/// Reads one layer blob: decompresses it once, hashing the tar stream (diff_id) while
+/// `SafeTarWalker` checks every entry, and optionally extracts the files.
+enum LayerReader {
+  struct Result {
+    var diffID: Digest
+    /// Regular files in the layer (normalised paths).
+    var files: Set<String>
+    /// Content of the file asked for with `captureFile`, if present.
+    var captured: Data?
+  }
+
+  /// Reads the layer at `url`. With `extractInto`, files and directories are created
+  /// there (see `RootfsWriter`).
+  static func read(
+    url: URL, descriptor: Descriptor, name: String, captureFile: String? = nil,
+    extractInto: RootfsWriter? = nil
+  ) throws -> Result {
+    let gzip = descriptor.mediaType == MediaType.layerTarGzip
+    let limits = TarLimits.forArchive(compressedSize: descriptor.size)
+    let stream = try DecompressedStream(
+      url: url, name: name, gzip: gzip, limit: limits.maxTotalBytes)
+    var walker = SafeTarWalker(reader: try TarReader(stream: stream, name: name), limits: limits)
+    var files = Set<String>()
+    var captured: Data?
+    try walker.walk { path, kind, size, read in
+      if kind == .directory {
+        try extractInto?.directory(path)
+        return
+      }
+      files.insert(path)
+      if path == captureFile {
+        guard size <= Int64(CanonicalJSON.maxDocumentSize) else {
+          throw HermitOCIError.invalidJSON(what: path, reason: "\(size) bytes is too large")
+        }
+        var data = Data()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+          let n = try read(buffer)
+          if n == 0 { break }
+          data.append(contentsOf: buffer[0..<n])
+        }
+        captured = data
+        if let extractInto {
+          var offset = 0
+          try extractInto.file(path, size: size) { out in
+            let n = min(out.count, data.count - offset)
+            data.copyBytes(to: out, from: offset..<(offset + n))
+            offset += n
+            return n
+          }
+        }
+      } else if let extractInto {
+        try extractInto.file(path, size: size, read: read)
+      }
+    }
+    // The tar's end-of-archive padding is part of the diff_id too.
+    let diffID = try stream.drain()
+    return Result(diffID: diffID, files: files, captured: captured)
+  }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+extension HermitMetadata {
+  /// Reads `hermit/image.json` from an unpacked rootfs (what `hermit-runtime create`
+  /// finds in an OCI bundle) and checks that it names files inside the rootfs.
+  public static func load(fromRootfs rootfs: URL) throws -> HermitMetadata {
+    let url = rootfs.appendingPathComponent(HermitMetadata.path)
+    let data: Data
+    do {
+      let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
+      if let size = attributes[.size] as? Int, size > CanonicalJSON.maxDocumentSize {
+        throw HermitOCIError.invalidJSON(what: HermitMetadata.path, reason: "file too large")
+      }
+      data = try Data(contentsOf: url)
+    } catch let error as HermitOCIError {
+      throw error
+    } catch {
+      throw HermitOCIError.notAHermitImage("\(url.path) is missing or unreadable")
+    }
+    let metadata = try CanonicalJSON.decode(
+      HermitMetadata.self, from: data, what: HermitMetadata.path)
+    try metadata.validate()
+    return metadata
+  }
+
+  /// Checks the values are usable: relative in-image paths without `..`, sane sizes.
+  public func validate() throws {
+    for (field, path) in [("loader", loader), ("app", app)] {
+      guard !path.isEmpty, !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
+        throw HermitOCIError.notAHermitImage("\(field) path \"\(path)\" is not inside the image")
+      }
+    }
+    guard (1...255).contains(cpus) else {
+      throw HermitOCIError.notAHermitImage("cpus \(cpus) out of range 1...255")
+    }
+    guard (1...(1 << 20)).contains(memoryMiB) else {
+      throw HermitOCIError.notAHermitImage("memory \(memoryMiB) MiB out of range")
+    }
+    guard exposedPorts.allSatisfy({ (1...65535).contains($0) }) else {
+      throw HermitOCIError.notAHermitImage("exposed port out of range 1...65535")
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// Unpacks a hermit image's layers into a directory (an OCI bundle's rootfs), for
+/// `hermit-runtime`. Every layer is checked as on load: digest, size, diff_id and
+/// tar safety; files are created without following links (`RootfsWriter`).
+public enum ImageUnpacker {
+  /// Verifies the first image of an OCI layout tarball completely and unpacks its
+  /// layers into `directory`. Nothing touches a store: blobs are staged in a
+  /// temporary directory that is removed afterwards.
+  public static func unpack(layoutTarball: URL, into directory: URL) throws -> ResolvedImage {
+    let staging = try StagingArea(parent: FileManager.default.temporaryDirectory, guardLock: nil)
+    defer { staging.discard() }
+    let images = try LayoutLoader.load(layoutTarball, into: staging)
+    let image = images[0]
+    let writer = try RootfsWriter(root: directory)
+    for layer in image.manifest.layers {
+      _ = try LayerReader.read(
+        url: staging.blobs[layer.digest]!, descriptor: layer, name: "layer \(layer.digest.short)",
+        extractInto: writer)
+    }
+    return ResolvedImage(
+      reference: image.reference.description,
+      manifestDigest: image.manifestDescriptor.digest.description,
+      config: image.config, layers: image.manifest.layers, manifest: image.manifest,
+      manifestDescriptor: image.manifestDescriptor)
+  }
+
+  /// Unpacks the layers of a stored image into `directory`, checking each layer's
+  /// digest and diff_id on the way.
+  public static func unpack(_ image: ResolvedImage, from store: ImageStore, into directory: URL)
+    throws
+  {
+    let writer = try RootfsWriter(root: directory)
+    for (layer, diffID) in zip(image.layers, image.config.rootfs.diffIDs) {
+      let url = store.blobURL(layer.digest)
+      guard FileManager.default.fileExists(atPath: url.path) else {
+        throw HermitOCIError.missingBlob("layer \(layer.digest) of \(image.reference)")
+      }
+      let result = try LayerReader.read(
+        url: url, descriptor: layer, name: "layer \(layer.digest.short)", extractInto: writer)
+      guard result.diffID == diffID else {
+        throw HermitOCIError.digestMismatch(
+          what: "layer \(layer.digest.short) of \(image.reference) (diff_id)",
+          expected: diffID.description,
+          actual: result.diffID.description)
+      }
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Writes OCI image layout tarballs (image-spec/image-layout.md) reproducibly.
+///
+/// Entry order is fixed: `oci-layout`, `index.json`, `blobs/`, `blobs/sha256/`, then
+/// blobs by digest; index entries are sorted by name. `build -o` and `save` both
+/// write through here, which is why save after load gives the same bytes.
+public enum LayoutArchive {
+  /// Where a blob's bytes come from.
+  public enum BlobSource {
+    case data(Data)
+    case file(URL, size: Int64)
+  }
+
+  /// Writes the layout tarball atomically to `url`: each image is named in index.json
+  /// by `org.opencontainers.image.ref.name` and `io.containerd.image.name` (both the
+  /// full `name:tag`, which podman and `ctr import` use).
+  public static func write(
+    to url: URL, images: [(reference: Reference, manifest: Descriptor)],
+    blobs: [Digest: BlobSource], epoch: Int = reproducibleEpoch()
+  ) throws {
+    let entries = images.map { image -> Descriptor in
+      let name = image.reference.description
+      return Descriptor(
+        mediaType: image.manifest.mediaType, digest: image.manifest.digest,
+        size: image.manifest.size,
+        annotations: [AnnotationKey.refName: name, AnnotationKey.containerdImageName: name],
+        platform: .hermit)
+    }.sorted { $0.annotations![AnnotationKey.refName]! < $1.annotations![AnnotationKey.refName]! }
+    let index = try CanonicalJSON.encode(Index(manifests: entries))
+    let layout = try CanonicalJSON.encode(ImageLayout())
+
+    let directory = url.deletingLastPathComponent()
+    let temporary = directory.appendingPathComponent(
+      ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw HermitOCIError.posix(temporary.path, "create", errno: errno) }
+    do {
+      let writer = try TarWriter(compression: .none, mtime: epoch, fd: fd)
+      try writer.addFile("oci-layout", data: layout)
+      try writer.addFile("index.json", data: index)
+      try writer.addDirectory("blobs")
+      try writer.addDirectory("blobs/sha256")
+      for digest in blobs.keys.sorted() {
+        let path = "blobs/sha256/" + digest.hex
+        switch blobs[digest]! {
+        case .data(let data): try writer.addFile(path, data: data)
+        case .file(let source, let size): try writer.addFile(path, contentsOf: source, size: size)
+        }
+      }
+      try writer.finish()
+      guard fsync(fd) == 0 else {
+        throw HermitOCIError.posix(temporary.path, "fsync", errno: errno)
+      }
+      close(fd)
+    } catch {
+      close(fd)
+      unlink(temporary.path)
+      throw error
+    }
+    try AtomicFile.rename(temporary, to: url)
+  }
+}

@@ -1,0 +1,245 @@
+import Foundation
+
+/// Reads an OCI image layout tarball (image-spec/image-layout.md) defensively into a
+/// staging area and verifies every image in it, before anything reaches a store.
+///
+/// Checked, each failure one line: the outer tar's safety (`SafeTarWalker`), the
+/// presence of `oci-layout` and `index.json` (a docker-archive is named as such),
+/// every blob's digest against its file name and its size against its descriptor,
+/// known media types, bounded well-formed JSON, `os` `hermit`, every layer's tar
+/// safety and diff_id, and `hermit/image.json` with the files it names.
+struct LayoutLoader {
+  /// One verified image.
+  struct Image {
+    var reference: Reference
+    var manifestDescriptor: Descriptor
+    var manifest: Manifest
+    var config: ImageConfig
+    var metadata: HermitMetadata
+    /// Manifest, config and layer digests.
+    var blobs: [Digest] {
+      [manifestDescriptor.digest, manifest.config.digest] + manifest.layers.map(\.digest)
+    }
+  }
+
+  let staging: StagingArea
+  let name: String
+
+  /// Reads `url` into `staging` and verifies it; returns its images.
+  static func load(_ url: URL, into staging: StagingArea) throws -> [Image] {
+    let loader = LayoutLoader(staging: staging, name: url.lastPathComponent)
+    return try loader.run(url)
+  }
+
+  private func run(_ url: URL) throws -> [Image] {
+    let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
+    guard let fileSize = (attributes?[.size] as? NSNumber)?.int64Value,
+      attributes?[.type] as? FileAttributeType == .typeRegular
+    else { throw HermitOCIError.io(path: url.path, reason: "not a readable regular file") }
+    var walker = SafeTarWalker(
+      reader: try TarReader(url: url), limits: .forArchive(compressedSize: fileSize))
+    var small: [String: Data] = [:]
+    var sizes: [Digest: Int64] = [:]
+    try walker.walk { path, kind, size, read in
+      guard kind == .file else { return }
+      switch path {
+      case "oci-layout", "index.json", "manifest.json", "repositories":
+        guard size <= Int64(CanonicalJSON.maxDocumentSize) else {
+          throw HermitOCIError.invalidJSON(what: path, reason: "\(size) bytes is too large")
+        }
+        small[path] = try readAll(size: size, read)
+      case _ where path.hasPrefix("blobs/"):
+        let parts = path.split(separator: "/")
+        guard parts.count == 3, parts[1] == "sha256" else {
+          throw HermitOCIError.unsafeArchive(
+            "\(name): unexpected blob path \"\(path)\" (only blobs/sha256/<hex>)")
+        }
+        guard Digest.isHex64(String(parts[2])) else {
+          throw HermitOCIError.unsafeArchive(
+            "\(name): blob name \"\(parts[2])\" is not a sha256 hex digest")
+        }
+        let expected = Digest(validatedHex: String(parts[2]))
+        let written = try staging.write(what: "blob \(path)", expected: expected, read: read)
+        sizes[written.digest] = written.size
+      default:
+        break  // image-layout.md: other files are ignored.
+      }
+    }
+    guard let layoutData = small["oci-layout"] else {
+      if small["manifest.json"] != nil {
+        throw HermitOCIError.notAnOCILayout(
+          "\(name) is a docker-archive (manifest.json, no oci-layout); convert it with "
+            + "`skopeo copy docker-archive:\(name) oci-archive:OUT.tar`")
+      }
+      throw HermitOCIError.notAnOCILayout("\(name) has no oci-layout file")
+    }
+    let layout = try CanonicalJSON.decode(ImageLayout.self, from: layoutData, what: "oci-layout")
+    guard layout.imageLayoutVersion.hasPrefix("1.") else {
+      throw HermitOCIError.notAnOCILayout(
+        "unsupported imageLayoutVersion \"\(layout.imageLayoutVersion)\"")
+    }
+    guard let indexData = small["index.json"] else {
+      throw HermitOCIError.notAnOCILayout("\(name) has no index.json")
+    }
+    let index = try CanonicalJSON.decode(Index.self, from: indexData, what: "index.json")
+    guard index.schemaVersion == 2 else {
+      throw HermitOCIError.invalidJSON(
+        what: "index.json", reason: "schemaVersion \(index.schemaVersion) is not 2")
+    }
+    if let mediaType = index.mediaType, mediaType != MediaType.imageIndex {
+      throw HermitOCIError.unsupportedMediaType(what: "index.json", mediaType: mediaType)
+    }
+    guard !index.manifests.isEmpty else {
+      throw HermitOCIError.notAnOCILayout("index.json lists no images")
+    }
+    var images: [Image] = []
+    var verifiedLayers: [Digest: Digest] = [:]  // layer digest → diff_id
+    for (position, descriptor) in index.manifests.enumerated() {
+      images.append(
+        try verifyImage(descriptor, position: position, sizes: sizes, layers: &verifiedLayers))
+    }
+    return images
+  }
+
+  private func verifyImage(
+    _ descriptor: Descriptor, position: Int, sizes: [Digest: Int64], layers: inout [Digest: Digest]
+  ) throws -> Image {
+    let reference = try Self.reference(of: descriptor, position: position)
+    let label = reference.description
+    switch descriptor.mediaType {
+    case MediaType.imageManifest: break
+    case MediaType.imageIndex, MediaType.dockerManifestList:
+      throw HermitOCIError.unsupportedMediaType(
+        what: "\(label) (nested index; hermit images are single-platform)",
+        mediaType: descriptor.mediaType)
+    case MediaType.dockerManifest:
+      throw HermitOCIError.unsupportedMediaType(
+        what: "\(label) (docker schema 2 manifest; hermit images are OCI)",
+        mediaType: descriptor.mediaType)
+    default:
+      throw HermitOCIError.unsupportedMediaType(
+        what: "manifest of \(label)", mediaType: descriptor.mediaType)
+    }
+    let manifestData = try blob(descriptor, what: "manifest of \(label)", sizes: sizes)
+    let manifest = try CanonicalJSON.decode(
+      Manifest.self, from: manifestData, what: "manifest of \(label)")
+    guard manifest.schemaVersion == 2 else {
+      throw HermitOCIError.invalidJSON(
+        what: "manifest of \(label)", reason: "schemaVersion is not 2")
+    }
+    if let mediaType = manifest.mediaType, mediaType != MediaType.imageManifest {
+      throw HermitOCIError.unsupportedMediaType(what: "manifest of \(label)", mediaType: mediaType)
+    }
+    guard manifest.config.mediaType == MediaType.imageConfig else {
+      throw HermitOCIError.unsupportedMediaType(
+        what: "config of \(label)", mediaType: manifest.config.mediaType)
+    }
+    let configData = try blob(manifest.config, what: "config of \(label)", sizes: sizes)
+    let config = try CanonicalJSON.decode(
+      ImageConfig.self, from: configData, what: "config of \(label)")
+    guard config.os == Platform.hermit.os else {
+      throw HermitOCIError.notAHermitImage(
+        "\(label) is a \(config.os)/\(config.architecture) image; hermit images have os \"hermit\"")
+    }
+    guard config.architecture == Platform.hermit.architecture else {
+      throw HermitOCIError.notAHermitImage(
+        "\(label) has architecture \(config.architecture), not amd64")
+    }
+    guard config.rootfs.type == "layers", config.rootfs.diffIDs.count == manifest.layers.count
+    else {
+      throw HermitOCIError.invalidJSON(
+        what: "config of \(label)",
+        reason: "rootfs.diff_ids does not match the \(manifest.layers.count) layers")
+    }
+    var files = Set<String>()
+    var metadataData: Data?
+    for (layer, diffID) in zip(manifest.layers, config.rootfs.diffIDs) {
+      guard MediaType.layerTypes.contains(layer.mediaType) else {
+        throw HermitOCIError.unsupportedMediaType(
+          what: "layer of \(label)", mediaType: layer.mediaType)
+      }
+      guard let url = staging.blobs[layer.digest] else {
+        throw HermitOCIError.missingBlob("layer \(layer.digest) of \(label)")
+      }
+      try checkSize(layer, what: "layer \(layer.digest)", sizes: sizes)
+      // Each layer is walked once even if several images share it, but every image
+      // still gets its own list of files.
+      let result = try LayerReader.read(
+        url: url, descriptor: layer, name: "layer \(layer.digest.short)",
+        captureFile: HermitMetadata.path)
+      if let known = layers[layer.digest], known != result.diffID {
+        throw HermitOCIError.digestMismatch(
+          what: "diff_id", expected: known.description, actual: result.diffID.description)
+      }
+      layers[layer.digest] = result.diffID
+      guard result.diffID == diffID else {
+        throw HermitOCIError.digestMismatch(
+          what: "uncompressed layer \(layer.digest.short) of \(label) (diff_id)",
+          expected: diffID.description, actual: result.diffID.description)
+      }
+      files.formUnion(result.files)
+      if let captured = result.captured { metadataData = captured }
+    }
+    guard let metadataData else {
+      throw HermitOCIError.notAHermitImage("\(label) has no \(HermitMetadata.path) in its layers")
+    }
+    let metadata = try CanonicalJSON.decode(
+      HermitMetadata.self, from: metadataData, what: HermitMetadata.path)
+    try metadata.validate()
+    for path in [metadata.loader, metadata.app] where !files.contains(path) {
+      throw HermitOCIError.notAHermitImage(
+        "\(label): \(path) named by \(HermitMetadata.path) is not in the layers")
+    }
+    return Image(
+      reference: reference, manifestDescriptor: descriptor, manifest: manifest, config: config,
+      metadata: metadata)
+  }
+
+  /// The name of an index entry: `io.containerd.image.name` when present (always a
+  /// full reference), else `org.opencontainers.image.ref.name`.
+  static func reference(of descriptor: Descriptor, position: Int) throws -> Reference {
+    let annotations = descriptor.annotations ?? [:]
+    guard
+      let text = annotations[AnnotationKey.containerdImageName]
+        ?? annotations[AnnotationKey.refName]
+    else {
+      throw HermitOCIError.notAnOCILayout(
+        "index.json entry \(position) has no name (\(AnnotationKey.refName))")
+    }
+    return try Reference(parsing: text).withDefaultTag
+  }
+
+  private func checkSize(_ descriptor: Descriptor, what: String, sizes: [Digest: Int64]) throws {
+    guard let actual = sizes[descriptor.digest] else {
+      throw HermitOCIError.missingBlob("\(what) (\(descriptor.digest))")
+    }
+    guard actual == descriptor.size else {
+      throw HermitOCIError.sizeMismatch(what: what, expected: descriptor.size, actual: actual)
+    }
+  }
+
+  private func blob(_ descriptor: Descriptor, what: String, sizes: [Digest: Int64]) throws -> Data {
+    try checkSize(descriptor, what: what, sizes: sizes)
+    guard descriptor.size <= Int64(CanonicalJSON.maxDocumentSize) else {
+      throw HermitOCIError.invalidJSON(what: what, reason: "\(descriptor.size) bytes is too large")
+    }
+    guard let url = staging.blobs[descriptor.digest], let data = try? Data(contentsOf: url) else {
+      throw HermitOCIError.missingBlob("\(what) (\(descriptor.digest))")
+    }
+    return data
+  }
+
+  private func readAll(size: Int64, _ read: (UnsafeMutableRawBufferPointer) throws -> Int) throws
+    -> Data
+  {
+    var data = Data()
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+    defer { buffer.deallocate() }
+    while true {
+      let n = try read(buffer)
+      if n == 0 { break }
+      data.append(contentsOf: buffer[0..<n])
+    }
+    return data
+  }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Crash-safe file writes: temporary file in the same directory, fsync, rename,
+/// fsync of the directory. A reader sees the old file or the new one, never a part.
+enum AtomicFile {
+  /// Replaces `url` with `data`.
+  static func write(_ data: Data, to url: URL) throws {
+    let directory = url.deletingLastPathComponent()
+    let temporary = directory.appendingPathComponent(
+      ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw HermitOCIError.posix(temporary.path, "create", errno: errno) }
+    do {
+      try data.withUnsafeBytes { try writeAll(fd, $0, path: temporary.path) }
+      guard fsync(fd) == 0 else {
+        throw HermitOCIError.posix(temporary.path, "fsync", errno: errno)
+      }
+      close(fd)
+    } catch {
+      close(fd)
+      unlink(temporary.path)
+      throw error
+    }
+    try rename(temporary, to: url)
+  }
+
+  /// Renames `from` over `to` and makes the rename durable.
+  static func rename(_ from: URL, to: URL) throws {
+    guard Glibc.rename(from.path, to.path) == 0 else {
+      let code = errno
+      unlink(from.path)
+      throw HermitOCIError.posix(to.path, "rename", errno: code)
+    }
+    syncDirectory(to.deletingLastPathComponent())
+  }
+
+  /// fsyncs a directory so a rename in it survives a crash.
+  static func syncDirectory(_ url: URL) {
+    let fd = open(url.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if fd >= 0 {
+      fsync(fd)
+      close(fd)
+    }
+  }
+
+  static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
+    var offset = 0
+    while offset < buffer.count {
+      let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw HermitOCIError.posix(path, "write", errno: errno)
+      }
+      offset += n
+    }
+  }
+}

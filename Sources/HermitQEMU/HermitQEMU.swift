@@ -1,1 +1,0 @@
-// HermitQEMU: QEMU command line, accelerator probe, guest exit status, supervision.
