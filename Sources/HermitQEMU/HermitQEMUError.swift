@@ -1,0 +1,54 @@
+/// Everything that can go wrong while preparing, launching or supervising QEMU.
+///
+/// Each case carries what a user needs to act on it; `description` is the one line
+/// the CLI prints after `hermit-runtime: error: `.
+public enum HermitQEMUError: Error, Equatable, CustomStringConvertible, Sendable {
+  /// `-p` could not be parsed.
+  case invalidPortMapping(String, reason: String)
+  /// A host port in a `-p` mapping is already bound by someone else.
+  case portInUse(address: String, port: Int, proto: String)
+  /// `--memory` could not be parsed.
+  case invalidMemorySize(String)
+  /// `--cpus` out of range.
+  case invalidCPUCount(Int)
+  /// The QEMU binary was not found.
+  case qemuNotFound(String)
+  /// A file QEMU needs (loader, app) is missing.
+  case missingFile(String)
+  /// KVM was requested but `/dev/kvm` is missing or not accessible.
+  case kvmUnavailable(String)
+  /// KVM was requested but cannot run our guests on this host (probe failed).
+  case kvmUnusable(String)
+  /// A system call failed.
+  case system(call: String, errno: Int32)
+
+  public var description: String {
+    switch self {
+    case .invalidPortMapping(let spec, let reason):
+      return "invalid port mapping '\(spec)': \(reason) (expected [IP:]HOST:GUEST[/tcp|/udp])"
+    case .portInUse(let address, let port, let proto):
+      let shown = address.isEmpty ? "0.0.0.0" : address
+      return "host port \(port)/\(proto) is already in use (\(shown):\(port))"
+    case .invalidMemorySize(let text):
+      return "invalid memory size '\(text)' (examples: 64M, 512MiB, 1G)"
+    case .invalidCPUCount(let count):
+      return "invalid CPU count \(count) (1...255)"
+    case .qemuNotFound(let name):
+      return "QEMU not found: '\(name)' is not in PATH (install qemu-system-x86, or set HERMIT_QEMU)"
+    case .missingFile(let path):
+      return "missing file: \(path)"
+    case .kvmUnavailable(let reason):
+      return "KVM is not available: \(reason) (use --accel tcg)"
+    case .kvmUnusable(let reason):
+      return "KVM cannot run hermit guests on this host: \(reason) (use --accel tcg or auto)"
+    case .system(let call, let errno):
+      return "\(call) failed: \(String(cString: strerror(errno)))"
+    }
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif

@@ -1,0 +1,97 @@
+/// Everything needed to boot one hermit guest, independent of how QEMU is started.
+///
+/// `QEMUCommand` turns it into a command line (pure, unit-tested); `Supervisor`
+/// runs that command.
+public struct VMConfiguration: Codable, Equatable, Sendable {
+  /// How the guest is networked.
+  public enum Network: Codable, Equatable, Sendable {
+    /// No NIC at all.
+    case none
+    /// QEMU user networking (slirp): DHCP from QEMU, `-p` via hostfwd.
+    case user(ports: [PortMapping])
+    /// An existing tap device (created by the caller), `vhost=off` since this host
+    /// has no /dev/vhost-net.
+    case tap(name: String)
+  }
+
+  /// The guest NIC model (when there is a network).
+  public enum NIC: String, Codable, Sendable {
+    /// virtio-net, modern only (virtio 1.x over PCI), no option ROM.
+    case virtio
+    /// Realtek 8139, as in the seed.
+    case rtl8139
+  }
+
+  /// The QEMU machine type.
+  public enum Machine: String, Codable, Sendable {
+    /// No PCI, no BIOS tables to walk: boots in tens of milliseconds.
+    case microvm
+    /// i440FX PC with PCI, needed for PCI NICs.
+    case pc
+  }
+
+  /// Name used for `-name hermit-<name>`, so a leftover QEMU is traceable.
+  public var name: String
+  /// The loader (`-kernel`).
+  public var loader: String
+  /// The app ELF (`-initrd`).
+  public var app: String
+  /// The kernel command line (`-append`), see docs/ABI.md.
+  public var commandLine: String
+  public var cpus: Int
+  public var memoryMiB: Int
+  public var accelerator: Accelerator
+  public var network: Network
+  public var nic: NIC
+  /// Where QEMU writes the debugcon status record (port 0xe9).
+  public var statusFile: String
+  /// A MAC address for the NIC; derived from `name` when nil.
+  public var macAddress: String?
+
+  public init(
+    name: String, loader: String, app: String, commandLine: String, cpus: Int = 1,
+    memoryMiB: Int = 64, accelerator: Accelerator = .tcg, network: Network = .none,
+    nic: NIC = .virtio, statusFile: String, macAddress: String? = nil
+  ) {
+    self.name = name
+    self.loader = loader
+    self.app = app
+    self.commandLine = commandLine
+    self.cpus = cpus
+    self.memoryMiB = memoryMiB
+    self.accelerator = accelerator
+    self.network = network
+    self.nic = nic
+    self.statusFile = statusFile
+    self.macAddress = macAddress
+  }
+
+  /// microvm whenever no PCI device is needed: it reaches the kernel in ~60 ms
+  /// where `pc` with SeaBIOS takes seconds under KVM (PLATFORM.md). Our NICs are
+  /// PCI devices, so any network means `pc`.
+  public var machine: Machine {
+    if case .none = network { return .microvm }
+    return .pc
+  }
+
+  /// Host ports this configuration forwards.
+  public var ports: [PortMapping] {
+    if case .user(let ports) = network { return ports }
+    return []
+  }
+
+  /// The NIC's MAC: locally administered, stable for a given name.
+  public var effectiveMAC: String {
+    if let macAddress { return macAddress }
+    // FNV-1a over the name; QEMU's own OUI 52:54:00 like QEMU's defaults.
+    var hash: UInt32 = 2_166_136_261
+    for byte in name.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+    let b = [(hash >> 16) & 0xff, (hash >> 8) & 0xff, hash & 0xff]
+    return "52:54:00:" + b.map { hex2($0) }.joined(separator: ":")
+  }
+}
+
+private func hex2(_ value: UInt32) -> String {
+  let digits = Array("0123456789abcdef")
+  return String([digits[Int(value >> 4)], digits[Int(value & 0xf)]])
+}
