@@ -1,1 +1,2 @@
-print("hermit-image: not built yet")
+// The root command lists the subcommands; all logic lives in Commands/.
+HermitImage.runAndExit()

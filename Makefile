@@ -1,0 +1,108 @@
+# Hermit for Swift: host tools (SwiftPM) and guest artifacts (swiftc, nasm, ld.lld).
+#
+#   make          host tools (release) + loader + kernel library + examples + test apps
+#   make demo     install what is missing, build, boot examples/hello under QEMU
+#   make test     build everything, then run all tests (host units + real QEMU boots)
+
+SWIFT_BIN   ?= /opt/swift/usr/bin
+SWIFTC      := $(SWIFT_BIN)/swiftc
+CLANG       := $(SWIFT_BIN)/clang
+LLD         := $(SWIFT_BIN)/ld.lld
+OBJCOPY     := $(SWIFT_BIN)/llvm-objcopy
+NASM        ?= nasm
+QEMU        ?= qemu-system-x86_64
+B           := build
+EMBEDDED_LIB := /opt/swift/usr/lib/swift/embedded/x86_64-unknown-none-elf
+
+# Embedded Swift for a freestanding x86_64 guest (PLATFORM.md).
+GUEST_SWIFTFLAGS := -target x86_64-unknown-none-elf -enable-experimental-feature Embedded \
+  -enable-experimental-feature Extern -wmo -Osize -Xcc -mno-red-zone \
+  -Xfrontend -disable-stack-protector -Xfrontend -function-sections
+GUEST_CFLAGS := -target x86_64-unknown-none-elf -ffreestanding -fno-builtin -nostdlib \
+  -mno-red-zone -fno-stack-protector -fno-pic -mcmodel=kernel -Os -Wall -ffunction-sections
+KERNEL_CFLAGS := -target x86_64-unknown-none-elf -ffreestanding -fno-builtin -nostdlib \
+  -mno-red-zone -fno-stack-protector -fPIC -Os -Wall -ffunction-sections
+APP_LDFLAGS := -nostdlib -static -pie --no-dynamic-linker -z max-page-size=4096 \
+  -z norelro --gc-sections -z noexecstack
+
+BOOTFORMAT_SRCS := $(wildcard Sources/BootFormat/*.swift)
+LOADER_SRCS     := $(wildcard Sources/Loader/*.swift) Sources/BootFormat/ELF.swift Sources/BootFormat/BootInfo.swift
+KERNEL_SRCS     := $(shell find Sources/Kernel -name '*.swift' | sort) $(BOOTFORMAT_SRCS)
+KERNEL_ASMS     := $(shell find Sources/Kernel -name '*.asm' | sort)
+EXAMPLES        := $(notdir $(wildcard examples/*))
+GUESTS          := $(notdir $(wildcard Tests/Guests/*))
+
+.PHONY: all guest host demo test clean print-app-flags
+all: host guest
+guest: $(B)/hermit-loader $(B)/kernel/libhermit.a $(EXAMPLES:%=$(B)/examples/%) $(GUESTS:%=$(B)/guests/%)
+
+host:
+	swift build -c release
+
+# --- loader ---------------------------------------------------------------
+$(B)/loader/Boot.o: Sources/Loader/Boot.asm
+	@mkdir -p $(@D)
+	$(NASM) -f elf64 -o $@ $<
+$(B)/loader/Port.o: Sources/GuestSupport/Port.asm
+	@mkdir -p $(@D)
+	$(NASM) -f elf64 -o $@ $<
+$(B)/loader/string.o: Sources/GuestSupport/string.c
+	@mkdir -p $(@D)
+	$(CLANG) $(GUEST_CFLAGS) -c -o $@ $<
+$(B)/loader/Loader.o: $(LOADER_SRCS)
+	@mkdir -p $(@D)
+	$(SWIFTC) $(GUEST_SWIFTFLAGS) -parse-as-library -module-name Loader -c $(LOADER_SRCS) -o $@
+$(B)/hermit-loader.elf: $(B)/loader/Boot.o $(B)/loader/Port.o $(B)/loader/string.o $(B)/loader/Loader.o Sources/Loader/loader.ld
+	$(LLD) -T Sources/Loader/loader.ld -nostdlib -static --gc-sections -o $@ $(filter %.o,$^)
+# A flat binary: QEMU loads it through the Multiboot a.out kludge header.
+$(B)/hermit-loader: $(B)/hermit-loader.elf
+	$(OBJCOPY) -O binary $< $@
+
+clean:
+	rm -rf $(B)
+
+# --- kernel library ---------------------------------------------------------
+$(B)/kernel/%.o: Sources/Kernel/arch/x86_64/%.asm
+	@mkdir -p $(@D)
+	$(NASM) -f elf64 -o $@ $<
+$(B)/kernel/Port.o: Sources/GuestSupport/Port.asm
+	@mkdir -p $(@D)
+	$(NASM) -f elf64 -o $@ $<
+$(B)/kernel/string.o: Sources/GuestSupport/string.c
+	@mkdir -p $(@D)
+	$(CLANG) $(KERNEL_CFLAGS) -c -o $@ $<
+$(B)/kernel/malloc.o: Sources/Kernel/mm/malloc.c
+	@mkdir -p $(@D)
+	$(CLANG) $(KERNEL_CFLAGS) -c -o $@ $<
+$(B)/kernel/Kernel.o: $(KERNEL_SRCS)
+	@mkdir -p $(@D)
+	$(SWIFTC) $(GUEST_SWIFTFLAGS) -parse-as-library -module-name Kernel \
+	  -emit-module -emit-module-path $(B)/kernel/Kernel.swiftmodule \
+	  -c $(KERNEL_SRCS) -o $@
+KERNEL_OBJS := $(B)/kernel/Kernel.o $(B)/kernel/Port.o $(B)/kernel/string.o $(B)/kernel/malloc.o \
+  $(patsubst Sources/Kernel/arch/x86_64/%.asm,$(B)/kernel/%.o,$(KERNEL_ASMS))
+$(B)/kernel/libhermit.a: $(KERNEL_OBJS)
+	rm -f $@
+	$(SWIFT_BIN)/llvm-ar rcs $@ $^
+$(B)/kernel/app.ld: Sources/Kernel/app.ld
+	@mkdir -p $(@D)
+	cp $< $@
+
+# --- apps -------------------------------------------------------------------
+# One rule for examples and test apps: every .swift file in the folder (or its
+# Sources/*/ for a SwiftPM-style package) is the app's module.
+define app_rule
+$(B)/$(1)/$(2): $$(shell find $(3)/$(2) -name '*.swift') $(B)/kernel/libhermit.a $(B)/kernel/app.ld
+	@mkdir -p $$(@D)
+	$(SWIFTC) $(GUEST_SWIFTFLAGS) -I $(B)/kernel -module-name main \
+	  -c $$(filter %.swift,$$^) -o $$@.o
+	$(LLD) -T $(B)/kernel/app.ld $(APP_LDFLAGS) -o $$@ $$@.o $(B)/kernel/libhermit.a \
+	  $(EMBEDDED_LIB)/libswiftUnicodeDataTables.a
+	rm -f $$@.o
+endef
+$(foreach app,$(EXAMPLES),$(eval $(call app_rule,examples,$(app),examples)))
+$(foreach app,$(GUESTS),$(eval $(call app_rule,guests,$(app),Tests/Guests)))
+
+print-app-flags:
+	@echo 'swiftc $(GUEST_SWIFTFLAGS) -I $(B)/kernel -module-name main -c SOURCES... -o app.o'
+	@echo 'ld.lld -T $(B)/kernel/app.ld $(APP_LDFLAGS) -o APP app.o $(B)/kernel/libhermit.a $(EMBEDDED_LIB)/libswiftUnicodeDataTables.a'

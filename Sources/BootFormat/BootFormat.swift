@@ -1,1 +1,0 @@
-// BootFormat: ELF64, boot info, kernel command line, guest status record.

@@ -1,0 +1,143 @@
+/// Options the kernel reads from its command line (QEMU `-append`).
+///
+/// Grammar (docs/ABI.md): `[quiet] [name=N] [env=K=V]... [ip=A.B.C.D/N]
+/// [gateway=A.B.C.D] [--] [ARG]...`. Unknown options are kept in `unknown` so the
+/// kernel can warn about them instead of silently dropping them.
+public struct KernelOptions: Equatable, Sendable {
+  /// Keep only the app's own output on the console.
+  public var quiet: Bool
+  /// The app's environment, each entry `KEY=VALUE`.
+  public var environment: [String]
+  /// Static IPv4 address with prefix length, e.g. `10.88.0.5/16`.
+  public var ip: String?
+  /// Default IPv4 gateway.
+  public var gateway: String?
+  /// The app's name, `argv[0]`.
+  public var name: String?
+  /// Options the kernel did not understand.
+  public var unknown: [String]
+
+  public init(
+    quiet: Bool = false, environment: [String] = [], ip: String? = nil,
+    gateway: String? = nil, name: String? = nil, unknown: [String] = []
+  ) {
+    self.quiet = quiet
+    self.environment = environment
+    self.ip = ip
+    self.gateway = gateway
+    self.name = name
+    self.unknown = unknown
+  }
+}
+
+/// Encodes and parses the kernel command line. The runtime encodes with the same
+/// code the kernel parses with, so quoting can never disagree.
+public enum KernelCommandLine {
+  /// Builds the command line for `options` and the app's `arguments`.
+  public static func encode(_ options: KernelOptions, arguments: [String]) -> String {
+    var tokens: [String] = []
+    if options.quiet { tokens.append("quiet") }
+    if let name = options.name { tokens.append("name=" + name) }
+    for variable in options.environment { tokens.append("env=" + variable) }
+    if let ip = options.ip { tokens.append("ip=" + ip) }
+    if let gateway = options.gateway { tokens.append("gateway=" + gateway) }
+    tokens.append("--")
+    tokens.append(contentsOf: arguments)
+    var line = ""
+    for (index, token) in tokens.enumerated() {
+      if index > 0 { line.append(" ") }
+      line.append(quote(token))
+    }
+    return line
+  }
+
+  /// Parses a command line into options and the app's arguments. A Multiboot
+  /// command line starts with the kernel image's path (QEMU and GRUB put it
+  /// there): `skippingImageName` drops that first token.
+  public static func parse(_ line: String, skippingImageName: Bool = false) -> (
+    options: KernelOptions, arguments: [String]
+  ) {
+    var options = KernelOptions()
+    var arguments: [String] = []
+    var sawSeparator = false
+    var tokens = split(line)
+    if skippingImageName && !tokens.isEmpty { tokens.removeFirst() }
+    for token in tokens {
+      if sawSeparator {
+        arguments.append(token)
+        continue
+      }
+      if token == "--" {
+        sawSeparator = true
+      } else if token == "quiet" {
+        options.quiet = true
+      } else if let value = value(of: "env=", in: token) {
+        options.environment.append(value)
+      } else if let value = value(of: "ip=", in: token) {
+        options.ip = value
+      } else if let value = value(of: "gateway=", in: token) {
+        options.gateway = value
+      } else if let value = value(of: "name=", in: token) {
+        options.name = value
+      } else {
+        options.unknown.append(token)
+      }
+    }
+    return (options, arguments)
+  }
+
+  /// Splits on spaces, honouring double quotes with `\"` and `\\` escapes.
+  public static func split(_ line: String) -> [String] {
+    var tokens: [String] = []
+    var current: [UInt8] = []
+    var inToken = false
+    var inQuotes = false
+    var escaped = false
+    for byte in line.utf8 {
+      if escaped {
+        current.append(byte)
+        escaped = false
+      } else if inQuotes && byte == UInt8(ascii: "\\") {
+        escaped = true
+      } else if byte == UInt8(ascii: "\"") {
+        inQuotes.toggle()
+        inToken = true
+      } else if !inQuotes && (byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")) {
+        if inToken { tokens.append(String(decoding: current, as: UTF8.self)) }
+        current.removeAll()
+        inToken = false
+      } else {
+        current.append(byte)
+        inToken = true
+      }
+    }
+    if inToken { tokens.append(String(decoding: current, as: UTF8.self)) }
+    return tokens
+  }
+
+  /// Quotes `token` if it is empty or holds a space, tab, quote or backslash.
+  public static func quote(_ token: String) -> String {
+    var needsQuotes = token.isEmpty
+    for byte in token.utf8
+    where byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
+      || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    {
+      needsQuotes = true
+    }
+    if !needsQuotes { return token }
+    var bytes: [UInt8] = [UInt8(ascii: "\"")]
+    for byte in token.utf8 {
+      if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+        bytes.append(UInt8(ascii: "\\"))
+      }
+      bytes.append(byte)
+    }
+    bytes.append(UInt8(ascii: "\""))
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  private static func value(of prefix: String, in token: String) -> String? {
+    guard token.hasPrefix(prefix) else { return nil }
+    return String(token.dropFirst(prefix.count))
+  }
+}

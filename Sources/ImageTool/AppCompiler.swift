@@ -1,0 +1,102 @@
+import Foundation
+import HermitOCI
+
+/// Compiles and links an app folder exactly as docs/ABI.md says (the Makefile's
+/// `build/examples/%` rule runs the same two steps).
+struct AppCompiler {
+  let toolchain: Toolchain
+
+  /// `swiftc`: `$SWIFTC`, else /opt/swift/usr/bin/swiftc, else the first on PATH.
+  static func swiftc() throws -> URL {
+    let environment = ProcessInfo.processInfo.environment
+    var candidates: [String] = []
+    if let explicit = environment["SWIFTC"] { candidates.append(explicit) }
+    candidates.append("/opt/swift/usr/bin/swiftc")
+    for directory in (environment["PATH"] ?? "").split(separator: ":") {
+      candidates.append("\(directory)/swiftc")
+    }
+    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+      throw HermitOCIError.buildFailed("swiftc not found (set SWIFTC)")
+    }
+    return URL(fileURLWithPath: found).resolvingSymlinksInPath()
+  }
+
+  /// The app's sources: every .swift under `Sources/` for a SwiftPM-style package,
+  /// else the .swift files in the folder itself; sorted for a stable command line.
+  static func sources(in folder: URL) throws -> [URL] {
+    let sourcesDir = folder.appendingPathComponent("Sources")
+    var isDirectory: ObjCBool = false
+    var found: [URL] = []
+    if FileManager.default.fileExists(atPath: sourcesDir.path, isDirectory: &isDirectory), isDirectory.boolValue {
+      let enumerator = FileManager.default.enumerator(atPath: sourcesDir.path)
+      while let name = enumerator?.nextObject() as? String where name.hasSuffix(".swift") {
+        found.append(sourcesDir.appendingPathComponent(name))
+      }
+    } else {
+      for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".swift") {
+        found.append(folder.appendingPathComponent(name))
+      }
+    }
+    guard !found.isEmpty else {
+      throw HermitOCIError.buildFailed("no .swift files in \(folder.path) (or its Sources/)")
+    }
+    return found.sorted { $0.path < $1.path }
+  }
+
+  /// Compiles the app in `folder` and returns the linked ELF.
+  func compile(folder: URL, name: String) throws -> Data {
+    let sources = try AppCompiler.sources(in: folder)
+    let kernel = toolchain.kernel
+    for required in ["Kernel.swiftmodule", "libhermit.a", "app.ld"]
+    where !FileManager.default.fileExists(atPath: kernel.appendingPathComponent(required).path) {
+      throw HermitOCIError.buildFailed("\(kernel.path)/\(required) is missing; run `make`")
+    }
+    let swiftc = try AppCompiler.swiftc()
+    let bin = swiftc.deletingLastPathComponent()
+    let lld = bin.appendingPathComponent("ld.lld")
+    let unicode = bin.appendingPathComponent(
+      "../lib/swift/embedded/x86_64-unknown-none-elf/libswiftUnicodeDataTables.a"
+    ).standardizedFileURL
+    let work = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "hermit-build-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: work) }
+    let object = work.appendingPathComponent("app.o")
+    let output = work.appendingPathComponent(name)
+
+    Progress.say("compiling \(name) (\(sources.count) file\(sources.count == 1 ? "" : "s"))")
+    try run(
+      swiftc,
+      [
+        "-target", "x86_64-unknown-none-elf", "-enable-experimental-feature", "Embedded",
+        "-enable-experimental-feature", "Extern", "-wmo", "-Osize", "-Xcc", "-mno-red-zone",
+        "-Xfrontend", "-disable-stack-protector", "-Xfrontend", "-function-sections",
+        "-I", kernel.path, "-module-name", "main", "-c",
+      ] + sources.map(\.path) + ["-o", object.path], step: "swiftc", directory: work)
+    Progress.say("linking \(name)")
+    try run(
+      lld,
+      [
+        "-T", kernel.appendingPathComponent("app.ld").path, "-nostdlib", "-static", "-pie",
+        "--no-dynamic-linker", "-z", "max-page-size=4096", "--gc-sections", object.path,
+        kernel.appendingPathComponent("libhermit.a").path, unicode.path, "-o", output.path,
+      ], step: "ld.lld", directory: work)
+    return try Data(contentsOf: output)
+  }
+
+  /// Runs a tool with our stderr (diagnostics reach the user as they are).
+  private func run(_ tool: URL, _ arguments: [String], step: String, directory: URL) throws {
+    let process = Process()
+    process.executableURL = tool
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    process.standardOutput = FileHandle.standardError
+    do { try process.run() } catch {
+      throw HermitOCIError.buildFailed("cannot run \(tool.path): \(error)")
+    }
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      throw HermitOCIError.buildFailed("\(step) exited with status \(process.terminationStatus)")
+    }
+  }
+}

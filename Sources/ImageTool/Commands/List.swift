@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import HermitOCI
+
+/// `hermit-image list` / `ls`: the named images, as a table or JSON.
+struct List: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "List the images in the store.", aliases: ["ls"])
+
+  enum Format: String, ExpressibleByArgument { case table, json }
+
+  @Option(help: "Output format: table or json.")
+  var format: Format = .table
+
+  @Flag(name: [.short, .customLong("quiet")], help: "Print image IDs only.")
+  var quiet = false
+
+  func run() throws {
+    let images = try openStore().list()
+    if format == .json {
+      FileHandle.standardOutput.write(try CanonicalJSON.encodePretty(images) + Data("\n".utf8))
+      return
+    }
+    if quiet {
+      for image in images { print(String(image.id.dropFirst(7).prefix(12))) }
+      return
+    }
+    let rows =
+      [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]
+      + images.map {
+        [$0.repository, $0.tag, String($0.id.dropFirst(7).prefix(12)), $0.created ?? "", humanSize($0.size)]
+      }
+    let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
+    for row in rows {
+      let padded = row.enumerated().map { column, cell in
+        column == 4 ? cell : cell.padding(toLength: widths[column] + 3, withPad: " ", startingAt: 0)
+      }
+      print(padded.joined())
+    }
+  }
+}

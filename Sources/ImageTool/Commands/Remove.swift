@@ -1,0 +1,19 @@
+import ArgumentParser
+import HermitOCI
+
+/// `hermit-image rm REF...`: removes names; blobs stay until `prune`.
+struct Remove: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "rm", abstract: "Remove image names (blobs go with prune).", aliases: ["rmi"])
+
+  @Argument(help: "Images to untag.")
+  var references: [String]
+
+  func validate() throws {
+    guard !references.isEmpty else { throw ValidationError("name at least one image to remove") }
+  }
+
+  func run() throws {
+    for name in try openStore().remove(references) { print("Untagged: \(name)") }
+  }
+}

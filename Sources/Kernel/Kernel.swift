@@ -1,0 +1,67 @@
+// Boot: the app's _start (arch/x86_64/Start.asm) calls kernel_start with the
+// loader's BootInfo; we bring the machine up in order, run the app's top-level
+// code (its `main`), and shut down with its exit code.
+
+@_extern(c, "main") func appMain(_ argc: Int32, _ argv: UnsafeMutableRawPointer?) -> Int32
+
+/// The app's version string in the boot log.
+public let kernelVersion: StaticString = "0.1.0"
+
+@_cdecl("kernel_start")
+func kernelStart(_ bootInfoAddress: UInt64) -> Never {
+  let bootInfo = UnsafePointer<BootInfo>(bitPattern: UInt(bootInfoAddress))!.pointee
+  Serial.initialize(port: UInt16(truncatingIfNeeded: bootInfo.serialPort))  // console first: errors need it
+  guard bootInfo.magic == BootInfo.magicValue, bootInfo.version == BootInfo.currentVersion else {
+    panic("boot: BootInfo from an incompatible loader")
+  }
+  Memory.initialize(bootInfo)  // frames from the loader's memory map
+  let appFile = ELFFile(
+    base: UnsafeRawPointer(bitPattern: UInt(bootInfo.appFileStart))!,
+    size: Int(bootInfo.appFileEnd - bootInfo.appFileStart))
+  let validApp = (try? appFile.validate()) != nil
+  CPUTables.load()  // GDT, TSS (IST stacks), IDT: exceptions report from here on
+  InterruptCounters.setUp()  // per-core counters for the shutdown report
+  Memory.enablePaging(appFile: validApp ? appFile : nil)  // NX, W^X, null page unmapped
+  let heap = Memory.takeRemaining()
+  Heap.initialize(start: heap.start, end: heap.end)  // the rest of RAM: Swift's heap
+  let commandLine = KernelCommandLine.parse(
+    String(decoding: UnsafeRawBufferPointer(
+      start: UnsafeRawPointer(bitPattern: UInt(bootInfo.commandLine)),
+      count: Int(bootInfo.commandLineLength)), as: UTF8.self),
+    skippingImageName: bootInfo.bootProtocol == 1)
+  Console.quiet = commandLine.options.quiet
+  CommandLine.arguments = [commandLine.options.name ?? "app"] + commandLine.arguments
+  Environment.variables = commandLine.options.environment
+  LocalAPIC.enable()  // mask the 8259 PICs, enable the APIC
+  Timer.bootTSC = bootInfo.loaderEntryTSC
+  Timer.calibrate()  // TSC and APIC timer rates against the PIT
+  Timer.startTicking()  // periodic timer interrupt
+  enableInterrupts()
+
+  let mainTSC = Arch.timestamp()
+  Log.info("Hermit for Swift \(kernelVersion) is running on common system!")
+  Log.info(
+    "Memory: \(Memory.totalBytes >> 20) MiB, heap \(Heap.arenaBytes >> 10) KiB, CPUs: \(bootInfo.cpuCount)")
+  Log.info("TSC: \(Timer.tscPerSecond / 1_000_000) MHz, boot to main: \(microseconds(mainTSC &- bootInfo.loaderEntryTSC)) us")
+  for option in commandLine.options.unknown { Log.warning("unknown kernel option \(option)") }
+  let code = appMain(0, nil)
+  Shutdown.exit(code: UInt8(truncatingIfNeeded: code))
+}
+
+func microseconds(_ tsc: UInt64) -> String {
+  let nanoseconds = Timer.nanoseconds(tsc: tsc)
+  let whole = nanoseconds / 1000
+  let fraction = (nanoseconds % 1000) / 10
+  return "\(whole).\(fraction < 10 ? "0" : "")\(fraction)"
+}
+
+/// Descriptor tables for the boot CPU, in frames that live forever.
+enum CPUTables {
+  static func load() {
+    let gdt = Memory.allocateZeroedFrame()
+    let istStacks = Memory.allocateFrames(2 * GDT.stackSize / Int(Memory.frameSize))
+    GDT.load(storage: UnsafeMutableRawPointer(gdt), istStacks: istStacks)
+    let idt = Memory.allocateFrames(2)
+    IDT.load(storage: idt)
+  }
+}

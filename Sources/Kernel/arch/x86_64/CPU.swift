@@ -1,0 +1,70 @@
+// Thin Swift wrappers over the instructions in CPU.asm and Port.asm.
+// Portable kernel code reaches the CPU only through `Arch` (Arch.swift).
+
+@_extern(c, "hermit_outb") func outb(_ port: UInt16, _ value: UInt8)
+@_extern(c, "hermit_outw") func outw(_ port: UInt16, _ value: UInt16)
+@_extern(c, "hermit_outl") func outl(_ port: UInt16, _ value: UInt32)
+@_extern(c, "hermit_inb") func inb(_ port: UInt16) -> UInt8
+@_extern(c, "hermit_inw") func inw(_ port: UInt16) -> UInt16
+@_extern(c, "hermit_inl") func inl(_ port: UInt16) -> UInt32
+@_extern(c, "hermit_rdtsc") func rdtsc() -> UInt64
+@_extern(c, "hermit_pause") func cpuPause()
+@_extern(c, "hermit_lgdt") func lgdt(_ descriptor: UnsafeRawPointer)
+@_extern(c, "hermit_lidt") func lidt(_ descriptor: UnsafeRawPointer)
+@_extern(c, "hermit_ltr") func ltr(_ selector: UInt16)
+@_extern(c, "hermit_reload_segments") func reloadSegments(code: UInt16, data: UInt16)
+@_extern(c, "hermit_read_cr0") func readCR0() -> UInt64
+@_extern(c, "hermit_read_cr2") func readCR2() -> UInt64
+@_extern(c, "hermit_read_cr3") func readCR3() -> UInt64
+@_extern(c, "hermit_read_cr4") func readCR4() -> UInt64
+@_extern(c, "hermit_write_cr0") func writeCR0(_ value: UInt64)
+@_extern(c, "hermit_write_cr3") func writeCR3(_ value: UInt64)
+@_extern(c, "hermit_write_cr4") func writeCR4(_ value: UInt64)
+@_extern(c, "hermit_rdmsr") func rdmsr(_ msr: UInt32) -> UInt64
+@_extern(c, "hermit_wrmsr") func wrmsr(_ msr: UInt32, _ value: UInt64)
+@_extern(c, "hermit_cpuid") func cpuidRaw(_ leaf: UInt32, _ subleaf: UInt32, _ out: UnsafeMutablePointer<UInt32>)
+@_extern(c, "hermit_rdrand") func rdrandRaw(_ out: UnsafeMutablePointer<UInt64>) -> Bool
+@_extern(c, "hermit_enable_interrupts") func enableInterrupts()
+@_extern(c, "hermit_disable_interrupts") func disableInterrupts()
+@_extern(c, "hermit_wait_for_interrupt") func waitForInterrupt()
+@_extern(c, "hermit_read_rbp") func readRBP() -> UInt64
+@_extern(c, "hermit_triple_fault") func tripleFault()
+
+/// Model-specific registers (SDM vol. 4, Table 2-2).
+enum MSR {
+  static let apicBase: UInt32 = 0x1B  // IA32_APIC_BASE
+  static let efer: UInt32 = 0xC000_0080  // IA32_EFER
+}
+
+/// IA32_EFER bits (SDM vol. 3 §2.2.1).
+enum EFER {
+  static let noExecuteEnable: UInt64 = 1 << 11  // NXE: honour bit 63 of page entries
+}
+
+/// CPUID results (SDM vol. 2A, CPUID).
+struct CPUID {
+  var eax: UInt32, ebx: UInt32, ecx: UInt32, edx: UInt32
+
+  init(leaf: UInt32, subleaf: UInt32 = 0) {
+    var registers: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
+    withUnsafeMutablePointer(to: &registers) { pointer in
+      pointer.withMemoryRebound(to: UInt32.self, capacity: 4) { cpuidRaw(leaf, subleaf, $0) }
+    }
+    (eax, ebx, ecx, edx) = registers
+  }
+
+  /// CPUID.01H:ECX.RDRAND[bit 30].
+  static var hasRDRAND: Bool { CPUID(leaf: 1).ecx & (1 << 30) != 0 }
+  /// CPUID.80000001H:EDX.NX[bit 20].
+  static var hasNoExecute: Bool {
+    CPUID(leaf: 0x8000_0000).eax >= 0x8000_0001 && CPUID(leaf: 0x8000_0001).edx & (1 << 20) != 0
+  }
+  /// CPUID.01H:ECX.hypervisor[bit 31].
+  static var underHypervisor: Bool { CPUID(leaf: 1).ecx & (1 << 31) != 0 }
+}
+
+/// A random 64-bit value from RDRAND, if the CPU has it and it delivers.
+func rdrand() -> UInt64? {
+  var value: UInt64 = 0
+  return rdrandRaw(&value) ? value : nil
+}

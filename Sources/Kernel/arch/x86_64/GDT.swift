@@ -1,0 +1,46 @@
+// Global descriptor table and task state segment.
+//
+// Spec: Intel SDM vol. 3 §3.4.5 (segment descriptors), §7.2.3 (64-bit TSS),
+// §6.14.5 (interrupt stack table). In long mode segmentation is flat; the GDT
+// exists for the code segment's L bit and for the TSS, whose IST stacks let the
+// double-fault and page-fault handlers run even when the kernel stack overflowed.
+
+enum GDT {
+  static let kernelCode: UInt16 = 0x08
+  static let kernelData: UInt16 = 0x10
+  static let taskState: UInt16 = 0x18
+
+  /// IST slots (1-based, as the IDT gate's IST field).
+  static let doubleFaultStack: UInt8 = 1
+  static let pageFaultStack: UInt8 = 2
+  static let stackSize = 16384
+
+  /// Builds the GDT and TSS for one core in `storage` (zeroed, at least 256
+  /// bytes, 16-byte aligned and never freed) and loads them.
+  static func load(storage: UnsafeMutableRawPointer, istStacks: UnsafeMutableRawPointer) {
+    let gdt = storage.bindMemory(to: UInt64.self, capacity: 5)
+    let tss = storage + 64  // 104 bytes (SDM Figure 7-11)
+    gdt[0] = 0
+    gdt[1] = 0x00AF_9A00_0000_FFFF  // code: present, DPL 0, executable, L = 1
+    gdt[2] = 0x00CF_9200_0000_FFFF  // data: present, writable
+    // TSS descriptor, 16 bytes (SDM Figure 7-4): base, limit, type 9 (available).
+    let base = UInt64(UInt(bitPattern: tss))
+    let limit: UInt64 = 104 - 1
+    gdt[3] =
+      (limit & 0xFFFF) | ((base & 0xFF_FFFF) << 16) | (0x89 << 40) | ((base >> 24) & 0xFF) << 56
+    gdt[4] = base >> 32
+    // IST1 at TSS offset 36, IST2 at 44; stacks grow down, so store their tops.
+    let ist1 = UInt64(UInt(bitPattern: istStacks)) + UInt64(stackSize)
+    let ist2 = ist1 + UInt64(stackSize)
+    tss.storeBytes(of: ist1, toByteOffset: 36, as: UInt64.self)
+    tss.storeBytes(of: ist2, toByteOffset: 44, as: UInt64.self)
+    tss.storeBytes(of: UInt16(104), toByteOffset: 102, as: UInt16.self)  // no I/O bitmap
+
+    let pointer = storage + 192  // the 10-byte pseudo-descriptor for lgdt
+    pointer.storeBytes(of: UInt16(5 * 8 - 1), as: UInt16.self)
+    pointer.storeBytes(of: UInt64(UInt(bitPattern: gdt)), toByteOffset: 2, as: UInt64.self)
+    lgdt(pointer)
+    reloadSegments(code: kernelCode, data: kernelData)
+    ltr(taskState)
+  }
+}

@@ -1,0 +1,74 @@
+// Four-level page tables: identity map of RAM with NX and W^X, page 0 and the
+// boot stack's guard page left unmapped, device pages uncached.
+//
+// Spec: Intel SDM vol. 3 §4.5 (4-level paging), Table 4-19/4-17 (entry bits),
+// §4.6 (access rights; XD needs IA32_EFER.NXE), §11.12.4 (PCD/PWT for MMIO).
+// The loader's tables (Boot.asm) map 4 GiB RWX; these replace them.
+
+enum PageEntry {
+  static let present: UInt64 = 1 << 0
+  static let writable: UInt64 = 1 << 1
+  static let writeThrough: UInt64 = 1 << 3  // PWT
+  static let cacheDisable: UInt64 = 1 << 4  // PCD
+  static let huge: UInt64 = 1 << 7  // PS: 2 MiB page in a page directory
+  static let noExecute: UInt64 = 1 << 63  // XD
+  static let addressMask: UInt64 = 0x000F_FFFF_FFFF_F000
+}
+
+struct PageTables {
+  static let pageSize: UInt64 = 4096
+  static let hugePageSize: UInt64 = 2 << 20
+
+  let root: UnsafeMutablePointer<UInt64>
+  let noExecute: UInt64
+
+  init(noExecute: Bool) {
+    root = Memory.allocateZeroedFrame()
+    self.noExecute = noExecute ? PageEntry.noExecute : 0
+  }
+
+  /// The table `entry` points to, created if missing.
+  private func table(_ parent: UnsafeMutablePointer<UInt64>, _ index: Int)
+    -> UnsafeMutablePointer<UInt64>
+  {
+    if parent[index] & PageEntry.present == 0 {
+      let child = Memory.allocateZeroedFrame()
+      parent[index] = UInt64(UInt(bitPattern: child)) | PageEntry.present | PageEntry.writable
+    }
+    return UnsafeMutablePointer(bitPattern: UInt(parent[index] & PageEntry.addressMask))!
+  }
+
+  private func directory(for address: UInt64) -> UnsafeMutablePointer<UInt64> {
+    let pdpt = table(root, Int((address >> 39) & 511))
+    return table(pdpt, Int((address >> 30) & 511))
+  }
+
+  /// Maps the 2 MiB page at `address` (aligned) to itself with `flags`.
+  func mapHuge(_ address: UInt64, flags: UInt64) {
+    directory(for: address)[Int((address >> 21) & 511)] =
+      address | flags | PageEntry.present | PageEntry.huge
+  }
+
+  /// Maps the 4 KiB page at `address` to itself with `flags`; `flags` without
+  /// `present` leaves it unmapped.
+  func map(_ address: UInt64, flags: UInt64) {
+    let pd = directory(for: address)
+    let pt = table(pd, Int((address >> 21) & 511))
+    pt[Int((address >> 12) & 511)] = flags == 0 ? 0 : address | flags
+  }
+
+  /// Flags for ordinary data: present, writable, never executed.
+  var dataFlags: UInt64 { PageEntry.present | PageEntry.writable | noExecute }
+  /// Flags for device registers: data, uncached.
+  var deviceFlags: UInt64 { dataFlags | PageEntry.cacheDisable | PageEntry.writeThrough }
+
+  /// Flags for an app page from its ELF segment's p_flags (W^X).
+  func flags(segmentFlags: UInt32) -> UInt64 {
+    var flags = PageEntry.present
+    if segmentFlags & ELFFile.flagWrite != 0 { flags |= PageEntry.writable }
+    if segmentFlags & ELFFile.flagExecute == 0 { flags |= noExecute }
+    return flags
+  }
+
+  func activate() { writeCR3(UInt64(UInt(bitPattern: root))) }
+}

@@ -1,0 +1,39 @@
+// Frame-pointer backtraces for panics and exceptions. Each frame is printed with
+// its address and its offset in the app's ELF file's address space, so
+// `llvm-symbolizer --obj=APP 0xOFFSET` names the function on the host.
+
+enum Backtrace {
+  static let maxFrames = 24
+
+  static func print(rip: UInt64, rbp: UInt64) {
+    Console.write("[0][PANIC] backtrace:\n")
+    frame(0, rip)
+    var framePointer = rbp
+    var index = 1
+    while index < maxFrames, framePointer != 0, framePointer & 7 == 0,
+      Memory.isMapped(framePointer, length: 16)
+    {
+      let pointer = UnsafePointer<UInt64>(bitPattern: UInt(framePointer))!
+      let returnAddress = pointer[1]
+      if returnAddress == 0 { break }
+      frame(index, returnAddress)
+      let next = pointer[0]
+      if next <= framePointer { break }  // stacks grow down: callers are above
+      framePointer = next
+      index += 1
+    }
+  }
+
+  private static func frame(_ index: Int, _ address: UInt64) {
+    Console.write("[0][PANIC]   #")
+    Console.writeDecimal(UInt64(index))
+    Console.write(" ")
+    Console.writeHex(address)
+    if Memory.isInApp(address) {
+      Console.write(" (app+")
+      Console.writeHex(address &- Memory.appBias)
+      Console.write(")")
+    }
+    Console.write("\n")
+  }
+}

@@ -1,0 +1,140 @@
+// Physical memory: the frame allocator over the loader's memory map, and the
+// kernel's own page tables. Physical and virtual addresses are equal (identity
+// map); see BootInfo.swift for the address map.
+
+@_extern(c, "hermit_boot_stack_guard") func bootStackGuard() -> UInt64
+
+enum Memory {
+  static let frameSize: UInt64 = 4096
+  static let maxRegions = 32
+
+  nonisolated(unsafe) static var regions = (UnsafeMutablePointer<MemoryRegion>?).none
+  nonisolated(unsafe) static var regionCount = 0
+  /// Next free frame, and the end of the region it lies in.
+  nonisolated(unsafe) static var nextFrame: UInt64 = 0
+  nonisolated(unsafe) static var regionEnd: UInt64 = 0
+  nonisolated(unsafe) static var appStart: UInt64 = 0
+  nonisolated(unsafe) static var appEnd: UInt64 = 0
+  nonisolated(unsafe) static var appBias: UInt64 = 0
+  nonisolated(unsafe) static var totalBytes: UInt64 = 0
+  nonisolated(unsafe) static var mappedEnd: UInt64 = 0
+
+  /// Takes over the memory map; frames start at `bootInfo.freeStart`.
+  static func initialize(_ bootInfo: BootInfo) {
+    appStart = bootInfo.appStart
+    appEnd = bootInfo.appEnd
+    appBias = bootInfo.appBias
+    let source = UnsafePointer<MemoryRegion>(bitPattern: UInt(bootInfo.memoryRegions))!
+    let first = (bootInfo.freeStart + frameSize - 1) & ~(frameSize - 1)
+    // The region table lives in the loader's memory: copy the part we use into
+    // the first free frame, before anything can overwrite it.
+    let table = UnsafeMutablePointer<MemoryRegion>(bitPattern: UInt(first))!
+    var count = 0
+    for index in 0..<min(Int(bootInfo.memoryRegionCount), maxRegions) {
+      let region = source[index]
+      totalBytes += region.end - region.start
+      if region.end > first {
+        table[count] = region
+        count += 1
+      }
+    }
+    regions = table
+    regionCount = count
+    for index in 0..<count where table[index].start <= first && first < table[index].end {
+      regionEnd = table[index].end & ~(frameSize - 1)
+    }
+    nextFrame = first + frameSize
+    guard regionEnd > nextFrame else { panic("memory: no usable RAM after the app") }
+  }
+
+  /// One 4 KiB frame, zeroed. Frames are never returned: they hold page tables,
+  /// descriptor tables and stacks that live as long as the kernel.
+  static func allocateZeroedFrame() -> UnsafeMutablePointer<UInt64> {
+    let frame = allocateFrames(1)
+    frame.initializeMemory(as: UInt8.self, repeating: 0, count: Int(frameSize))
+    return frame.bindMemory(to: UInt64.self, capacity: 512)
+  }
+
+  static func allocateFrames(_ count: Int) -> UnsafeMutableRawPointer {
+    let bytes = UInt64(count) * frameSize
+    guard regionEnd - nextFrame >= bytes else { panic("memory: out of physical frames") }
+    let frame = nextFrame
+    nextFrame += bytes
+    return UnsafeMutableRawPointer(bitPattern: UInt(frame))!
+  }
+
+  /// Everything left in the current region, for the heap.
+  static func takeRemaining() -> (start: UInt64, end: UInt64) {
+    let range = (nextFrame, regionEnd)
+    nextFrame = regionEnd
+    return range
+  }
+
+  /// Builds and activates page tables: RAM identity-mapped, no-execute except the
+  /// app's code, the app's segments W^X, page 0 and the stack guard unmapped,
+  /// local APIC and I/O APIC uncached.
+  static func enablePaging(appFile: ELFFile?) {
+    let noExecute = CPUID.hasNoExecute
+    if noExecute { wrmsr(MSR.efer, rdmsr(MSR.efer) | EFER.noExecuteEnable) }
+    let tables = PageTables(noExecute: noExecute)
+    var top: UInt64 = 0
+    for index in 0..<regionCount { top = max(top, regions![index].end) }
+    top = (top + PageTables.hugePageSize - 1) & ~(PageTables.hugePageSize - 1)
+    let guardPage = bootStackGuard()
+    var chunk: UInt64 = 0
+    while chunk < top {
+      let chunkEnd = chunk + PageTables.hugePageSize
+      let fine =
+        chunk == 0 || (appStart < chunkEnd && chunk < appEnd)
+        || (guardPage >= chunk && guardPage < chunkEnd)
+      if !fine {
+        tables.mapHuge(chunk, flags: tables.dataFlags)
+      } else {
+        var page = chunk
+        while page < chunkEnd {
+          var flags = tables.dataFlags
+          if page == 0 || page == guardPage {
+            flags = 0
+          } else if page >= appStart && page < appEnd, let appFile {
+            flags = appPageFlags(page, file: appFile, tables: tables)
+          }
+          tables.map(page, flags: flags)
+          page += frameSize
+        }
+      }
+      chunk = chunkEnd
+    }
+    mappedEnd = top
+    // MMIO: local APIC (SDM §11.4.1) and I/O APIC (82093AA datasheet §3.0).
+    let apic = LocalAPIC.physicalBase & ~(PageTables.hugePageSize - 1)
+    tables.mapHuge(apic, flags: tables.deviceFlags)
+    tables.mapHuge(0xFEC0_0000 & ~(PageTables.hugePageSize - 1), flags: tables.deviceFlags)
+    tables.activate()
+  }
+
+  /// W^X flags for an app page: the union of the segments that cover it.
+  private static func appPageFlags(_ page: UInt64, file: ELFFile, tables: PageTables) -> UInt64 {
+    var segmentFlags: UInt32 = 0
+    for index in 0..<file.programHeaderCount {
+      let segment = file.segment(index)
+      guard segment.type == ELFFile.segmentLoad else { continue }
+      let start = (segment.virtualAddress &+ appBias) & ~(frameSize - 1)
+      let end = segment.end &+ appBias
+      if page >= start && page < end { segmentFlags |= segment.flags }
+    }
+    if segmentFlags == 0 { return tables.dataFlags }
+    return tables.flags(segmentFlags: segmentFlags)
+  }
+
+  static func isMapped(_ address: UInt64, length: UInt64) -> Bool {
+    address >= frameSize && address < mappedEnd && mappedEnd - address >= length
+      && !isStackGuard(address)
+  }
+
+  static func isStackGuard(_ address: UInt64) -> Bool {
+    let guardPage = bootStackGuard()
+    return address >= guardPage && address < guardPage + frameSize
+  }
+
+  static func isInApp(_ address: UInt64) -> Bool { address >= appStart && address < appEnd }
+}

@@ -1,0 +1,60 @@
+// Ending the VM: the app's exit code or a panic, reported through the status
+// channel of docs/ABI.md so the host learns the code exactly and a crash never
+// looks like success.
+
+enum Shutdown {
+  /// Prints the seed's closing lines, then powers off with `code`.
+  static func exit(code: UInt8) -> Never {
+    if !Console.quiet {
+      Log.info("Number of interrupts")
+      printInterruptCounts()
+      Log.info("Shutting down system")
+    }
+    Arch.powerOff(
+      record: "HERMIT-STATUS exit=", exitValue: code & 0x7f, code: code)
+  }
+
+  static func panicExit() -> Never {
+    Arch.powerOff(record: "HERMIT-STATUS panic\n", exitValue: 0x7f, code: nil)
+  }
+
+  /// `[0][INFO] [core][vector]: count` for each vector that fired, and always
+  /// the timer, like the seed's per-core counters.
+  static func printInterruptCounts() {
+    for vector in 0..<256 {
+      let count = InterruptCounters.value(core: 0, vector: vector)
+      guard count > 0 || vector == Vector.timer else { continue }
+      Console.write("[0][INFO] [0][")
+      Console.writeDecimal(UInt64(vector))
+      Console.write("]: ")
+      Console.writeDecimal(count)
+      Console.write(UInt8(ascii: "\n"))
+    }
+  }
+}
+
+/// Ends the app with `code` (0–255 reach the host exactly; others are taken
+/// modulo 256, like a POSIX exit status).
+public func exit(_ code: Int32) -> Never {
+  Shutdown.exit(code: UInt8(truncatingIfNeeded: code))
+}
+
+/// Stops the system with a message and a backtrace; the host sees a failure.
+public func panic(_ message: StaticString) -> Never {
+  Console.forceVisible()
+  Console.write("[0][PANIC] ")
+  Console.write(message)
+  Console.write(UInt8(ascii: "\n"))
+  Backtrace.print(rip: 0, rbp: Arch.framePointer())
+  Shutdown.panicExit()
+}
+
+/// `panic` with a message built at run time.
+public func panic(_ message: String) -> Never {
+  Console.forceVisible()
+  Console.write("[0][PANIC] ")
+  Console.write(message)
+  Console.write(UInt8(ascii: "\n"))
+  Backtrace.print(rip: 0, rbp: Arch.framePointer())
+  Shutdown.panicExit()
+}
