@@ -15,7 +15,8 @@ struct AppCompiler {
     for directory in (environment["PATH"] ?? "").split(separator: ":") {
       candidates.append("\(directory)/swiftc")
     }
-    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+    else {
       throw HermitOCIError.buildFailed("swiftc not found (set SWIFTC)")
     }
     return URL(fileURLWithPath: found).resolvingSymlinksInPath()
@@ -27,13 +28,16 @@ struct AppCompiler {
     let sourcesDir = folder.appendingPathComponent("Sources")
     var isDirectory: ObjCBool = false
     var found: [URL] = []
-    if FileManager.default.fileExists(atPath: sourcesDir.path, isDirectory: &isDirectory), isDirectory.boolValue {
+    if FileManager.default.fileExists(atPath: sourcesDir.path, isDirectory: &isDirectory),
+      isDirectory.boolValue
+    {
       let enumerator = FileManager.default.enumerator(atPath: sourcesDir.path)
-      while let name = enumerator?.nextObject() as? String where name.hasSuffix(".swift") {
-        found.append(sourcesDir.appendingPathComponent(name))
+      while let name = enumerator?.nextObject() as? String {
+        if name.hasSuffix(".swift") { found.append(sourcesDir.appendingPathComponent(name)) }
       }
     } else {
-      for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".swift") {
+      for name in try FileManager.default.contentsOfDirectory(atPath: folder.path)
+      where name.hasSuffix(".swift") {
         found.append(folder.appendingPathComponent(name))
       }
     }

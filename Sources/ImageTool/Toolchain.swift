@@ -23,7 +23,9 @@ struct Toolchain {
       exe.appendingPathComponent("../../../../build").standardizedFileURL,
     ]
     for candidate in candidates
-    where FileManager.default.fileExists(atPath: candidate.appendingPathComponent("hermit-loader").path) {
+    where FileManager.default.fileExists(
+      atPath: candidate.appendingPathComponent("hermit-loader").path)
+    {
       return Toolchain(directory: candidate)
     }
     throw HermitOCIError.buildFailed(

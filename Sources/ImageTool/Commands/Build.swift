@@ -43,7 +43,8 @@ struct Build: ParsableCommand {
       throw HermitOCIError.invalidArgument("\(app): no such file or directory")
     }
     let appName = appURL.deletingPathExtension().lastPathComponent
-    let reference = try tag.map { try Reference(parsing: $0).withDefaultTag } ?? defaultReference(appName)
+    let reference =
+      try tag.map { try Reference(parsing: $0).withDefaultTag } ?? defaultReference(appName)
     guard reference.digest == nil else {
       throw HermitOCIError.invalidReference(tag ?? "", reason: "a build tag cannot carry a digest")
     }
@@ -63,7 +64,9 @@ struct Build: ParsableCommand {
     }
     try checkELF(elf, path: appURL.path)
 
-    Progress.say("packing \(reference) (app \(humanSize(Int64(elf.count))), loader \(humanSize(Int64(loader.count))))")
+    Progress.say(
+      "packing \(reference) (app \(humanSize(Int64(elf.count))), loader \(humanSize(Int64(loader.count))))"
+    )
     let image = try ImageBuilder.build(
       loader: loader, app: elf,
       spec: ImageSpec(reference: reference, metadata: metadata, env: env, args: args))
@@ -79,14 +82,18 @@ struct Build: ParsableCommand {
     }
     let seconds = Date().timeIntervalSince(started)
     Progress.say(String(format: "built %@ in %.2fs", reference.description, seconds))
-    print(image.config.rootfs.diffIDs.isEmpty ? "" : image.manifest.config.digest.description)
+    // The image ID on stdout, for scripts (like `podman build -q`).
+    print(image.manifest.config.digest.description)
   }
 
   /// The app's name made into a repository name (lowercase, invalid characters to -).
   private func defaultReference(_ appName: String) throws -> Reference {
     let cleaned = String(
-      appName.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_") ? $0 : "-" })
-      .trimmingCharacters(in: CharacterSet(charactersIn: "-._"))
+      appName.lowercased().map {
+        $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_") ? $0 : "-"
+      }
+    )
+    .trimmingCharacters(in: CharacterSet(charactersIn: "-._"))
     guard let reference = try? Reference(parsing: cleaned + ":latest") else {
       throw HermitOCIError.invalidArgument(
         "cannot derive an image name from \"\(appName)\"; name it with -t NAME[:TAG]")

@@ -28,7 +28,10 @@ struct List: ParsableCommand {
     let rows =
       [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]
       + images.map {
-        [$0.repository, $0.tag, String($0.id.dropFirst(7).prefix(12)), $0.created ?? "", humanSize($0.size)]
+        [
+          $0.repository, $0.tag, String($0.id.dropFirst(7).prefix(12)), $0.created ?? "",
+          humanSize($0.size),
+        ]
       }
     let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
     for row in rows {

@@ -8,6 +8,8 @@ struct Prune: ParsableCommand {
 
   func run() throws {
     let result = try openStore().prune()
-    print("Deleted \(result.blobsRemoved) blobs, total reclaimed space: \(humanSize(result.bytesFreed))")
+    print(
+      "Deleted \(result.blobsRemoved) blobs, total reclaimed space: \(humanSize(result.bytesFreed))"
+    )
   }
 }
