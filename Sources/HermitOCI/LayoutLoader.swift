@@ -36,6 +36,7 @@ struct LayoutLoader {
     guard let fileSize = (attributes?[.size] as? NSNumber)?.int64Value,
       attributes?[.type] as? FileAttributeType == .typeRegular
     else { throw HermitOCIError.io(path: url.path, reason: "not a readable regular file") }
+    guard fileSize > 0 else { throw HermitOCIError.notAnOCILayout("\(name) is empty") }
     var walker = SafeTarWalker(
       reader: try TarReader(url: url), limits: .forArchive(compressedSize: fileSize))
     var small: [String: Data] = [:]

@@ -36,7 +36,7 @@ final class TarReader {
     name = url.lastPathComponent
     archive = try TarReader.makeArchive()
     guard archive_read_open_filename(archive, url.path, 1 << 16) == ARCHIVE_OK else {
-      defer { archive_read_free(archive) }
+      // deinit frees the archive: self is fully initialised here.
       throw TarReader.openError(archive, name)
     }
   }
@@ -49,10 +49,6 @@ final class TarReader {
     data.copyBytes(to: copy)
     memory = copy
     guard archive_read_open_memory(archive, copy.baseAddress, data.count) == ARCHIVE_OK else {
-      defer {
-        archive_read_free(archive)
-        copy.deallocate()
-      }
       throw TarReader.openError(archive, name)
     }
   }
@@ -86,7 +82,6 @@ final class TarReader {
         }
       }, nil)
     guard status == ARCHIVE_OK else {
-      defer { archive_read_free(a) }
       if let error = sourceError { throw error }
       throw TarReader.openError(a, name)
     }
