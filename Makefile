@@ -94,10 +94,11 @@ $(B)/kernel/app.ld: Sources/Kernel/app.ld
 define app_rule
 $(B)/$(1)/$(2): $$(shell find $(3)/$(2) -name '*.swift') $(B)/kernel/libhermit.a $(B)/kernel/app.ld
 	@mkdir -p $$(@D)
-	$(SWIFTC) $(GUEST_SWIFTFLAGS) -I $(B)/kernel -module-name main \
-	  -c $$(filter %.swift,$$^) -o $$@.o
-	$(LLD) -T $(B)/kernel/app.ld $(APP_LDFLAGS) -o $$@ $$@.o $(B)/kernel/libhermit.a \
+	$(SWIFTC) $(GUEST_SWIFTFLAGS) $$(shell cat $(3)/$(2)/swiftflags 2>/dev/null) \
+	  -I $(B)/kernel -module-name main -c $$(filter %.swift,$$^) -o $$@.o
+	$(LLD) -T $(B)/kernel/app.ld $(APP_LDFLAGS) -o $$@.debug $$@.o $(B)/kernel/libhermit.a \
 	  $(EMBEDDED_LIB)/libswiftUnicodeDataTables.a
+	$(OBJCOPY) --strip-all $$@.debug $$@
 	rm -f $$@.o
 endef
 $(foreach app,$(EXAMPLES),$(eval $(call app_rule,examples,$(app),examples)))
@@ -105,4 +106,14 @@ $(foreach app,$(GUESTS),$(eval $(call app_rule,guests,$(app),Tests/Guests)))
 
 print-app-flags:
 	@echo 'swiftc $(GUEST_SWIFTFLAGS) -I $(B)/kernel -module-name main -c SOURCES... -o app.o'
-	@echo 'ld.lld -T $(B)/kernel/app.ld $(APP_LDFLAGS) -o APP app.o $(B)/kernel/libhermit.a $(EMBEDDED_LIB)/libswiftUnicodeDataTables.a'
+	@echo 'ld.lld -T $(B)/kernel/app.ld $(APP_LDFLAGS) -o APP.debug app.o $(B)/kernel/libhermit.a $(EMBEDDED_LIB)/libswiftUnicodeDataTables.a'
+	@echo 'llvm-objcopy --strip-all APP.debug APP'
+
+# --- demo and tests -----------------------------------------------------------
+demo:
+	scripts/setup.sh
+	$(MAKE) all
+	scripts/boot.sh $(B)/examples/hello
+
+test: all
+	HERMIT_BIN=$(CURDIR)/.build/release HERMIT_TOOLCHAIN=$(CURDIR)/$(B) swift test

@@ -54,22 +54,23 @@ public enum KernelCommandLine {
   /// Parses a command line into options and the app's arguments. A Multiboot
   /// command line starts with the kernel image's path (QEMU and GRUB put it
   /// there): `skippingImageName` drops that first token.
+  ///
+  /// Works on bytes, not String comparisons, so the kernel does not pull in
+  /// Unicode normalization tables just to read its command line.
   public static func parse(_ line: String, skippingImageName: Bool = false) -> (
     options: KernelOptions, arguments: [String]
   ) {
     var options = KernelOptions()
     var arguments: [String] = []
     var sawSeparator = false
-    var tokens = split(line)
+    var tokens = splitBytes(line)
     if skippingImageName && !tokens.isEmpty { tokens.removeFirst() }
     for token in tokens {
       if sawSeparator {
-        arguments.append(token)
-        continue
-      }
-      if token == "--" {
+        arguments.append(string(token))
+      } else if equal(token, "--") {
         sawSeparator = true
-      } else if token == "quiet" {
+      } else if equal(token, "quiet") {
         options.quiet = true
       } else if let value = value(of: "env=", in: token) {
         options.environment.append(value)
@@ -80,7 +81,7 @@ public enum KernelCommandLine {
       } else if let value = value(of: "name=", in: token) {
         options.name = value
       } else {
-        options.unknown.append(token)
+        options.unknown.append(string(token))
       }
     }
     return (options, arguments)
@@ -89,6 +90,12 @@ public enum KernelCommandLine {
   /// Splits on spaces, honouring double quotes with `\"` and `\\` escapes.
   public static func split(_ line: String) -> [String] {
     var tokens: [String] = []
+    for token in splitBytes(line) { tokens.append(string(token)) }
+    return tokens
+  }
+
+  static func splitBytes(_ line: String) -> [[UInt8]] {
+    var tokens: [[UInt8]] = []
     var current: [UInt8] = []
     var inToken = false
     var inQuotes = false
@@ -103,7 +110,7 @@ public enum KernelCommandLine {
         inQuotes.toggle()
         inToken = true
       } else if !inQuotes && (byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")) {
-        if inToken { tokens.append(String(decoding: current, as: UTF8.self)) }
+        if inToken { tokens.append(current) }
         current.removeAll()
         inToken = false
       } else {
@@ -111,7 +118,7 @@ public enum KernelCommandLine {
         inToken = true
       }
     }
-    if inToken { tokens.append(String(decoding: current, as: UTF8.self)) }
+    if inToken { tokens.append(current) }
     return tokens
   }
 
@@ -136,8 +143,51 @@ public enum KernelCommandLine {
     return String(decoding: bytes, as: UTF8.self)
   }
 
-  private static func value(of prefix: String, in token: String) -> String? {
-    guard token.hasPrefix(prefix) else { return nil }
-    return String(token.dropFirst(prefix.count))
+  private static func string(_ bytes: [UInt8]) -> String {
+    String(decoding: bytes, as: UTF8.self)
+  }
+
+  private static func equal(_ token: [UInt8], _ literal: StaticString) -> Bool {
+    literal.withUTF8Buffer { token.elementsEqual($0) }
+  }
+
+  private static func value(of prefix: StaticString, in token: [UInt8]) -> String? {
+    prefix.withUTF8Buffer { bytes -> String? in
+      guard token.count >= bytes.count, token.prefix(bytes.count).elementsEqual(bytes) else {
+        return nil
+      }
+      return string(Array(token[bytes.count...]))
+    }
+  }
+}
+
+extension KernelCommandLine {
+  /// Whether the bare option `name` appears before `--`, without allocating:
+  /// the kernel checks `quiet` at boot and parses the rest only when the app
+  /// first asks for its arguments or environment.
+  public static func hasOption(_ name: StaticString, in line: UnsafeRawBufferPointer) -> Bool {
+    name.withUTF8Buffer { wanted -> Bool in
+      var start = 0
+      var inQuotes = false
+      var index = 0
+      while index <= line.count {
+        let byte = index < line.count ? line[index] : UInt8(ascii: " ")
+        if byte == UInt8(ascii: "\"") { inQuotes.toggle() }
+        if !inQuotes && (byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")) {
+          let length = index - start
+          if length == 2 && line[start] == UInt8(ascii: "-") && line[start + 1] == UInt8(ascii: "-") {
+            return false
+          }
+          if length == wanted.count {
+            var same = true
+            for offset in 0..<length where line[start + offset] != wanted[offset] { same = false }
+            if same { return true }
+          }
+          start = index + 1
+        }
+        index += 1
+      }
+      return false
+    }
   }
 }

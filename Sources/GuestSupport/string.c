@@ -1,14 +1,18 @@
 // The C memory functions Embedded Swift and clang-generated code call.
 //
-// Freestanding: no libc here. `rep movsb` / `rep stosb` are fast on every CPU with
-// ERMSB and correct on all; the compiler must not turn these loops back into calls
-// to themselves, hence -ffreestanding -fno-builtin in the Makefile.
+// Freestanding: no libc here. Bulk work uses `rep movsq` / `rep stosq`: on KVM any
+// rep string op is fast, but QEMU's TCG runs them one element per iteration, so
+// moving quadwords instead of bytes makes loading and zeroing 8x cheaper there.
+// The compiler must not turn these loops back into calls to themselves, hence
+// -ffreestanding -fno-builtin in the Makefile.
 #include <stddef.h>
 #include <stdint.h>
 
 void *memcpy(void *restrict dst, const void *restrict src, size_t n) {
   void *ret = dst;
-  __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+  size_t quads = n >> 3, rest = n & 7;
+  __asm__ volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(quads) : : "memory");
+  __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(rest) : : "memory");
   return ret;
 }
 
@@ -26,7 +30,10 @@ void *memmove(void *dst, const void *src, size_t n) {
 
 void *memset(void *dst, int c, size_t n) {
   void *ret = dst;
-  __asm__ volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(c) : "memory");
+  uint64_t pattern = (uint8_t)c * 0x0101010101010101ull;
+  size_t quads = n >> 3, rest = n & 7;
+  __asm__ volatile("rep stosq" : "+D"(dst), "+c"(quads) : "a"(pattern) : "memory");
+  __asm__ volatile("rep stosb" : "+D"(dst), "+c"(rest) : "a"(pattern) : "memory");
   return ret;
 }
 

@@ -24,14 +24,11 @@ func kernelStart(_ bootInfoAddress: UInt64) -> Never {
   Memory.enablePaging(appFile: validApp ? appFile : nil)  // NX, W^X, null page unmapped
   let heap = Memory.takeRemaining()
   Heap.initialize(start: heap.start, end: heap.end)  // the rest of RAM: Swift's heap
-  let commandLine = KernelCommandLine.parse(
-    String(decoding: UnsafeRawBufferPointer(
-      start: UnsafeRawPointer(bitPattern: UInt(bootInfo.commandLine)),
-      count: Int(bootInfo.commandLineLength)), as: UTF8.self),
-    skippingImageName: bootInfo.bootProtocol == 1)
-  Console.quiet = commandLine.options.quiet
-  CommandLine.arguments = [commandLine.options.name ?? "app"] + commandLine.arguments
-  Environment.variables = commandLine.options.environment
+  BootCommandLine.text = UnsafeRawBufferPointer(
+    start: UnsafeRawPointer(bitPattern: UInt(bootInfo.commandLine)),
+    count: Int(bootInfo.commandLineLength))
+  BootCommandLine.skipsImageName = bootInfo.bootProtocol == 1  // Multiboot: first word is the image
+  Console.quiet = KernelCommandLine.hasOption("quiet", in: BootCommandLine.text)
   LocalAPIC.enable()  // mask the 8259 PICs, enable the APIC
   Timer.bootTSC = bootInfo.loaderEntryTSC
   Timer.calibrate()  // TSC and APIC timer rates against the PIT
@@ -43,7 +40,6 @@ func kernelStart(_ bootInfoAddress: UInt64) -> Never {
   Log.info(
     "Memory: \(Memory.totalBytes >> 20) MiB, heap \(Heap.arenaBytes >> 10) KiB, CPUs: \(bootInfo.cpuCount)")
   Log.info("TSC: \(Timer.tscPerSecond / 1_000_000) MHz, boot to main: \(microseconds(mainTSC &- bootInfo.loaderEntryTSC)) us")
-  for option in commandLine.options.unknown { Log.warning("unknown kernel option \(option)") }
   let code = appMain(0, nil)
   Shutdown.exit(code: UInt8(truncatingIfNeeded: code))
 }

@@ -5,11 +5,16 @@
 enum Backtrace {
   static let maxFrames = 24
 
-  static func print(rip: UInt64, rbp: UInt64) {
+  /// Prints `rip` (the faulting instruction, if any) and the return addresses
+  /// found by following the saved frame pointers from `rbp`.
+  static func print(rip: UInt64?, rbp: UInt64) {
     Console.write("[0][PANIC] backtrace:\n")
-    frame(0, rip)
+    var index = 0
+    if let rip {
+      frame(0, rip)
+      index = 1
+    }
     var framePointer = rbp
-    var index = 1
     while index < maxFrames, framePointer != 0, framePointer & 7 == 0,
       Memory.isMapped(framePointer, length: 16)
     {

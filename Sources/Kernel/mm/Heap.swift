@@ -9,7 +9,7 @@
 // Every block starts with a 16-byte header: word 0 = tag | size class or size,
 // word 1 = start of the underlying block (for aligned large allocations).
 
-enum Heap {
+public enum Heap {
   static let headerSize = 16
   static let classCount = 8  // 32, 64, ..., 4096 bytes including the header
   static let slabSize = 16384
@@ -36,7 +36,7 @@ enum Heap {
     bytesInUse = 0
   }
 
-  static var arenaBytes: Int { Int(arenaEnd - arenaStart) }
+  public static var arenaBytes: Int { Int(arenaEnd - arenaStart) }
 
   // MARK: Block list nodes: word 0 = size (large) or next (small), word 1 = next.
 
@@ -165,7 +165,7 @@ enum Heap {
   }
 
   /// Bytes in the large free list (what a big allocation can still get).
-  static var largeFreeBytes: Int {
+  public static var largeFreeBytes: Int {
     var total: UInt = 0
     var current = heads![classCount]
     while current != 0 {

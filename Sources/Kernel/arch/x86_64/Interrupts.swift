@@ -92,6 +92,7 @@ func kernelTrap(_ frameAddress: UnsafeMutableRawPointer) {
 }
 
 /// Prints what went wrong, where, and the call chain, then ends the VM as a failure.
+@inline(never)
 func reportException(_ frame: TrapFrame) -> Never {
   let vector = Int(frame.vector)
   Console.forceVisible()
@@ -116,6 +117,13 @@ func reportException(_ frame: TrapFrame) -> Never {
     Console.write(")")
     if address < 4096 { Console.write("\n[0][PANIC] null pointer dereference") }
     if Memory.isStackGuard(address) { Console.write("\n[0][PANIC] kernel stack overflow") }
+  }
+  if vector == Vector.invalidOpcode, Memory.isMapped(frame.rip, length: 2),
+    UnsafePointer<UInt16>(bitPattern: UInt(frame.rip))!.pointee == 0x0B0F
+  {
+    // ud2 (0F 0B) is how Swift traps: overflow, index out of range, nil unwrap,
+    // division by zero, fatalError and failed preconditions.
+    Console.write("\n[0][PANIC] Swift runtime failure (trap)")
   }
   Console.write("\n")
   Backtrace.print(rip: frame.rip, rbp: frame.rbp)

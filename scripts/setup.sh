@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what building and testing need on a fresh Debian machine (as root,
+# with apt-get). Does nothing for packages already present.
+set -euo pipefail
+packages=(qemu-system-x86 nasm libarchive-dev pkg-config skopeo umoci oci-image-tool podman
+  containerd python3-jsonschema golang-github-opencontainers-image-spec-dev
+  golang-github-opencontainers-specs-dev hyperfine)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: missing packages: ${missing[*]}; run as root or install them with apt-get" >&2
+  exit 1
+fi
+echo "setup: installing ${missing[*]}" >&2
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
