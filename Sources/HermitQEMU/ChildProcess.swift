@@ -39,6 +39,8 @@ public enum ChildProcess {
     public var newProcessGroup = true
     /// Start a new session instead (detached shims); implies a new process group.
     public var newSession = false
+    /// Join this network namespace (a path such as /run/netns/X) before exec.
+    public var networkNamespace: String?
     public init() {}
   }
 
@@ -46,6 +48,9 @@ public enum ChildProcess {
   /// calling it with five integer arguments is ABI-compatible.
   private typealias PrctlFunction = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
   private static let prSetPdeathsig: Int32 = 1  // <linux/prctl.h> PR_SET_PDEATHSIG
+  /// `setns` needs _GNU_SOURCE, which Swift's Glibc module does not define.
+  private typealias SetnsFunction = @convention(c) (Int32, Int32) -> Int32
+  private static let cloneNewNet: Int32 = 0x4000_0000  // <sched.h> CLONE_NEWNET
 
   /// A pipe whose ends are close-on-exec (glibc's pipe2 is not visible to Swift
   /// without _GNU_SOURCE).
@@ -78,6 +83,15 @@ public enum ChildProcess {
       throw .system(call: "dlsym(prctl)", errno: ENOSYS)
     }
     let prctl = unsafeBitCast(symbol, to: PrctlFunction.self)
+    var netnsFD: Int32 = -1
+    var setns: SetnsFunction?
+    if let namespace = options.networkNamespace {
+      guard let symbol = dlsym(nil, "setns") else { throw .system(call: "dlsym(setns)", errno: ENOSYS) }
+      setns = unsafeBitCast(symbol, to: SetnsFunction.self)
+      netnsFD = open(namespace, O_RDONLY | O_CLOEXEC)
+      guard netnsFD >= 0 else { throw .system(call: "open(\(namespace))", errno: errno) }
+    }
+    defer { if netnsFD >= 0 { close(netnsFD) } }
     let cPath = strdup(path)!
     var cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
     var envList: [String] = []
@@ -123,6 +137,7 @@ public enum ChildProcess {
             // The parent may have died before prctl: then nobody would kill us.
             if getppid() != parent { _exit(127) }
           }
+          if let setns, setns(netnsFD, cloneNewNet) != 0 { _exit(126) }
           if options.newSession {
             _ = setsid()
           } else if options.newProcessGroup {

@@ -28,6 +28,8 @@ public final class Supervisor: @unchecked Sendable {
     public var console: ChildProcess.Stdio = .inherit
     /// Where QEMU's stderr lines are forwarded (after the watchdog saw them); -1 drops them.
     public var errorOutput: Int32 = 2
+    /// Run QEMU in this network namespace (path), e.g. an OCI bundle's.
+    public var networkNamespace: String?
     /// Called with QEMU's pid once it runs.
     public var onStart: (@Sendable (pid_t) -> Void)?
     public init() {}
@@ -137,6 +139,7 @@ public final class Supervisor: @unchecked Sendable {
     childOptions.stdin = .null
     childOptions.stdout = options.console
     childOptions.stderr = .fd(stderrPipe.write)
+    childOptions.networkNamespace = options.networkNamespace
     let pid: pid_t
     do {
       pid = try ChildProcess.spawn(path: path, argv: command.argv, options: childOptions)

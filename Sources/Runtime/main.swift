@@ -1,1 +1,2 @@
-print("hermit-runtime: not built yet")
+// hermit-runtime: runs hermit images like containers, and is an OCI runtime.
+HermitRuntime.main()

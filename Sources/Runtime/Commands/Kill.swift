@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `hermit-runtime kill ID [SIGNAL]` (OCI, default SIGTERM) and `kill [-s SIG]
+/// NAME` (docker, default SIGKILL). Signals by name (`TERM`, `SIGTERM`) or number.
+struct Kill: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Send a signal to a container.")
+
+  @OptionGroup var global: GlobalOptions
+
+  @Option(name: [.customShort("s"), .long], help: "Signal (name or number).")
+  var signal: String?
+
+  @Flag(name: .shortAndLong, help: "Accepted for runc compatibility.")
+  var all = false
+
+  @Argument var id: String
+
+  @Argument(help: "Signal (OCI form).")
+  var positionalSignal: String?
+
+  func run() throws {
+    let (store, record) = try ContainerStore.locate(id, global)
+    let name = signal ?? positionalSignal ?? (record.kind == .oci ? "TERM" : "KILL")
+    guard let number = Self.parse(name) else {
+      throw RuntimeError.invalidArgument("unknown signal \(name)")
+    }
+    guard let pid = record.pid, record.status == .running || record.status == .created else {
+      throw RuntimeError.invalidState(id: id, status: record.status.rawValue, wanted: "running")
+    }
+    guard Glibc.kill(pid, number) == 0 else {
+      throw RuntimeError.io(path: "kill \(pid)", reason: String(cString: strerror(errno)))
+    }
+    if number == SIGKILL {
+      _ = ProcessIdentity.waitGone(pid, startTime: record.pidStartTime, timeout: .seconds(5))
+      Stop.markKilledIfSilent(id, in: store, signal: SIGKILL)
+    }
+  }
+
+  static let names: [String: Int32] = [
+    "HUP": SIGHUP, "INT": SIGINT, "QUIT": SIGQUIT, "ILL": SIGILL, "TRAP": SIGTRAP, "ABRT": SIGABRT,
+    "BUS": SIGBUS, "FPE": SIGFPE, "KILL": SIGKILL, "USR1": SIGUSR1, "SEGV": SIGSEGV,
+    "USR2": SIGUSR2, "PIPE": SIGPIPE, "ALRM": SIGALRM, "TERM": SIGTERM, "CHLD": SIGCHLD,
+    "CONT": SIGCONT, "STOP": SIGSTOP, "TSTP": SIGTSTP, "TTIN": SIGTTIN, "TTOU": SIGTTOU,
+    "URG": SIGURG, "XCPU": SIGXCPU, "XFSZ": SIGXFSZ, "VTALRM": SIGVTALRM, "PROF": SIGPROF,
+    "WINCH": SIGWINCH, "IO": SIGIO, "PWR": SIGPWR, "SYS": SIGSYS,
+  ]
+
+  /// `TERM`, `SIGTERM`, `sigterm` or `15`.
+  static func parse(_ text: String) -> Int32? {
+    if let number = Int32(text), (1...64).contains(number) { return number }
+    var name = text.uppercased()
+    if name.hasPrefix("SIG") { name.removeFirst(3) }
+    return names[name]
+  }
+}

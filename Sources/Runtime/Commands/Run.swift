@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import HermitQEMU
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `hermit-runtime run`: boot an image like `docker run`.
+struct Run: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Boot an image and stream its console; exit with the app's exit code.")
+
+  @OptionGroup var global: GlobalOptions
+
+  @Flag(help: "Remove the container when it stops.")
+  var rm = false
+
+  @Flag(name: .shortAndLong, help: "Run in the background and print the container name.")
+  var detach = false
+
+  @Option(help: "Container name (default: a random one).")
+  var name: String?
+
+  @Option(name: [.customShort("p"), .customLong("publish")], help: "Forward [IP:]HOST:GUEST[/tcp|udp] (user networking).")
+  var publish: [String] = []
+
+  @Option(help: "Virtual CPUs (default: the image's).")
+  var cpus: Int?
+
+  @Option(name: [.customShort("m"), .long], help: "Memory, e.g. 64M or 1G (default: the image's).")
+  var memory: String?
+
+  @Option(help: "Network: user, tap:IFNAME, or none (default: user if -p is given, else none).")
+  var net: String?
+
+  @Option(help: "Accelerator: auto, kvm or tcg.")
+  var accel: AcceleratorChoice = .auto
+
+  @Option(name: [.customShort("e"), .customLong("env")], help: "Set an environment variable K=V.")
+  var env: [String] = []
+
+  @Flag(name: .shortAndLong, help: "Quiet kernel: only the app's output.")
+  var quiet = false
+
+  @Argument(help: "Layout tarball, rootfs directory, or stored image reference.")
+  var image: String
+
+  @Argument(parsing: .postTerminator, help: "Arguments for the app (after --).")
+  var arguments: [String] = []
+
+  func run() throws {
+    let store = ContainerStore.forRun(global)
+    let plan = try makePlan()
+    let id = name ?? Self.randomName()
+    // Everything that can be refused is checked before anything boots.
+    for port in plan.network.portsToCheck { try port.checkAvailable() }
+    try store.reserve(id)
+    var record: ContainerRecord
+    do {
+      let vm = try plan.configuration(name: id, statusFile: store.file(id, "status").path)
+      record = ContainerRecord(
+        id: id, kind: .run, image: image, bundle: plan.image.rootfs, created: Date(), vm: vm,
+        autoRemove: rm, annotations: [:])
+      if detach { record.logPath = store.file(id, "console.log").path }
+      try store.save(record)
+    } catch {
+      store.remove(id)
+      throw error
+    }
+    if detach {
+      try Shim.launch(id: id, store: store, logPath: record.logPath)
+      print(id)
+      return
+    }
+    store.update(id) {
+      $0.pid = getpid()
+      $0.pidStartTime = ProcessIdentity.startTime(getpid())
+      $0.started = Date()
+    }
+    let code = try VMRunner.run(record, in: store)
+    throw ExitCode(code)
+  }
+
+  /// Image + flags → plan (flags win over the image's metadata).
+  func makePlan() throws -> LaunchPlan {
+    let prepared = try ImageCache(root: ImageCache.defaultRoot()).prepare(image)
+    var plan = LaunchPlan(image: prepared, metadata: try prepared.metadata())
+    plan.arguments = arguments.isEmpty ? nil : arguments
+    plan.environment = env
+    plan.cpus = cpus
+    plan.memoryMiB = try memory.map { try MemorySize.parseMiB($0) }
+    plan.quiet = quiet
+    let ports = try publish.map { try PortMapping(parsing: $0) }
+    switch net {
+    case nil: plan.network = ports.isEmpty ? .none : .user(ports: ports)
+    case "user": plan.network = .user(ports: ports)
+    case "none":
+      guard ports.isEmpty else { throw RuntimeError.invalidArgument("-p needs --net user") }
+      plan.network = .none
+    case let value? where value.hasPrefix("tap:") || value == "tap":
+      guard ports.isEmpty else { throw RuntimeError.invalidArgument("-p needs --net user") }
+      let device = value == "tap" ? "tap0" : String(value.dropFirst(4))
+      plan.network = .tap(name: device)
+    case let value?:
+      throw RuntimeError.invalidArgument("unknown --net \(value) (user, tap[:IFNAME] or none)")
+    }
+    let cacheDirectory = ImageCache.defaultRoot()
+    plan.accelerator = try AcceleratorProbe(cacheDirectory: cacheDirectory, qemu: VMRunner.qemu)
+      .resolve(accel)
+    return plan
+  }
+
+  /// A docker-like random name: `hermit-` and 8 hex digits.
+  static func randomName() -> String {
+    let value = UInt32.random(in: 0...UInt32.max)
+    let hex = String(value, radix: 16)
+    return "hermit-" + String(repeating: "0", count: 8 - hex.count) + hex
+  }
+}
+
+extension VMConfiguration.Network {
+  /// Host ports to check before booting.
+  var portsToCheck: [PortMapping] {
+    if case .user(let ports) = self { return ports }
+    return []
+  }
+}
+
+extension AcceleratorChoice: ExpressibleByArgument {}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import HermitOCI
+import HermitQEMU
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The root command: lists the subcommands and reports errors the runtime's way.
+struct HermitRuntime: ParsableCommand {
+  static let version = "0.1.0"
+  /// The runtime-spec version this runtime implements.
+  static let ociVersion = "1.0.2"
+
+  static let configuration = CommandConfiguration(
+    commandName: "hermit-runtime",
+    abstract: "Run hermit unikernel images under QEMU, like containers.",
+    discussion: "Also an OCI runtime (create/start/state/kill/delete) for podman and containerd.",
+    version: "hermit-runtime version \(version)\nspec: \(ociVersion)",
+    subcommands: [
+      // Container lifecycle, docker style.
+      Run.self, PS.self, Logs.self, Stop.self, Kill.self, Rm.self, Inspect.self,
+      // OCI runtime spec CLI.
+      Create.self, Start.self, State.self, Delete.self, List.self,
+      // Internal.
+      Shim.self,
+    ]
+  )
+
+  @OptionGroup var global: GlobalOptions
+
+  /// Parses, runs, and turns every error into one line and exit status 125.
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+      Glibc.exit(0)
+    } catch let code as ExitCode {
+      Glibc.exit(code.rawValue)
+    } catch let error as RuntimeError {
+      fail(error)
+    } catch let error as HermitQEMUError {
+      fail(.qemu(error))
+    } catch let error as HermitOCIError {
+      fail(.image(error))
+    } catch {
+      // ArgumentParser: --help and --version exit 0; usage errors keep its message
+      // but use docker's status 125.
+      if exitCode(for: error) == .success { exit(withError: error) }
+      let message = fullMessage(for: error)
+      FileHandle.standardError.write(Data("hermit-runtime: error: \(message)\n".utf8))
+      logError(message.split(separator: "\n").first.map(String.init) ?? message)
+      Glibc.exit(125)
+    }
+  }
+
+  /// Prints `error` as one line, logs it to `--log` as JSON, exits 125.
+  static func fail(_ error: RuntimeError) -> Never {
+    FileHandle.standardError.write(Data("hermit-runtime: error: \(error.description)\n".utf8))
+    logError(error.description)
+    Glibc.exit(125)
+  }
+
+  /// Appends an error record to the `--log` file: JSON lines for `--log-format json`
+  /// (the only place ctr shows a runtime's error), text otherwise.
+  static func logError(_ message: String) {
+    guard let global = GlobalOptions.fromArguments(), let path = global.log else { return }
+    let time = ISO8601DateFormatter().string(from: Date())
+    let line: String
+    if global.logFormat == "json" {
+      let object = ["level": "error", "msg": message, "time": time]
+      let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+      line = String(decoding: data, as: UTF8.self) + "\n"
+    } else {
+      line = "time=\"\(time)\" level=error msg=\"\(message)\"\n"
+    }
+    let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { return }
+    _ = line.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+    close(fd)
+  }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import HermitOCI
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Turns `run`'s IMAGE argument into a `PreparedImage`, unpacking at most once.
+///
+/// Unpacked images live in `<cache>/rootfs/<manifest hex>/` next to
+/// `<manifest hex>.json` (the PreparedImage). A layout tarball is remembered by its
+/// identity (device, inode, size, mtime) in `<cache>/tarballs/<hash>`, which names
+/// the manifest digest, so a warm `run image.tar` reads two small files and does not
+/// read the tarball at all. A new or changed tarball is verified and unpacked into a
+/// temporary directory and renamed into place, so a half-unpacked rootfs is never used.
+struct ImageCache {
+  let root: URL
+
+  /// `$HERMIT_HOME/cache`, else `$XDG_CACHE_HOME/hermit`, else `~/.cache/hermit`.
+  static func defaultRoot() -> URL {
+    let environment = ProcessInfo.processInfo.environment
+    if let home = environment["HERMIT_HOME"], !home.isEmpty {
+      return URL(fileURLWithPath: home).appendingPathComponent("cache")
+    }
+    if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty {
+      return URL(fileURLWithPath: cache).appendingPathComponent("hermit")
+    }
+    return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/hermit")
+  }
+
+  /// Resolves a directory rootfs, a layout tarball or a store reference.
+  func prepare(_ argument: String) throws -> PreparedImage {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) {
+      let url = URL(fileURLWithPath: argument).standardizedFileURL
+      if isDirectory.boolValue { return try directory(url) }
+      return try tarball(url)
+    }
+    return try stored(argument)
+  }
+
+  /// A directory that already is a rootfs.
+  private func directory(_ url: URL) throws -> PreparedImage {
+    guard FileManager.default.fileExists(atPath: url.appendingPathComponent("hermit/loader").path)
+    else {
+      throw RuntimeError.invalidArgument("\(url.path) is not a hermit rootfs (no hermit/loader)")
+    }
+    return PreparedImage(
+      reference: url.path, manifestDigest: nil, rootfs: url.path, entrypoint: [], cmd: [], env: [])
+  }
+
+  /// A layout tarball, via the tarball-identity index.
+  private func tarball(_ url: URL) throws -> PreparedImage {
+    let identityFile = try identityURL(url)
+    if let identityFile, let digest = try? String(contentsOf: identityFile, encoding: .utf8),
+      let cached = cached(hex: digest)
+    {
+      return cached
+    }
+    let prepared = try unpackFresh { directory in
+      try ImageUnpacker.unpack(layoutTarball: url, into: directory)
+    }
+    if let identityFile, let digest = prepared.manifestDigest {
+      try? FileManager.default.createDirectory(
+        at: identityFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try? Data(hex(of: digest).utf8).write(to: identityFile, options: .atomic)
+    }
+    return prepared
+  }
+
+  /// A reference in the local image store.
+  private func stored(_ reference: String) throws -> PreparedImage {
+    let storeRoot = ImageStore.defaultRoot()
+    guard FileManager.default.fileExists(atPath: storeRoot.appendingPathComponent("index.json").path)
+    else { throw RuntimeError.imageNotFound(reference) }
+    let store = try ImageStore(root: storeRoot)
+    let image: ResolvedImage
+    do {
+      image = try store.resolve(reference)
+    } catch HermitOCIError.imageNotFound {
+      throw RuntimeError.imageNotFound(reference)
+    } catch HermitOCIError.invalidReference {
+      throw RuntimeError.imageNotFound(reference)
+    }
+    if let cached = cached(hex: hex(of: image.manifestDigest)) { return cached }
+    return try unpackFresh { directory in
+      try ImageUnpacker.unpack(image, from: store, into: directory)
+      return image
+    }
+  }
+
+  /// The cached image for a manifest digest (hex), if complete.
+  private func cached(hex: String) -> PreparedImage? {
+    guard !hex.isEmpty, hex.allSatisfy(\.isHexDigit),
+      let data = try? Data(contentsOf: rootfsRoot.appendingPathComponent(hex + ".json")),
+      let prepared = try? JSONDecoder().decode(PreparedImage.self, from: data),
+      FileManager.default.fileExists(atPath: prepared.rootfs)
+    else { return nil }
+    return prepared
+  }
+
+  /// Unpacks into a temporary directory, then renames it to its digest's place.
+  private func unpackFresh(_ unpack: (URL) throws -> ResolvedImage) throws -> PreparedImage {
+    try FileManager.default.createDirectory(at: rootfsRoot, withIntermediateDirectories: true)
+    let temporary = rootfsRoot.appendingPathComponent(".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    defer { try? FileManager.default.removeItem(at: temporary) }
+    try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+    let image = try unpack(temporary)
+    let digestHex = hex(of: image.manifestDigest)
+    let final = rootfsRoot.appendingPathComponent(digestHex)
+    // Another command may have unpacked the same image meanwhile: keep theirs.
+    if rename(temporary.path, final.path) != 0, !FileManager.default.fileExists(atPath: final.path) {
+      throw RuntimeError.io(path: final.path, reason: String(cString: strerror(errno)))
+    }
+    let prepared = PreparedImage(
+      reference: image.reference, manifestDigest: image.manifestDigest, rootfs: final.path,
+      entrypoint: image.config.entrypoint, cmd: image.config.cmd, env: image.config.env)
+    let data = try JSONEncoder().encode(prepared)
+    try data.write(to: rootfsRoot.appendingPathComponent(digestHex + ".json"), options: .atomic)
+    return prepared
+  }
+
+  private var rootfsRoot: URL { root.appendingPathComponent("rootfs") }
+
+  /// `<cache>/tarballs/<dev>-<ino>-<size>-<mtime ns>`, or nil if stat fails.
+  private func identityURL(_ url: URL) throws -> URL? {
+    var info = stat()
+    guard stat(url.path, &info) == 0 else { return nil }
+    let mtime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+    let name = "\(info.st_dev)-\(info.st_ino)-\(info.st_size)-\(mtime)"
+    return root.appendingPathComponent("tarballs").appendingPathComponent(name)
+  }
+
+  private func hex(of digest: String) -> String {
+    digest.hasPrefix("sha256:") ? String(digest.dropFirst(7)) : digest
+  }
+}

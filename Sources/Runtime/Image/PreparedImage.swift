@@ -1,0 +1,25 @@
+import Foundation
+import HermitOCI
+
+/// An image ready to boot: an unpacked rootfs and what the config says to run.
+struct PreparedImage: Codable, Sendable {
+  /// The name the image was found under.
+  var reference: String
+  /// `sha256:...` of its manifest, when it came from a layout or the store.
+  var manifestDigest: String?
+  /// The unpacked rootfs (holds hermit/loader, hermit/app, hermit/image.json).
+  var rootfs: String
+  var entrypoint: [String]
+  var cmd: [String]
+  var env: [String]
+
+  /// The image's hermit metadata; defaults when the rootfs has none (a bare
+  /// directory with hermit/loader and hermit/app).
+  func metadata() throws -> HermitMetadata {
+    let url = URL(fileURLWithPath: rootfs)
+    if FileManager.default.fileExists(atPath: url.appendingPathComponent(HermitMetadata.path).path) {
+      return try HermitMetadata.load(fromRootfs: url)
+    }
+    return HermitMetadata()
+  }
+}

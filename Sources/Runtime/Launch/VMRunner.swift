@@ -1,0 +1,53 @@
+import Foundation
+import HermitQEMU
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Boots a container's VM in this process and records how it ended. Used by
+/// foreground `run` and by the shim behind `run -d` and OCI `create`.
+enum VMRunner {
+  /// The QEMU executable: `$HERMIT_QEMU`, else `qemu-system-x86_64` from PATH.
+  static var qemu: String {
+    ProcessInfo.processInfo.environment["HERMIT_QEMU"] ?? "qemu-system-x86_64"
+  }
+
+  /// qboot for `-M pc` when QEMU ships it: ~90 ms to the kernel instead of seconds
+  /// with SeaBIOS under KVM (PLATFORM.md).
+  static var pcFirmware: String? {
+    for directory in ["/usr/share/qemu", "/usr/local/share/qemu", "/usr/share/seabios"] {
+      let path = directory + "/qboot.rom"
+      if FileManager.default.fileExists(atPath: path) { return path }
+    }
+    return nil
+  }
+
+  /// Runs the VM of `record` to its end; must be called on the main thread (QEMU's
+  /// parent-death signal is tied to the forking thread).
+  /// - Returns: the container's exit code.
+  static func run(_ record: ContainerRecord, in store: ContainerStore) throws -> Int32 {
+    let command = QEMUCommand(record.vm, executable: qemu, pcFirmware: pcFirmware)
+    var options = Supervisor.Options()
+    options.networkNamespace = record.networkNamespace
+    options.onStart = { pid in
+      store.update(record.id) { $0.qemuPid = pid }
+    }
+    if ProcessInfo.processInfo.environment["HERMIT_DEBUG_QEMU"] != nil {
+      FileHandle.standardError.write(Data((command.argv.joined(separator: " ") + "\n").utf8))
+    }
+    let outcome = try Supervisor.run(command, statusFile: record.vm.statusFile, options: options)
+    let failure = outcome.failureMessage
+    if let failure {
+      FileHandle.standardError.write(Data("hermit-runtime: \(failure)\n".utf8))
+    }
+    store.update(record.id) {
+      $0.exitCode = outcome.exitCode
+      $0.finished = Date()
+      $0.failure = failure
+      $0.qemuPid = nil
+    }
+    if record.autoRemove { store.remove(record.id) }
+    return outcome.exitCode
+  }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import HermitOCI
+import HermitQEMU
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// OCI `create --bundle B [--pid-file P] [--console-socket S] ID`.
+///
+/// Starts the container's process — the shim that will own the VM — held back on
+/// `exec.fifo` until `start`, as a child of this command (conmon and containerd's
+/// shim are subreapers and adopt it when this command exits). Its pid goes to
+/// `--pid-file`; its exit status becomes the container's exit code.
+struct Create: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "OCI: create a container from a bundle.")
+
+  @OptionGroup var global: GlobalOptions
+
+  @Option(name: .shortAndLong, help: "Bundle directory (default: current directory).")
+  var bundle: String = "."
+
+  @Option(help: "Write the container process's pid here.")
+  var pidFile: String?
+
+  @Option(help: "Unix socket to send the console's pty master to (process.terminal).")
+  var consoleSocket: String?
+
+  @Flag(help: .hidden) var noPivot = false
+  @Flag(help: .hidden) var noNewKeyring = false
+
+  @Argument var id: String
+
+  func run() throws {
+    let store = ContainerStore.forOCI(global)
+    let bundleURL = URL(fileURLWithPath: bundle).standardizedFileURL
+    let ociBundle = try OCIBundle(directory: bundleURL)
+    let rootfs = ociBundle.rootfs
+    let metadata = try HermitMetadata.load(fromRootfs: rootfs)
+    let prepared = PreparedImage(
+      reference: ociBundle.config.annotations?["io.container.manager"].map { _ in rootfs.path } ?? rootfs.path,
+      manifestDigest: nil, rootfs: rootfs.path, entrypoint: [], cmd: [], env: [])
+    var plan = LaunchPlan(image: prepared, metadata: metadata)
+    // process.args[0] is the entrypoint (/hermit/app): LaunchPlan drops it.
+    plan.arguments = ociBundle.config.process?.args ?? []
+    plan.environment = ociBundle.config.process?.env ?? []
+    plan.accelerator = try AcceleratorProbe(
+      cacheDirectory: store.root.appendingPathComponent("cache"), qemu: VMRunner.qemu
+    ).resolve(.auto)
+    if let namespace = ociBundle.networkNamespace {
+      if let addressing = try NetworkNamespace(path: namespace).setUp() {
+        plan.network = .tap(name: NetworkNamespace.tapName)
+        plan.ip = addressing.address
+        plan.gateway = addressing.gateway
+      }
+    }
+    try store.reserve(id)
+    do {
+      let vm = try plan.configuration(name: id, statusFile: store.file(id, "status").path)
+      var record = ContainerRecord(
+        id: id, kind: .oci, image: rootfs.path, bundle: bundleURL.path, created: Date(), vm: vm,
+        autoRemove: false, annotations: ociBundle.config.annotations ?? [:])
+      record.networkNamespace = ociBundle.networkNamespace
+      try store.save(record)
+      guard mkfifo(store.file(id, "exec.fifo").path, 0o600) == 0 else {
+        throw RuntimeError.io(path: store.file(id, "exec.fifo").path, reason: String(cString: strerror(errno)))
+      }
+      var console: Console?
+      if let consoleSocket { console = try Console.open(sendingMasterTo: consoleSocket) }
+      let pid = try Shim.launch(
+        id: id, store: store, logPath: nil, waitForStart: true, stdio: console?.replicaFD)
+      console?.close()
+      if let pidFile {
+        try Data("\(pid)".utf8).write(to: URL(fileURLWithPath: pidFile), options: .atomic)
+      }
+    } catch {
+      store.remove(id)
+      throw error
+    }
+  }
+}

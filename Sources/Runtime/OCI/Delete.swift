@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// OCI `delete [--force] ID`: remove a stopped container (`--force` kills it first).
+struct Delete: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "OCI: delete a container.")
+
+  @OptionGroup var global: GlobalOptions
+
+  @Flag(name: .shortAndLong, help: "Kill the container if it is running.")
+  var force = false
+
+  @Argument var id: String
+
+  func run() throws {
+    let (store, record) = try ContainerStore.locate(id, global)
+    let status = record.status
+    if status == .running || status == .created {
+      guard force else {
+        throw RuntimeError.invalidState(id: id, status: status.rawValue, wanted: "stopped (use --force)")
+      }
+      Stop.stop(record, in: store, grace: .zero, signal: SIGKILL)
+    }
+    store.remove(id)
+  }
+}

@@ -1,0 +1,97 @@
+import Foundation
+
+/// Wires a VM into a container's network namespace, on the host side.
+///
+/// podman (netavark) and CNI create the namespace before `create` and give it an
+/// interface (`eth0`, e.g. 10.88.0.5/16 via 10.88.0.1); `-p` is a DNAT to that
+/// address (PLATFORM.md), so the guest must own it. Inside the namespace this
+/// creates a bridge `hbr0`, moves `eth0` into it, takes the address off `eth0`, and
+/// adds a tap `htap0` for QEMU (`vhost=off`: there is no /dev/vhost-net). The guest
+/// gets the address and gateway on its kernel command line (`ip=`, `gateway=`), and
+/// frames reach it through the bridge. Commands run with `nsenter --net=PATH ip`.
+struct NetworkNamespace {
+  /// The namespace path, e.g. /run/netns/netns-<uuid>.
+  let path: String
+
+  static let tapName = "htap0"
+  static let bridgeName = "hbr0"
+
+  /// What the guest must be told.
+  struct Addressing: Equatable {
+    /// Interface that held the address.
+    var interface: String
+    /// `A.B.C.D/N`.
+    var address: String
+    var gateway: String?
+  }
+
+  /// Reads the first global IPv4 address and the default gateway, then builds the
+  /// bridge and tap. Nil if the namespace has no IPv4 address (e.g. `--network none`:
+  /// only `lo`), in which case the VM gets no NIC.
+  func setUp() throws -> Addressing? {
+    guard let addressing = try addressing() else { return nil }
+    let bridge = Self.bridgeName
+    let tap = Self.tapName
+    let commands: [[String]] = [
+      ["tuntap", "add", "dev", tap, "mode", "tap"],
+      ["link", "add", bridge, "type", "bridge"],
+      ["addr", "flush", "dev", addressing.interface],
+      ["link", "set", addressing.interface, "master", bridge],
+      ["link", "set", tap, "master", bridge],
+      ["link", "set", tap, "up"],
+      ["link", "set", bridge, "up"],
+    ]
+    for arguments in commands { _ = try ip(arguments) }
+    return addressing
+  }
+
+  /// The address of the namespace's first non-loopback interface with IPv4.
+  func addressing() throws -> Addressing? {
+    struct Link: Decodable {
+      struct Address: Decodable {
+        var family: String
+        var local: String
+        var prefixlen: Int
+      }
+      var ifname: String
+      var addr_info: [Address]?
+    }
+    struct Route: Decodable {
+      var gateway: String?
+      var dev: String?
+    }
+    let links = try JSONDecoder().decode([Link].self, from: try ip(["-j", "addr", "show"]))
+    guard
+      let link = links.first(where: { $0.ifname != "lo" && ($0.addr_info ?? []).contains { $0.family == "inet" } }),
+      let address = link.addr_info?.first(where: { $0.family == "inet" })
+    else { return nil }
+    let routes = (try? JSONDecoder().decode([Route].self, from: try ip(["-j", "route", "show", "default"]))) ?? []
+    return Addressing(
+      interface: link.ifname, address: "\(address.local)/\(address.prefixlen)",
+      gateway: routes.first?.gateway)
+  }
+
+  /// Runs `ip ARGS` inside the namespace; returns its stdout.
+  private func ip(_ arguments: [String]) throws -> Data {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
+    process.arguments = ["--net=\(path)", "ip"] + arguments
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    do {
+      try process.run()
+    } catch {
+      throw RuntimeError.network("cannot run nsenter: \(error)")
+    }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    let message = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      let text = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+      throw RuntimeError.network("ip \(arguments.joined(separator: " ")) in \(path): \(text)")
+    }
+    return data
+  }
+}

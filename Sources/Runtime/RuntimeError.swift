@@ -1,0 +1,49 @@
+import HermitOCI
+import HermitQEMU
+
+/// Errors of the runtime itself (exit status 125, docker's convention).
+///
+/// The CLI prints `description` as one line after `hermit-runtime: error: `.
+enum RuntimeError: Error, CustomStringConvertible {
+  case imageNotFound(String)
+  case containerNotFound(String)
+  case nameInUse(String)
+  case invalidName(String)
+  case invalidArgument(String)
+  case invalidState(id: String, status: String, wanted: String)
+  case invalidBundle(String)
+  case network(String)
+  case io(path: String, reason: String)
+  case qemu(HermitQEMUError)
+  case image(HermitOCIError)
+
+  var description: String {
+    switch self {
+    case .imageNotFound(let image):
+      return "image not found: \(image) (not a file, directory or stored reference)"
+    case .containerNotFound(let id): return "no such container: \(id)"
+    case .nameInUse(let name):
+      return "the name \"\(name)\" is already in use by another container (remove it with: hermit-runtime rm \(name))"
+    case .invalidName(let name):
+      return "invalid container name \"\(name)\" (use [a-zA-Z0-9][a-zA-Z0-9_.-]*)"
+    case .invalidArgument(let text): return text
+    case .invalidState(let id, let status, let wanted):
+      return "container \(id) is \(status), not \(wanted)"
+    case .invalidBundle(let reason): return "invalid bundle: \(reason)"
+    case .network(let reason): return "network setup failed: \(reason)"
+    case .io(let path, let reason): return "\(path): \(reason)"
+    case .qemu(let error): return error.description
+    case .image(let error): return error.description
+    }
+  }
+
+  /// Wraps any error of the libraries into a RuntimeError.
+  static func wrap(_ error: any Error) -> RuntimeError {
+    switch error {
+    case let error as RuntimeError: return error
+    case let error as HermitQEMUError: return .qemu(error)
+    case let error as HermitOCIError: return .image(error)
+    default: return .io(path: "error", reason: "\(error)")
+    }
+  }
+}

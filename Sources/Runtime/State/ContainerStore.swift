@@ -1,0 +1,151 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The containers under one state root: `<root>/<id>/state.json` plus per-container
+/// files (status record, console log, exec fifo).
+///
+/// Creating a container is `mkdir` of its directory, which is atomic: two commands
+/// racing for one name cannot both win.
+struct ContainerStore: Sendable {
+  let root: URL
+
+  /// State root of the docker-style commands: `$HERMIT_HOME/containers`, else
+  /// `$XDG_RUNTIME_DIR/hermit/containers`, else `/run/hermit/containers` for root,
+  /// else `/tmp/hermit-<uid>/containers`.
+  static func defaultRunRoot() -> URL {
+    let environment = ProcessInfo.processInfo.environment
+    if let home = environment["HERMIT_HOME"], !home.isEmpty {
+      return URL(fileURLWithPath: home).appendingPathComponent("containers")
+    }
+    if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty {
+      return URL(fileURLWithPath: runtime).appendingPathComponent("hermit/containers")
+    }
+    if getuid() == 0 { return URL(fileURLWithPath: "/run/hermit/containers") }
+    return URL(fileURLWithPath: "/tmp/hermit-\(getuid())/containers")
+  }
+
+  /// State root of the OCI commands. Fixed, because podman passes no `--root`
+  /// (and not to its cleanup `delete`), see PLATFORM.md.
+  static let defaultOCIRoot = URL(fileURLWithPath: "/run/hermit-runtime")
+
+  /// The store for the docker-style commands.
+  static func forRun(_ global: GlobalOptions) -> ContainerStore {
+    ContainerStore(root: global.root.map { URL(fileURLWithPath: $0) } ?? defaultRunRoot())
+  }
+
+  /// The store for the OCI commands.
+  static func forOCI(_ global: GlobalOptions) -> ContainerStore {
+    ContainerStore(root: global.root.map { URL(fileURLWithPath: $0) } ?? defaultOCIRoot)
+  }
+
+  /// Finds `id` for commands both CLIs share (`kill`, `ps`): the explicit root, or
+  /// the run root then the OCI root.
+  static func locate(_ id: String, _ global: GlobalOptions) throws -> (ContainerStore, ContainerRecord) {
+    let stores = global.root != nil ? [forRun(global)] : [forRun(global), forOCI(global)]
+    for store in stores {
+      if let record = try? store.load(id) { return (store, record) }
+    }
+    // Also accept a unique prefix among run containers, like docker.
+    throw RuntimeError.containerNotFound(id)
+  }
+
+  func directory(_ id: String) -> URL { root.appendingPathComponent(id) }
+  func file(_ id: String, _ name: String) -> URL { directory(id).appendingPathComponent(name) }
+  func stateURL(_ id: String) -> URL { file(id, "state.json") }
+
+  /// Checks an ID/name is a safe single path component.
+  static func validate(_ id: String) throws {
+    let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+    guard let first = id.first, first.isLetter || first.isNumber, id.count <= 128,
+      id.allSatisfy({ allowed.contains($0) })
+    else { throw RuntimeError.invalidName(id) }
+  }
+
+  /// Reserves `id` (mkdir) or fails with `nameInUse`.
+  func reserve(_ id: String) throws {
+    try Self.validate(id)
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    if mkdir(directory(id).path, 0o700) != 0 {
+      if errno == EEXIST { throw RuntimeError.nameInUse(id) }
+      throw RuntimeError.io(path: directory(id).path, reason: String(cString: strerror(errno)))
+    }
+  }
+
+  func load(_ id: String) throws -> ContainerRecord {
+    guard (try? Self.validate(id)) != nil, let data = try? Data(contentsOf: stateURL(id)) else {
+      throw RuntimeError.containerNotFound(id)
+    }
+    do {
+      return try Self.decoder.decode(ContainerRecord.self, from: data)
+    } catch {
+      throw RuntimeError.io(path: stateURL(id).path, reason: "unreadable state: \(error)")
+    }
+  }
+
+  /// Writes the record atomically.
+  func save(_ record: ContainerRecord) throws {
+    let data = try Self.encoder.encode(record)
+    let url = stateURL(record.id)
+    let temporary = file(record.id, ".state.json.\(getpid())")
+    do {
+      try data.write(to: temporary)
+      guard rename(temporary.path, url.path) == 0 else {
+        throw RuntimeError.io(path: url.path, reason: String(cString: strerror(errno)))
+      }
+    } catch let error as RuntimeError {
+      throw error
+    } catch {
+      throw RuntimeError.io(path: url.path, reason: "\(error)")
+    }
+  }
+
+  /// Re-reads, changes and saves a record; a vanished container is ignored
+  /// (it was deleted while its VM stopped).
+  func update(_ id: String, _ change: (inout ContainerRecord) -> Void) {
+    // The creating command and the shim both update: serialize with flock.
+    let fd = open(file(id, "lock").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    if fd >= 0 { flock(fd, LOCK_EX) }
+    defer { if fd >= 0 { close(fd) } }
+    guard var record = try? load(id) else { return }
+    change(&record)
+    try? save(record)
+  }
+
+  func remove(_ id: String) {
+    try? FileManager.default.removeItem(at: directory(id))
+  }
+
+  /// All records, oldest first.
+  func all() -> [ContainerRecord] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+    return names.compactMap { try? load($0) }.sorted { $0.created < $1.created }
+  }
+
+  static let encoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.dateEncodingStrategy = .iso8601
+    return encoder
+  }()
+
+  static let decoder: JSONDecoder = {
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    return decoder
+  }()
+}
+
+extension ContainerRecord {
+  /// The live status: a recorded exit means stopped; otherwise the owning process
+  /// must still run (it may have been killed with SIGKILL and left no record).
+  var status: Status {
+    if exitCode != nil || finished != nil { return .stopped }
+    guard let pid, ProcessIdentity.isAlive(pid, startTime: pidStartTime) else {
+      return pid == nil ? .creating : .stopped
+    }
+    return started == nil ? .created : .running
+  }
+}
