@@ -19,9 +19,11 @@ struct GlobalOptions: ParsableArguments {
   @Option(help: .hidden) var rootless: String?
 
   /// Scans the raw arguments for `--log`/`--log-format`, for errors raised before
-  /// (or while) parsing.
-  static func fromArguments() -> GlobalOptions? {
-    var options = GlobalOptions()
+  /// (or while) parsing. (A `GlobalOptions()` built by hand cannot be read: its
+  /// property wrappers only work on parsed instances.)
+  static func fromArguments() -> (log: String, format: String)? {
+    var log: String?
+    var format = "text"
     let arguments = CommandLine.arguments
     var index = 1
     while index < arguments.count {
@@ -34,10 +36,10 @@ struct GlobalOptions: ParsableArguments {
         }
         return nil
       }
-      if let log = value("--log") { options.log = log }
-      if let format = value("--log-format") { options.logFormat = format }
+      if let path = value("--log") { log = path }
+      if let text = value("--log-format") { format = text }
       index += 1
     }
-    return options.log == nil ? nil : options
+    return log.map { ($0, format) }
   }
 }

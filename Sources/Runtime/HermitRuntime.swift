@@ -48,7 +48,8 @@ struct HermitRuntime: ParsableCommand {
       // ArgumentParser: --help and --version exit 0; usage errors keep its message
       // but use docker's status 125.
       if exitCode(for: error) == .success { exit(withError: error) }
-      let message = fullMessage(for: error)
+      var message = fullMessage(for: error)
+      if message.hasPrefix("Error: ") { message.removeFirst(7) }
       FileHandle.standardError.write(Data("hermit-runtime: error: \(message)\n".utf8))
       logError(message.split(separator: "\n").first.map(String.init) ?? message)
       Glibc.exit(125)
@@ -65,10 +66,10 @@ struct HermitRuntime: ParsableCommand {
   /// Appends an error record to the `--log` file: JSON lines for `--log-format json`
   /// (the only place ctr shows a runtime's error), text otherwise.
   static func logError(_ message: String) {
-    guard let global = GlobalOptions.fromArguments(), let path = global.log else { return }
+    guard let (path, format) = GlobalOptions.fromArguments() else { return }
     let time = ISO8601DateFormatter().string(from: Date())
     let line: String
-    if global.logFormat == "json" {
+    if format == "json" {
       let object = ["level": "error", "msg": message, "time": time]
       let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
       line = String(decoding: data, as: UTF8.self) + "\n"

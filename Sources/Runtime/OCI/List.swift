@@ -19,7 +19,7 @@ struct List: ParsableCommand {
       records.forEach { print($0.id) }
     } else if format == "json" {
       let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys]
+      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
       print(String(decoding: try encoder.encode(records.map(State.state(of:))), as: UTF8.self))
     } else {
       var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED"]]

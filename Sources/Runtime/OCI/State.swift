@@ -32,7 +32,7 @@ struct State: ParsableCommand {
   func run() throws {
     let (_, record) = try ContainerStore.locate(id, global)
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     print(String(decoding: try encoder.encode(Self.state(of: record)), as: UTF8.self))
   }
 }

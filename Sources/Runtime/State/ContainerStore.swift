@@ -118,15 +118,20 @@ struct ContainerStore: Sendable {
     try? FileManager.default.removeItem(at: directory(id))
   }
 
-  /// All records, oldest first.
+  /// All records, oldest first. `--rm` containers whose owner died without
+  /// cleaning up (SIGKILL) are removed on the way.
   func all() -> [ContainerRecord] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-    return names.compactMap { try? load($0) }.sorted { $0.created < $1.created }
+    return names.compactMap { try? load($0) }.filter { record in
+      guard record.autoRemove, record.status == .stopped else { return true }
+      remove(record.id)
+      return false
+    }.sorted { $0.created < $1.created }
   }
 
   static let encoder: JSONEncoder = {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
     return encoder
   }()
