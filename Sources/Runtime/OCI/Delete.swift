@@ -17,7 +17,15 @@ struct Delete: ParsableCommand {
   @Argument var id: String
 
   func run() throws {
-    let (store, record) = try ContainerStore.locate(id, global)
+    let store: ContainerStore
+    let record: ContainerRecord
+    do {
+      (store, record) = try ContainerStore.locate(id, global)
+    } catch RuntimeError.containerNotFound where force {
+      // runc semantics: forcing the delete of a container that is already gone
+      // succeeds (containerd's shim deletes twice).
+      return
+    }
     let status = record.status
     if status == .running || status == .created {
       guard force else {

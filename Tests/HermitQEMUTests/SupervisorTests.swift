@@ -1,0 +1,99 @@
+import BootFormat
+import Foundation
+import Testing
+
+@testable import HermitQEMU
+
+/// Boots the fake guest under TCG, each run with a timeout.
+@Suite struct SupervisorTests {
+  func boot(
+    _ directory: TemporaryDirectory, arguments: [String], timeout: Duration = .seconds(20),
+    executable: String = "qemu-system-x86_64"
+  ) throws -> Supervisor.Outcome {
+    let guest = try assembleFakeGuest(into: directory)
+    let configuration = VMConfiguration(
+      name: "supervisor-test-\(UUID().uuidString.prefix(6))", loader: guest, app: guest,
+      commandLine: KernelCommandLine.encode(KernelOptions(), arguments: arguments), memoryMiB: 16,
+      statusFile: directory.path("status"))
+    var options = Supervisor.Options()
+    options.timeout = timeout
+    options.handleSignals = false
+    options.console = .null
+    options.errorOutput = -1
+    return try Supervisor.run(
+      QEMUCommand(configuration, executable: executable), statusFile: configuration.statusFile,
+      options: options)
+  }
+
+  @Test(arguments: [0, 1, 42, 127, 128, 200, 255])
+  func theGuestExitCodeIsDecodedExactly(code: Int) throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.delete() }
+    let outcome = try boot(directory, arguments: [String(code)])
+    #expect(outcome.guest == .exited(UInt8(code)))
+    #expect(outcome.exitCode == Int32(code))
+    #expect(outcome.failureMessage == nil)
+  }
+
+  @Test func aPanicIsAFailureWithItsOwnCode() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.delete() }
+    let outcome = try boot(directory, arguments: ["panic"])
+    #expect(outcome.guest == .panicked)
+    #expect(outcome.exitCode == 134)
+    #expect(outcome.failureMessage?.contains("panicked") == true)
+  }
+
+  @Test func aSpinningGuestIsKilledAtTheTimeout() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.delete() }
+    let start = ContinuousClock.now
+    let outcome = try boot(directory, arguments: ["spin"], timeout: .seconds(1))
+    #expect(ContinuousClock.now - start < .seconds(10))
+    #expect(outcome.cause == .timeout)
+    #expect(outcome.termination == .signaled(9))
+    #expect(outcome.exitCode == 124)
+  }
+
+  @Test func aKVMInternalErrorKillsAHangingQEMUAtOnce() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.delete() }
+    // Mimics QEMU on this host: the error, a register dump, then a hang.
+    let fake = try directory.script(
+      "fake-qemu", "echo 'KVM internal error. Suberror: 1' >&2; echo 'EAX=00000600' >&2; exec sleep 60")
+    let start = ContinuousClock.now
+    let outcome = try boot(directory, arguments: [], timeout: .seconds(30), executable: fake)
+    #expect(ContinuousClock.now - start < .seconds(10))
+    #expect(outcome.cause == .kvmInternalError)
+    #expect(outcome.exitCode == 125)
+    #expect(outcome.failureMessage?.contains("--accel tcg") == true)
+  }
+
+  @Test func aQEMUThatFailsReportsItsLastErrorLine() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.delete() }
+    let fake = try directory.script("fake-qemu", "echo 'qemu: could not load kernel' >&2; exit 1")
+    let outcome = try boot(directory, arguments: [], executable: fake)
+    #expect(outcome.guest == .crashed(qemuStatus: 1))
+    #expect(outcome.exitCode == 125)
+    #expect(outcome.failureMessage == "QEMU exited with status 1: qemu: could not load kernel")
+  }
+
+  @Test func aMissingQEMUIsAClearError() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.delete() }
+    #expect(throws: HermitQEMUError.qemuNotFound("no-such-qemu-binary")) {
+      try boot(directory, arguments: [], executable: "no-such-qemu-binary")
+    }
+  }
+
+  @Test func aStaleStatusRecordIsNotReused() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.delete() }
+    try GuestStatus.exitRecord(0).write(toFile: directory.path("status"), atomically: true, encoding: .utf8)
+    let fake = try directory.script("fake-qemu", "exit 1")
+    let outcome = try boot(directory, arguments: [], executable: fake)
+    // QEMU status 1 alone would decode as exit 0 with the stale record.
+    #expect(outcome.guest == .crashed(qemuStatus: 1))
+  }
+}
