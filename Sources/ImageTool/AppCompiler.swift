@@ -19,7 +19,8 @@ struct AppCompiler {
     else {
       throw HermitOCIError.buildFailed("swiftc not found (set SWIFTC)")
     }
-    return URL(fileURLWithPath: found).resolvingSymlinksInPath()
+    // Not resolved: swiftc is a symlink to swift-driver, which picks its mode from argv[0].
+    return URL(fileURLWithPath: found)
   }
 
   /// The app's sources: every .swift under `Sources/` for a SwiftPM-style package,

@@ -20,6 +20,11 @@ struct HermitImage: ParsableCommand {
       Prune.self,
     ])
 
+  /// Without a subcommand: the help text, exit 0.
+  func run() throws {
+    throw CleanExit.helpRequest(self)
+  }
+
   /// The exit status for failures of a command (not of its command line).
   static let failureExitCode: Int32 = 125
 
@@ -38,10 +43,11 @@ struct HermitImage: ParsableCommand {
       fail(error.description)
     } catch let error as ExitCode {
       Foundation.exit(error.rawValue)
-    } catch let error as CleanExit {
-      exit(withError: error)
     } catch {
-      fail("\(error)")
+      // swift-argument-parser's own errors (help, usage) keep its output and codes.
+      let code = exitCode(for: error)
+      if code == .success || code == .validationFailure { exit(withError: error) }
+      fail((error as? LocalizedError)?.errorDescription ?? "\(error)")
     }
   }
 

@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+
+/// Builds examples/hello from source with the real guest toolchain (docs/ABI.md).
+/// Needs `make` to have built build/hermit-loader and build/kernel/.
+@Suite struct AppBuildTests {
+  static var toolchainBuilt: Bool {
+    let build = repositoryRoot.appendingPathComponent("build")
+    return ["hermit-loader", "kernel/libhermit.a", "kernel/app.ld", "kernel/Kernel.swiftmodule"]
+      .allSatisfy {
+        FileManager.default.fileExists(atPath: build.appendingPathComponent($0).path)
+      }
+  }
+
+  @Test(.enabled(if: toolchainBuilt, "needs the guest toolchain from `make` (build/kernel)"))
+  func helloBuildsFromSourceIntoAnImageUnder64KiB() throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    let tar = sandbox.root.appendingPathComponent("hello.tar")
+    let toolchain = repositoryRoot.appendingPathComponent("build").path
+    let result = try sandbox.run(
+      [
+        "build", "-o", tar.path, "-t", "hello",
+        repositoryRoot.appendingPathComponent("examples/hello").path,
+      ],
+      environment: ["HERMIT_TOOLCHAIN": toolchain])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stderr.contains("compiling hello"))
+    let size = try FileManager.default.attributesOfItem(atPath: tar.path)[.size] as! Int
+    #expect(size <= 64 << 10, "hello tarball is \(size) bytes")
+    let again = sandbox.root.appendingPathComponent("hello2.tar")
+    let second = try sandbox.run(
+      ["build", "-o", again.path, repositoryRoot.appendingPathComponent("examples/hello").path],
+      environment: ["HERMIT_TOOLCHAIN": toolchain])
+    #expect(second.status == 0)
+  }
+}

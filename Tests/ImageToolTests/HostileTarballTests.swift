@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+
+/// Every case of Tests/Fixtures/oci/make-hostile.py, with a word its error line must
+/// contain. Each must be refused with exactly one line, exit 125, the store unchanged.
+let hostileCases: [(String, String)] = [
+  ("dotdot-path", "\"..\""),
+  ("nested-dotdot-path", "\"..\""),
+  ("absolute-path", "absolute path"),
+  ("symlink-entry", "symbolic link"),
+  ("blob-is-symlink", "symbolic link"),
+  ("hardlink-entry", "hard link"),
+  ("char-device", "device node"),
+  ("block-device", "device node"),
+  ("fifo", "special file"),
+  ("duplicate-index", "duplicate entry"),
+  ("duplicate-blob", "duplicate entry"),
+  ("file-under-file", "below the file"),
+  ("blob-digest-mismatch", "digest mismatch"),
+  ("manifest-size-mismatch", "size mismatch"),
+  ("layer-size-mismatch", "size mismatch"),
+  ("missing-config-blob", "missing blob"),
+  ("missing-manifest-blob", "missing blob"),
+  ("missing-layer-blob", "missing blob"),
+  ("bad-index-json", "invalid JSON in index.json"),
+  ("bad-manifest-json", "invalid JSON in manifest"),
+  ("oversize-index-json", "too large"),
+  ("bad-digest-string", "invalid digest"),
+  ("sha512-blob-dir", "only blobs/sha256"),
+  ("wrong-os", "not a hermit image"),
+  ("unknown-layer-media-type", "unsupported media type"),
+  ("custom-config-media-type", "unsupported media type"),
+  ("nested-index", "nested index"),
+  ("docker-archive", "docker-archive"),
+  ("no-oci-layout", "no oci-layout"),
+  ("no-index", "no index.json"),
+  ("truncated-tar", "runcated"),
+  ("not-a-tar", "Unrecognized archive format"),
+  ("empty-file", "is empty"),
+  ("too-many-entries", "entries"),
+  ("outer-gzip-bomb", "decompression bomb"),
+  ("layer-gzip-bomb", "decompression bomb"),
+  ("layer-dotdot", "\"..\""),
+  ("layer-absolute", "absolute path"),
+  ("layer-symlink", "symbolic link"),
+  ("layer-device", "device node"),
+  ("layer-diff-id-mismatch", "diff_id"),
+  ("layer-not-gzip", "not gzip-compressed"),
+  ("missing-image-json", "hermit/image.json"),
+  ("no-name", "has no name"),
+  ("bad-name", "invalid reference"),
+]
+
+@Suite struct HostileTarballTests {
+  @Test(arguments: hostileCases)
+  func hostileTarballIsRejectedWithOneLineAndTheStoreUnchanged(name: String, expected: String)
+    throws
+  {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    let valid = sandbox.root.appendingPathComponent("valid.tar")
+    try sandbox.ok(["build", "-t", "victim:1", "-o", valid.path, try sandbox.app().path])
+    let hostile = sandbox.root.appendingPathComponent("\(name).tar")
+    let script = repositoryRoot.appendingPathComponent("Tests/Fixtures/oci/make-hostile.py")
+    let made = try runSystem("python3", [script.path, valid.path, name, hostile.path])
+    try #require(made.status == 0, "generator failed: \(made.stderr)")
+    let before = try sandbox.storeSnapshot()
+
+    let result = try sandbox.run(["load", "-i", hostile.path])
+    #expect(result.status == 125)
+    let lines = result.stderr.split(separator: "\n")
+    #expect(lines.count == 1, "\(result.stderr)")
+    #expect(lines.first?.hasPrefix("hermit-image: error: ") == true, "\(result.stderr)")
+    #expect(result.stderr.contains(expected), "\(result.stderr)")
+    #expect(result.stdout.isEmpty)
+    #expect(try sandbox.storeSnapshot() == before, "store changed")
+    #expect(sandbox.stagingLeftovers().isEmpty, "staging left: \(sandbox.stagingLeftovers())")
+    #expect(!FileManager.default.fileExists(atPath: "/tmp/hermit-evil"))
+  }
+
+  @Test func theCorpusHasAtLeast25Cases() {
+    #expect(hostileCases.count >= 25)
+  }
+}

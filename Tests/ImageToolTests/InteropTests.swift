@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+/// The images `hermit-image build` writes are accepted by the real OCI tools
+/// (PLATFORM.md, "OCI checkers that run here").
+@Suite(.serialized) struct InteropTests {
+  /// Builds the sample image as a layout tarball, extracted too.
+  func buildSample(_ sandbox: Sandbox) throws -> (tar: URL, layout: URL) {
+    let tar = sandbox.root.appendingPathComponent("image.tar")
+    try sandbox.ok([
+      "build", "-o", tar.path, "-t", "interop/sample:1.0", "--cpus", "2", "--memory", "128M",
+      "--env", "GREETING=hi", "--expose", "8080", try sandbox.app().path, "--", "one", "two",
+    ])
+    let layout = sandbox.root.appendingPathComponent("layout")
+    try FileManager.default.createDirectory(at: layout, withIntermediateDirectories: true)
+    let untar = try runSystem("tar", ["-xf", tar.path, "-C", layout.path])
+    #expect(untar.status == 0)
+    return (tar, layout)
+  }
+
+  @Test func skopeoInspectsTheTarballAndCopiesItToAnOCIDirectory() throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    let (tar, _) = try buildSample(sandbox)
+    let inspect = try runSystem("skopeo", ["inspect", "oci-archive:\(tar.path)"])
+    #expect(inspect.status == 0, "\(inspect.stderr)")
+    let json = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any]
+    #expect(json?["Os"] as? String == "hermit")
+    #expect(json?["Architecture"] as? String == "amd64")
+    #expect((json?["Labels"] as? [String: String])?["org.hermit.cpus"] == "2")
+    #expect(json?["Env"] as? [String] == ["GREETING=hi"])
+    let copy = try runSystem(
+      "skopeo", ["copy", "oci-archive:\(tar.path)", "oci:\(sandbox.root.path)/copied:sample"],
+      environment: sandbox.environment)
+    #expect(copy.status == 0, "\(copy.stderr)")
+  }
+
+  @Test func umociRawUnpackChecksDigestsAndUnpacksTheRootfs() throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    let (_, layout) = try buildSample(sandbox)
+    let rootfs = sandbox.root.appendingPathComponent("rootfs")
+    let unpack = try runSystem(
+      "umoci",
+      ["raw", "unpack", "--rootless", "--image", "\(layout.path):interop/sample:1.0", rootfs.path])
+    #expect(unpack.status == 0, "\(unpack.stderr)")
+    for path in ["hermit/loader", "hermit/app", "hermit/image.json"] {
+      #expect(
+        FileManager.default.fileExists(atPath: rootfs.appendingPathComponent(path).path), "\(path)")
+    }
+  }
+
+  @Test func ociImageToolValidatesTheExtractedLayout() throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    let (_, layout) = try buildSample(sandbox)
+    let validate = try runSystem("oci-image-tool", ["validate", "--type", "image", layout.path])
+    #expect(validate.status == 0, "\(validate.stdout) \(validate.stderr)")
+    #expect(
+      validate.stdout.contains("Validation succeeded")
+        || validate.stderr.contains("Validation succeeded"))
+  }
+
+  @Test func indexManifestAndConfigMatchTheImageSpecSchemas() throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    let (_, layout) = try buildSample(sandbox)
+    let script = repositoryRoot.appendingPathComponent("scripts/image-schema-check.py")
+    let check = try runSystem("python3", [script.path, layout.path])
+    #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+    #expect(check.stdout.split(separator: "\n").count == 4)
+  }
+
+  @Test func podmanLoadsTheImageIntoAPrivateStoreWithOsHermit() throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    let (tar, _) = try buildSample(sandbox)
+    // podman refuses a runroot longer than 50 characters.
+    let runroot = "/tmp/hermit-podman-\(UInt32.random(in: 0...UInt32.max))"
+    defer { try? FileManager.default.removeItem(atPath: runroot) }
+    let base = [
+      "--root", sandbox.root.appendingPathComponent("podman/root").path,
+      "--runroot", runroot,
+      "--storage-driver", "vfs",
+    ]
+    let load = try runSystem(
+      "podman", base + ["load", "-i", tar.path], environment: sandbox.environment)
+    #expect(load.status == 0, "\(load.stderr)")
+    #expect(load.stdout.contains("interop/sample:1.0"))
+    let inspect = try runSystem(
+      "podman",
+      base + ["image", "inspect", "interop/sample:1.0", "--format", "{{.Os}}/{{.Architecture}}"],
+      environment: sandbox.environment)
+    #expect(
+      inspect.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "hermit/amd64",
+      "\(inspect.stderr)")
+  }
+
+  @Test func theStoreItselfIsAnOCILayoutSkopeoCanRead() throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    try sandbox.ok(["build", "-t", "stored:v1", try sandbox.app().path])
+    let inspect = try runSystem("skopeo", ["inspect", "oci:\(sandbox.store.path):stored:v1"])
+    #expect(inspect.status == 0, "\(inspect.stderr)")
+    #expect(inspect.stdout.contains("\"Os\": \"hermit\""))
+  }
+}
