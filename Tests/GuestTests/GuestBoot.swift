@@ -1,0 +1,119 @@
+import BootFormat
+import Foundation
+
+/// Boots one app from `build/` under QEMU (TCG, microvm) the way docs/ABI.md
+/// describes, with a timeout so a hung guest fails its test instead of hanging
+/// the suite, and decodes how it ended.
+struct GuestRun {
+  var output: String
+  var status: GuestStatus
+  var qemuStatus: Int32
+  var timedOut: Bool
+
+  var lines: [String] { output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+}
+
+enum GuestBoot {
+  static let repository = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  static let build = repository.appendingPathComponent("build")
+  static let loader = build.appendingPathComponent("hermit-loader")
+
+  static func app(_ name: String) -> URL {
+    let example = build.appendingPathComponent("examples/\(name)")
+    if FileManager.default.fileExists(atPath: example.path) { return example }
+    return build.appendingPathComponent("guests/\(name)")
+  }
+
+  struct MissingArtifact: Error, CustomStringConvertible {
+    var path: String
+    var description: String { "\(path) is missing: run `make` first" }
+  }
+
+  /// Runs QEMU and waits at most `timeout` seconds.
+  static func boot(
+    _ appFile: URL, append: String = "", memory: String = "64M", statusChannel: Bool = true,
+    timeout: TimeInterval = 90
+  ) throws -> GuestRun {
+    for file in [loader, appFile] where !FileManager.default.fileExists(atPath: file.path) {
+      throw MissingArtifact(path: file.path)
+    }
+    let scratch = FileManager.default.temporaryDirectory
+      .appendingPathComponent("hermit-guest-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let statusFile = scratch.appendingPathComponent("status")
+    let outputFile = scratch.appendingPathComponent("output")
+    FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+
+    var arguments = [
+      "-M", "microvm", "-accel", "tcg", "-cpu", "max", "-m", memory, "-smp", "1",
+      "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
+      "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+    ]
+    if statusChannel {
+      arguments += [
+        "-chardev", "file,id=hstatus,path=\(statusFile.path)",
+        "-device", "isa-debugcon,iobase=0xe9,chardev=hstatus",
+      ]
+    }
+    arguments += ["-kernel", loader.path, "-initrd", appFile.path, "-append", append]
+
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
+    process.arguments = arguments
+    let output = try FileHandle(forWritingTo: outputFile)
+    defer { try? output.close() }
+    process.standardOutput = output
+    process.standardError = output
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let deadline = Date().addingTimeInterval(timeout)
+    var timedOut = false
+    while process.isRunning {
+      if Date() > deadline {
+        timedOut = true
+        kill(process.processIdentifier, SIGKILL)
+        break
+      }
+      usleep(10_000)
+    }
+    process.waitUntilExit()
+    let text = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
+    let record = (try? String(contentsOf: statusFile, encoding: .utf8)) ?? ""
+    let qemuStatus = process.terminationStatus
+    return GuestRun(
+      output: text, status: GuestStatus.decode(record: record, qemuExitStatus: qemuStatus),
+      qemuStatus: qemuStatus, timedOut: timedOut)
+  }
+
+  static func boot(
+    _ name: String, append: String = "", memory: String = "64M", timeout: TimeInterval = 90
+  ) throws -> GuestRun {
+    try boot(app(name), append: append, memory: memory, timeout: timeout)
+  }
+
+  /// A copy of an app with `patch` applied to its bytes, in a temp file the
+  /// caller removes.
+  static func patchedCopy(of name: String, _ patch: (inout [UInt8]) -> Void) throws -> URL {
+    var bytes = [UInt8](try Data(contentsOf: app(name)))
+    patch(&bytes)
+    let file = FileManager.default.temporaryDirectory
+      .appendingPathComponent("hermit-patched-\(UUID().uuidString)")
+    try Data(bytes).write(to: file)
+    return file
+  }
+}
+
+extension Array where Element == UInt8 {
+  func u64(at offset: Int) -> UInt64 {
+    (0..<8).reduce(UInt64(0)) { $0 | UInt64(self[offset + $1]) << (8 * $1) }
+  }
+  mutating func setU64(_ value: UInt64, at offset: Int) {
+    for index in 0..<8 { self[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }
+  }
+  mutating func setU16(_ value: UInt16, at offset: Int) {
+    self[offset] = UInt8(truncatingIfNeeded: value)
+    self[offset + 1] = UInt8(truncatingIfNeeded: value >> 8)
+  }
+}
