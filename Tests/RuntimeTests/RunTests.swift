@@ -1,0 +1,182 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `hermit-runtime run` and the docker-style lifecycle, with real guests under TCG.
+@Suite(.enabled(if: Harness.images != nil, "needs build/ guests (make) and hermit-image"))
+struct RunTests {
+  var images: Harness.Images { Harness.images! }
+
+  @Test(arguments: [0, 1, 42, 128, 255])
+  func theAppsExitCodeIsTheRuntimesExitCode(code: Int) throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let result = try scratch.runtime(["run", "--rm", "--accel", "tcg", images.exit, "--", String(code)])
+    #expect(result.status == Int32(code), "stderr: \(result.stderr)")
+  }
+
+  @Test func argumentsAndEnvironmentReachTheApp() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let result = try scratch.runtime([
+      "run", "--rm", "-q", "-e", "GREETING=hello there", "-e", "FOO=bar", images.args, "--", "one", "two words",
+    ])
+    #expect(result.status == 0)
+    for line in ["arg[1]=one", "arg[2]=two words", "env FOO=bar", "GREETING is hello there"] {
+      #expect(result.stdout.contains(line), "missing \(line) in \(result.stdout)")
+    }
+  }
+
+  @Test func theImagesDefaultArgumentsAreUsedWithoutArguments() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let result = try scratch.runtime(["run", "--rm", images.hello])
+    #expect(result.status == 0)
+    #expect(result.stdout.contains("Hello World!"))
+    // The second run uses the unpacked cache.
+    #expect(try scratch.runtime(["run", "--rm", images.hello]).status == 0)
+  }
+
+  @Test func aPanickingAppIsAClearFailure() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let result = try scratch.runtime(["run", "--rm", images.panic])
+    #expect(result.status == 134)
+    #expect(result.stderr.contains("hermit-runtime: the guest panicked"))
+  }
+
+  @Test func ctrlCStopsTheVM() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let name = scratch.name("sigint")
+    let running = try scratch.startRuntime(["run", "--rm", "--name", name, images.spin])
+    #expect(Harness.waitUntil { !Harness.pgrep("hermit-\(name)").isEmpty })
+    kill(running.pid, SIGINT)
+    let result = Harness.finish(running, timeout: .seconds(20))
+    #expect(result.status == 130)
+    #expect(Harness.waitUntil(timeout: .seconds(5)) { Harness.pgrep("hermit-\(name)").isEmpty })
+  }
+
+  @Test func aDetachedGuestIsListedLoggedStoppedAndRemoved() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let name = scratch.name("detached")
+    let started = try scratch.runtime(["run", "-d", "--name", name, images.spin])
+    #expect(started.status == 0)
+    #expect(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == name)
+    #expect(Harness.waitUntil { !Harness.pgrep("hermit-\(name)").isEmpty })
+    let ps = try scratch.runtime(["ps"])
+    #expect(ps.stdout.contains(name) && ps.stdout.contains("Up"))
+    #expect(Harness.waitUntil { (try? scratch.runtime(["logs", name]))?.stdout.contains("Hermit for Swift") == true })
+    // A guest that never exits on its own is stopped within the grace period.
+    let clock = ContinuousClock.now
+    #expect(try scratch.runtime(["stop", "-t", "1", name]).status == 0)
+    #expect(ContinuousClock.now - clock < .seconds(5))
+    #expect(Harness.pgrep("hermit-\(name)").isEmpty)
+    #expect(try scratch.runtime(["ps"]).stdout.contains(name) == false)
+    #expect(try scratch.runtime(["ps", "-a"]).stdout.contains("Exited (143)"))
+    #expect(try scratch.runtime(["inspect", name]).stdout.contains("\"exitCode\" : 143"))
+    #expect(try scratch.runtime(["rm", name]).status == 0)
+    #expect(try scratch.runtime(["ps", "-a"]).stdout.contains(name) == false)
+  }
+
+  @Test func logsFollowEndsWhenTheGuestExits() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let name = scratch.name("follow")
+    #expect(try scratch.runtime(["run", "-d", "--name", name, images.exit, "--", "3"]).status == 0)
+    let logs = try scratch.runtime(["logs", "-f", name], timeout: .seconds(30))
+    #expect(logs.status == 0)
+    #expect(logs.stdout.contains("Shutting down"))
+    #expect(try scratch.runtime(["ps", "-a"]).stdout.contains("Exited (3)"))
+  }
+
+  @Test func killingTheRuntimeWithSIGKILLNeverLeavesAQEMU() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let prefix = scratch.name("kill9")
+    for round in 0..<20 {
+      let running = try scratch.startRuntime(["run", "--rm", "--name", "\(prefix)-\(round)", images.spin])
+      if round.isMultiple(of: 2) {
+        // Once QEMU runs ...
+        _ = Harness.waitUntil { !Harness.pgrep("hermit-\(prefix)-\(round)").isEmpty }
+      } else {
+        // ... and at an arbitrary moment around the fork.
+        usleep(UInt32(round) * 5_000)
+      }
+      kill(running.pid, SIGKILL)
+      _ = Harness.finish(running)
+    }
+    #expect(Harness.waitUntil(timeout: .seconds(5)) { Harness.pgrep("hermit-\(prefix)").isEmpty })
+  }
+
+  @Test func aBusyHostPortIsAOneLineErrorAndNothingBoots() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let (fd, port) = try listener()
+    defer { close(fd) }
+    let name = scratch.name("busy")
+    let result = try scratch.runtime(["run", "--rm", "--name", name, "-p", "127.0.0.1:\(port):80", images.hello])
+    #expect(result.status == 125)
+    #expect(result.stderr == "hermit-runtime: error: host port \(port)/tcp is already in use (127.0.0.1:\(port))\n")
+    #expect(!result.stdout.contains("Hermit"))
+    #expect(try scratch.runtime(["ps", "-a"]).stdout.contains(name) == false)
+  }
+
+  @Test func aPublishedPortBootsWithUserNetworking() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let (fd, port) = try listener()
+    close(fd)
+    let result = try scratch.runtime(["run", "--rm", "-p", "127.0.0.1:\(port):80", images.exit, "--", "5"])
+    #expect(result.status == 5, "stderr: \(result.stderr)")
+  }
+
+  @Test func twoGuestsWithTheSameNameAreRefused() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let name = scratch.name("dup")
+    #expect(try scratch.runtime(["run", "-d", "--name", name, images.spin]).status == 0)
+    let second = try scratch.runtime(["run", "--name", name, images.hello])
+    #expect(second.status == 125)
+    #expect(second.stderr.contains("\"\(name)\" is already in use"))
+    #expect(try scratch.runtime(["rm", "-f", name]).status == 0)
+    #expect(Harness.waitUntil(timeout: .seconds(5)) { Harness.pgrep("hermit-\(name)").isEmpty })
+  }
+
+  @Test(arguments: [
+    (["run", "/nonexistent/image.tar"], "image not found"),
+    (["run", "--memory", "lots", "IMAGE"], "invalid memory size"),
+    (["run", "-p", "80", "IMAGE"], "invalid port mapping"),
+    (["stop", "nosuchcontainer"], "no such container"),
+    (["run", "--accel", "warp", "IMAGE"], "warp"),
+  ])
+  func runtimeErrorsAreOneLineAndStatus125(arguments: [String], message: String) throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let result = try scratch.runtime(arguments.map { $0 == "IMAGE" ? images.hello : $0 })
+    #expect(result.status == 125)
+    #expect(result.stderr.hasPrefix("hermit-runtime: error: "))
+    #expect(result.stderr.contains(message), "stderr: \(result.stderr)")
+  }
+
+  /// A TCP listener on an ephemeral loopback port.
+  func listener() throws -> (Int32, Int) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+    _ = withUnsafePointer(to: &addr) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    listen(fd, 1)
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return (fd, Int(UInt16(bigEndian: addr.sin_port)))
+  }
+}
