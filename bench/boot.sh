@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Boot benchmark (not a test): sizes of loader and hello, and the median wall
+# time of booting hello next to the QEMU floor (bench/floor/floor.asm, a
+# Multiboot kernel that exits at once) with the same QEMU flags, as a ratio.
+# Under TCG always; under KVM too when it can run our guests.
+#
+# usage: bench/boot.sh [RUNS]   (after `make`)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-30}
+build=build
+nasm -f bin -o "$build/floor" bench/floor/floor.asm 2>/dev/null ||
+  { printf 'org 0x100000\n' | cat - bench/floor/floor.asm >"$build/floor.asm" && nasm -f bin -o "$build/floor" "$build/floor.asm"; }
+
+size() { stat -c %s "$1"; }
+echo "loader:      $(size $build/hermit-loader) bytes  (seed rusty-loader: 87368)"
+echo "hello app:   $(size $build/examples/hello) bytes  (seed hello_world: 4747296)"
+
+# Median wall time in milliseconds of running "$@" $runs times.
+median_ms() {
+  local times=()
+  for _ in $(seq "$runs"); do
+    local start end
+    start=$(date +%s%N)
+    "$@" >/dev/null 2>&1 || true
+    end=$(date +%s%N)
+    times+=($(((end - start) / 1000)))
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m/1000}'
+}
+
+bench() {
+  local accel=$1
+  shift
+  local qemu=(qemu-system-x86_64 -M microvm "$@" -m 64M -smp 1 -nodefaults -no-user-config
+    -display none -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+  local floor hello
+  floor=$(median_ms timeout 20 "${qemu[@]}" -kernel "$build/floor")
+  hello=$(median_ms timeout 20 "${qemu[@]}" -kernel "$build/hermit-loader" -initrd "$build/examples/hello" -append quiet)
+  local main
+  main=$(timeout 20 "${qemu[@]}" -kernel "$build/hermit-loader" -initrd "$build/examples/hello" |
+    sed -n 's/.*boot to main: \([0-9.]*\) us.*/\1/p' || true)
+  printf '%-4s floor %7.2f ms   hello %7.2f ms   ratio %.2fx   boot-to-main %s us   (median of %d)\n' \
+    "$accel" "$floor" "$hello" "$(echo "$hello / $floor" | bc -l)" "$main" "$runs"
+}
+
+bench tcg -accel tcg -cpu max
+if [ -w /dev/kvm ] && timeout 3 qemu-system-x86_64 -M microvm -accel kvm -cpu host,-arch-capabilities \
+  -m 16M -nodefaults -display none -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+  -kernel "$build/hermit-loader" -initrd "$build/examples/hello" -append quiet 2>/dev/null | grep -q Hello; then
+  bench kvm -accel kvm -cpu host,-arch-capabilities
+else
+  echo "kvm  skipped: KVM cannot run the guest on this host (probe timed out or failed; see PLATFORM.md)"
+fi
