@@ -97,12 +97,12 @@ import Testing
     let dir = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
     let store = try ImageStore(root: dir)
+    let live = try StagingArea(parent: store.tmpURL, guardLock: store.lockURL)
     // A staging area whose lock is not held is what a killed command leaves.
     let stale = store.tmpURL.appendingPathComponent("ingest-1-1")
     try FileManager.default.createDirectory(at: stale, withIntermediateDirectories: true)
     try Data(count: 100).write(to: stale.appendingPathComponent("partial"))
     FileManager.default.createFile(atPath: stale.path + ".lock", contents: nil)
-    let live = try StagingArea(parent: store.tmpURL, guardLock: store.lockURL)
     let result = try store.prune()
     #expect(result.bytesFreed == 100)
     #expect(!FileManager.default.fileExists(atPath: stale.path))

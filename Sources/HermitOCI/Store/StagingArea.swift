@@ -24,6 +24,8 @@ final class StagingArea {
     directory = parent.appendingPathComponent(name)
     lockURL = parent.appendingPathComponent(name + ".lock")
     let storeLock = try guardLock.flatMap { try FileLock(url: $0) }
+    // Leftovers of killed commands go now, while the store lock keeps prune out.
+    if storeLock != nil { _ = StagingArea.removeStale(in: parent) }
     lock = try FileLock(url: lockURL)
     storeLock?.unlock()
     guard mkdir(directory.path, 0o700) == 0 else {
