@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// The images `hermit-image build` writes are accepted by the real OCI tools
 /// (PLATFORM.md, "OCI checkers that run here").
 @Suite(.serialized) struct InteropTests {
@@ -103,5 +107,46 @@ import Testing
     let inspect = try runSystem("skopeo", ["inspect", "oci:\(sandbox.store.path):stored:v1"])
     #expect(inspect.status == 0, "\(inspect.stderr)")
     #expect(inspect.stdout.contains("\"Os\": \"hermit\""))
+  }
+
+  @Test func containerdImportsTheImageIntoAPrivateDaemon() throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    let (tar, _) = try buildSample(sandbox)
+    // A private containerd: its own root, state and socket (short path: sun_path).
+    let state = "/tmp/hermit-ctd-\(UInt32.random(in: 0...UInt32.max))"
+    defer { try? FileManager.default.removeItem(atPath: state) }
+    let socket = state + "/c.sock"
+    let config = sandbox.root.appendingPathComponent("containerd.toml")
+    try """
+    version = 2
+    root = "\(sandbox.root.path)/containerd"
+    state = "\(state)"
+    [grpc]
+      address = "\(socket)"
+    """.write(to: config, atomically: true, encoding: .utf8)
+    let daemon = Process()
+    daemon.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    daemon.arguments = ["containerd", "--config", config.path]
+    daemon.standardOutput = FileHandle.nullDevice
+    daemon.standardError = FileHandle.nullDevice
+    try daemon.run()
+    defer {
+      daemon.terminate()
+      daemon.waitUntilExit()
+    }
+    var ready = false
+    for _ in 0..<100 where !ready {
+      usleep(100_000)
+      ready = (try? runSystem("ctr", ["--address", socket, "version"]).status) == 0
+    }
+    try #require(ready, "containerd did not start")
+    // hermit/amd64 is not the host platform, so ctr needs --all-platforms.
+    let load = try runSystem(
+      "ctr", ["--address", socket, "images", "import", "--all-platforms", tar.path])
+    #expect(load.status == 0, "\(load.stderr)")
+    let list = try runSystem("ctr", ["--address", socket, "images", "ls"])
+    #expect(list.stdout.contains("interop/sample:1.0"), "\(list.stdout)")
+    #expect(list.stdout.contains("hermit/amd64"), "\(list.stdout)")
   }
 }
