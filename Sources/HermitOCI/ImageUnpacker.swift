@@ -1,8 +1,9 @@
 import Foundation
 
 /// Unpacks a hermit image's layers into a directory (an OCI bundle's rootfs), for
-/// `hermit-runtime`. Every layer is checked as on load: digest, size, diff_id and
-/// tar safety; files are created without following links (`RootfsWriter`).
+/// `hermit-runtime`. Layers get the checks of `load` (diff_id and tar safety, and
+/// for a tarball also every digest and size); files are created without following
+/// links (`RootfsWriter`). Later layers replace files of earlier ones.
 public enum ImageUnpacker {
   /// Verifies the first image of an OCI layout tarball completely and unpacks its
   /// layers into `directory`. Nothing touches a store: blobs are staged in a
@@ -26,7 +27,9 @@ public enum ImageUnpacker {
   }
 
   /// Unpacks the layers of a stored image into `directory`, checking each layer's
-  /// digest and diff_id on the way.
+  /// diff_id (the digest of its uncompressed content) and tar safety on the way.
+  /// Blob digests were checked when the image entered the store; the diff_id catches
+  /// any later change to a layer's content.
   public static func unpack(_ image: ResolvedImage, from store: ImageStore, into directory: URL)
     throws
   {

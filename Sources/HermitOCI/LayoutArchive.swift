@@ -38,7 +38,7 @@ public enum LayoutArchive {
     let temporary = directory.appendingPathComponent(
       ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
     let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw HermitOCIError.posix(temporary.path, "create", errno: errno) }
+    guard fd >= 0 else { throw HermitOCIError.posix(url.path, "create", errno: errno) }
     do {
       let writer = try TarWriter(compression: .none, mtime: epoch, fd: fd)
       try writer.addFile("oci-layout", data: layout)

@@ -16,7 +16,7 @@ extension ImageStore {
         reachable.insert(descriptor.digest)
         if let manifest = try? loadManifest(descriptor) {
           reachable.insert(manifest.config.digest)
-          manifest.layers.forEach { reachable.insert($0.digest) }
+          for layer in manifest.layers { reachable.insert(layer.digest) }
         }
       }
       var result = PruneResult(blobsRemoved: 0, bytesFreed: 0)
