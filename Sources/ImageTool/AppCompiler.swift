@@ -1,8 +1,10 @@
 import Foundation
 import HermitOCI
 
-/// Compiles and links an app folder exactly as docs/ABI.md says (the Makefile's
-/// `build/examples/%` rule runs the same two steps).
+/// Compiles and links an app folder with the same steps as the Makefile's
+/// `build/examples/%` rule (`make print-app-flags`, docs/ABI.md): swiftc with the
+/// Embedded flags plus the folder's optional `swiftflags` file, ld.lld with app.ld,
+/// libhermit.a and the Unicode tables, then `llvm-objcopy --strip-all`.
 struct AppCompiler {
   let toolchain: Toolchain
 
@@ -67,7 +69,13 @@ struct AppCompiler {
     try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: work) }
     let object = work.appendingPathComponent("app.o")
+    let linked = work.appendingPathComponent(name + ".debug")
     let output = work.appendingPathComponent(name)
+    let objcopy = bin.appendingPathComponent("llvm-objcopy")
+    // Extra compiler flags of this app, one file of whitespace-separated words.
+    let extraFlags =
+      ((try? String(contentsOf: folder.appendingPathComponent("swiftflags"), encoding: .utf8)) ?? "")
+      .split(whereSeparator: \.isWhitespace).map(String.init)
 
     Progress.say("compiling \(name) (\(sources.count) file\(sources.count == 1 ? "" : "s"))")
     try run(
@@ -76,6 +84,7 @@ struct AppCompiler {
         "-target", "x86_64-unknown-none-elf", "-enable-experimental-feature", "Embedded",
         "-enable-experimental-feature", "Extern", "-wmo", "-Osize", "-Xcc", "-mno-red-zone",
         "-Xfrontend", "-disable-stack-protector", "-Xfrontend", "-function-sections",
+      ] + extraFlags + [
         "-I", kernel.path, "-module-name", "main", "-c",
       ] + sources.map(\.path) + ["-o", object.path], step: "swiftc", directory: work)
     Progress.say("linking \(name)")
@@ -83,9 +92,12 @@ struct AppCompiler {
       lld,
       [
         "-T", kernel.appendingPathComponent("app.ld").path, "-nostdlib", "-static", "-pie",
-        "--no-dynamic-linker", "-z", "max-page-size=4096", "--gc-sections", object.path,
-        kernel.appendingPathComponent("libhermit.a").path, unicode.path, "-o", output.path,
+        "--no-dynamic-linker", "-z", "max-page-size=4096", "-z", "norelro", "--gc-sections",
+        "-z", "noexecstack", "-o", linked.path, object.path,
+        kernel.appendingPathComponent("libhermit.a").path, unicode.path,
       ], step: "ld.lld", directory: work)
+    try run(
+      objcopy, ["--strip-all", linked.path, output.path], step: "llvm-objcopy", directory: work)
     return try Data(contentsOf: output)
   }
 

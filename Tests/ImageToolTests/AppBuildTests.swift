@@ -1,4 +1,5 @@
 import Foundation
+import HermitOCI
 import Testing
 
 /// Builds examples/hello from source with the real guest toolchain (docs/ABI.md).
@@ -28,10 +29,24 @@ import Testing
     #expect(result.stderr.contains("compiling hello"))
     let size = try FileManager.default.attributesOfItem(atPath: tar.path)[.size] as! Int
     #expect(size <= 64 << 10, "hello tarball is \(size) bytes")
+    // The app inside is the very file `make` links for build/examples/hello.
+    let rootfs = sandbox.root.appendingPathComponent("rootfs")
+    let image = try ImageUnpacker.unpack(layoutTarball: tar, into: rootfs)
+    #expect(image.reference == "hello:latest")
+    let made = repositoryRoot.appendingPathComponent("build/examples/hello")
+    if let expected = try? Data(contentsOf: made) {
+      #expect(try Data(contentsOf: rootfs.appendingPathComponent("hermit/app")) == expected)
+    }
+    #expect(
+      try Data(contentsOf: rootfs.appendingPathComponent("hermit/loader"))
+        == Data(contentsOf: repositoryRoot.appendingPathComponent("build/hermit-loader")))
     let again = sandbox.root.appendingPathComponent("hello2.tar")
     let second = try sandbox.run(
       ["build", "-o", again.path, repositoryRoot.appendingPathComponent("examples/hello").path],
       environment: ["HERMIT_TOOLCHAIN": toolchain])
     #expect(second.status == 0)
+    #expect(
+      try Data(contentsOf: tar) == Data(contentsOf: again), "rebuilding from source is reproducible"
+    )
   }
 }
