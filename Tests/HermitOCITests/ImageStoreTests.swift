@@ -102,7 +102,7 @@ import Testing
     let stale = store.tmpURL.appendingPathComponent("ingest-1-1")
     try FileManager.default.createDirectory(at: stale, withIntermediateDirectories: true)
     try Data(count: 100).write(to: stale.appendingPathComponent("partial"))
-    FileManager.default.createFile(atPath: stale.path + ".lock", contents: nil)
+    _ = FileManager.default.createFile(atPath: stale.path + ".lock", contents: nil)
     let result = try store.prune()
     #expect(result.bytesFreed == 100)
     #expect(!FileManager.default.fileExists(atPath: stale.path))

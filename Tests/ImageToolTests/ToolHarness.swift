@@ -140,7 +140,7 @@ struct Sandbox {
     for case let path as String in enumerator where !path.hasPrefix("tmp") && path != "lock" {
       var isDirectory: ObjCBool = false
       let url = store.appendingPathComponent(path)
-      FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+      _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
       snapshot[path] =
         isDirectory.boolValue ? "dir" : Digest.sha256(try Data(contentsOf: url)).description
     }

@@ -23,6 +23,7 @@ extension ImageStore {
 
   /// Removes names (the blobs stay until `prune`). Throws for a name not in the store
   /// after removing the others.
+  @discardableResult
   public func remove(_ references: [String]) throws -> [String] {
     try withLock {
       var index = try readIndex()
