@@ -113,7 +113,11 @@ print-app-flags:
 demo:
 	scripts/setup.sh
 	$(MAKE) all
+	@echo '== the seed way: -kernel $(B)/hermit-loader -initrd $(B)/examples/hello'
 	scripts/boot.sh $(B)/examples/hello
+	@echo '== the container way: hermit-image build, then hermit-runtime run'
+	.build/release/hermit-image build -t hello:latest examples/hello
+	.build/release/hermit-runtime run --rm hello:latest
 
 test: all
 	HERMIT_BIN=$(CURDIR)/.build/release HERMIT_TOOLCHAIN=$(CURDIR)/$(B) swift test

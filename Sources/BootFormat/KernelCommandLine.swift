@@ -175,7 +175,8 @@ extension KernelCommandLine {
         if byte == UInt8(ascii: "\"") { inQuotes.toggle() }
         if !inQuotes && (byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")) {
           let length = index - start
-          if length == 2 && line[start] == UInt8(ascii: "-") && line[start + 1] == UInt8(ascii: "-") {
+          if length == 2 && line[start] == UInt8(ascii: "-") && line[start + 1] == UInt8(ascii: "-")
+          {
             return false
           }
           if length == wanted.count {

@@ -38,8 +38,11 @@ func kernelStart(_ bootInfoAddress: UInt64) -> Never {
   let mainTSC = Arch.timestamp()
   Log.info("Hermit for Swift \(kernelVersion) is running on common system!")
   Log.info(
-    "Memory: \(Memory.totalBytes >> 20) MiB, heap \(Heap.arenaBytes >> 10) KiB, CPUs: \(bootInfo.cpuCount)")
-  Log.info("TSC: \(Timer.tscPerSecond / 1_000_000) MHz, boot to main: \(microseconds(mainTSC &- bootInfo.loaderEntryTSC)) us")
+    "Memory: \(Memory.totalBytes >> 20) MiB, heap \(Heap.arenaBytes >> 10) KiB, CPUs: \(bootInfo.cpuCount)"
+  )
+  Log.info(
+    "TSC: \(Timer.tscPerSecond / 1_000_000) MHz, boot to main: \(microseconds(mainTSC &- bootInfo.loaderEntryTSC)) us"
+  )
   let code = appMain(0, nil)
   Shutdown.exit(code: UInt8(truncatingIfNeeded: code))
 }

@@ -79,9 +79,11 @@ func loaderMain(magic: UInt32, multibootInfo: UInt64, entryTSC: UInt64) -> Never
 
   // Usable RAM from the BIOS memory map (Multiboot §3.3, "mmap_*").
   guard flags & MultibootInfo.flagMemoryMap != 0 else { fail("no memory map from the boot loader") }
-  let regions = (scratch + regionTableOffset).bindMemory(to: MemoryRegion.self, capacity: maxRegions)
+  let regions = (scratch + regionTableOffset).bindMemory(
+    to: MemoryRegion.self, capacity: maxRegions)
   var regionCount = 0
-  let mapAddress = UInt64(info.load(fromByteOffset: MultibootInfo.memoryMapAddress, as: UInt32.self))
+  let mapAddress = UInt64(
+    info.load(fromByteOffset: MultibootInfo.memoryMapAddress, as: UInt32.self))
   let mapLength = UInt64(info.load(fromByteOffset: MultibootInfo.memoryMapLength, as: UInt32.self))
   used = max(used, mapAddress + mapLength)
   var at = mapAddress
@@ -117,7 +119,8 @@ func loaderMain(magic: UInt32, multibootInfo: UInt64, entryTSC: UInt64) -> Never
   }
   let loadEnd = loadAddress + span.size
   var fits = false
-  for index in 0..<regionCount where regions[index].start <= loadAddress && loadEnd <= regions[index].end {
+  for index in 0..<regionCount
+  where regions[index].start <= loadAddress && loadEnd <= regions[index].end {
     fits = true
   }
   guard fits else { fail("the app does not fit in RAM (give the guest more memory: -m)") }

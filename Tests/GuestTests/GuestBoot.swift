@@ -10,7 +10,9 @@ struct GuestRun {
   var qemuStatus: Int32
   var timedOut: Bool
 
-  var lines: [String] { output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+  var lines: [String] {
+    output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+  }
 }
 
 enum GuestBoot {

@@ -22,7 +22,9 @@ func arc4randomBuffer(_ buffer: UnsafeMutableRawPointer?, _ count: Int) {
     var word = randomWord()
     let chunk = min(8, count - offset)
     withUnsafeBytes(of: &word) { bytes in
-      for index in 0..<chunk { buffer.storeBytes(of: bytes[index], toByteOffset: offset + index, as: UInt8.self) }
+      for index in 0..<chunk {
+        buffer.storeBytes(of: bytes[index], toByteOffset: offset + index, as: UInt8.self)
+      }
     }
     offset += chunk
   }

@@ -28,10 +28,13 @@ for round in 0..<40 {
     roundBytes += size
   }
   // Check contents survived neighbours' allocations, then free in a scrambled order.
-  for block in blocks where block[0] != UInt8(truncatingIfNeeded: round) || block[block.count - 1] != 7 {
+  for block in blocks
+  where block[0] != UInt8(truncatingIfNeeded: round) || block[block.count - 1] != 7 {
     panic("heap stress: a block was overwritten")
   }
-  while !blocks.isEmpty { blocks.swapAt(nextRandom() % blocks.count, blocks.count - 1); blocks.removeLast() }
+  while !blocks.isEmpty {
+    blocks.swapAt(nextRandom() % blocks.count, blocks.count - 1); blocks.removeLast()
+  }
   total += roundBytes
 }
 print("allocated and freed \(total / 1_000_000) MB")

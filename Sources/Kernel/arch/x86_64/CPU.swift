@@ -22,7 +22,8 @@
 @_extern(c, "hermit_write_cr4") func writeCR4(_ value: UInt64)
 @_extern(c, "hermit_rdmsr") func rdmsr(_ msr: UInt32) -> UInt64
 @_extern(c, "hermit_wrmsr") func wrmsr(_ msr: UInt32, _ value: UInt64)
-@_extern(c, "hermit_cpuid") func cpuidRaw(_ leaf: UInt32, _ subleaf: UInt32, _ out: UnsafeMutablePointer<UInt32>)
+@_extern(c, "hermit_cpuid") func cpuidRaw(
+  _ leaf: UInt32, _ subleaf: UInt32, _ out: UnsafeMutablePointer<UInt32>)
 @_extern(c, "hermit_rdrand") func rdrandRaw(_ out: UnsafeMutablePointer<UInt64>) -> Bool
 @_extern(c, "hermit_enable_interrupts") func enableInterrupts()
 @_extern(c, "hermit_disable_interrupts") func disableInterrupts()
