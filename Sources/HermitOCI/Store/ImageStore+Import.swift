@@ -18,8 +18,9 @@ extension ImageStore {
   public func add(_ image: BuiltImage) throws {
     let staging = try StagingArea(parent: tmpURL, guardLock: lockURL)
     defer { staging.discard() }
-    for digest in image.blobs.keys.sorted()
-    where !FileManager.default.fileExists(atPath: blobURL(digest).path) {
+    // Every blob is staged, even one already stored: a concurrent prune may delete
+    // that one before the commit takes the lock.
+    for digest in image.blobs.keys.sorted() {
       try staging.write(image.blobs[digest]!, what: "blob \(digest)")
     }
     try commit(
