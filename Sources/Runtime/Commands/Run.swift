@@ -62,7 +62,14 @@ struct Run: ParsableCommand {
       record = ContainerRecord(
         id: id, kind: .run, image: image, bundle: plan.image.rootfs, created: Date(), vm: vm,
         autoRemove: rm, annotations: [:])
-      if detach { record.logPath = store.file(id, "console.log").path }
+      if detach {
+        record.logPath = store.file(id, "console.log").path
+      } else {
+        // This process owns the VM: one write, before it boots.
+        record.pid = getpid()
+        record.pidStartTime = ProcessIdentity.startTime(getpid())
+        record.started = Date()
+      }
       try store.save(record)
     } catch {
       store.remove(id)
@@ -73,12 +80,7 @@ struct Run: ParsableCommand {
       print(id)
       return
     }
-    store.update(id) {
-      $0.pid = getpid()
-      $0.pidStartTime = ProcessIdentity.startTime(getpid())
-      $0.started = Date()
-    }
-    let code = try VMRunner.run(record, in: store)
+    let code = try VMRunner.run(record, in: store, recordQEMUPid: false)
     throw ExitCode(code)
   }
 

@@ -26,12 +26,18 @@ enum VMRunner {
   /// Runs the VM of `record` to its end; must be called on the main thread (QEMU's
   /// parent-death signal is tied to the forking thread).
   /// - Returns: the container's exit code.
-  static func run(_ record: ContainerRecord, in store: ContainerStore) throws -> Int32 {
+  /// - Parameter recordQEMUPid: note QEMU's pid in the record (for `ps ID`); a
+  ///   foreground `run` skips it, its pid is its own.
+  static func run(_ record: ContainerRecord, in store: ContainerStore, recordQEMUPid: Bool = true) throws
+    -> Int32
+  {
     let command = QEMUCommand(record.vm, executable: qemu, pcFirmware: pcFirmware)
     var options = Supervisor.Options()
     options.networkNamespace = record.networkNamespace
-    options.onStart = { pid in
-      store.update(record.id) { $0.qemuPid = pid }
+    if recordQEMUPid {
+      options.onStart = { pid in
+        store.update(record.id) { $0.qemuPid = pid }
+      }
     }
     if ProcessInfo.processInfo.environment["HERMIT_DEBUG_QEMU"] != nil {
       FileHandle.standardError.write(Data((command.argv.joined(separator: " ") + "\n").utf8))
@@ -41,13 +47,16 @@ enum VMRunner {
     if let failure {
       FileHandle.standardError.write(Data("hermit-runtime: \(failure)\n".utf8))
     }
-    store.update(record.id) {
-      $0.exitCode = outcome.exitCode
-      $0.finished = Date()
-      $0.failure = failure
-      $0.qemuPid = nil
+    if record.autoRemove {
+      store.remove(record.id)
+    } else {
+      store.update(record.id) {
+        $0.exitCode = outcome.exitCode
+        $0.finished = Date()
+        $0.failure = failure
+        $0.qemuPid = nil
+      }
     }
-    if record.autoRemove { store.remove(record.id) }
     return outcome.exitCode
   }
 }

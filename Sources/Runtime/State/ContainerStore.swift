@@ -85,20 +85,20 @@ struct ContainerStore: Sendable {
     }
   }
 
-  /// Writes the record atomically.
+  /// Writes the record atomically (temporary file + rename). No fsync: this is
+  /// runtime state, meaningless after a reboot, and fsync costs milliseconds on
+  /// every boot.
   func save(_ record: ContainerRecord) throws {
     let data = try Self.encoder.encode(record)
     let url = stateURL(record.id)
     let temporary = file(record.id, ".state.json.\(getpid())")
-    do {
-      try data.write(to: temporary)
-      guard rename(temporary.path, url.path) == 0 else {
-        throw RuntimeError.io(path: url.path, reason: String(cString: strerror(errno)))
-      }
-    } catch let error as RuntimeError {
-      throw error
-    } catch {
-      throw RuntimeError.io(path: url.path, reason: "\(error)")
+    let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw RuntimeError.io(path: temporary.path, reason: String(cString: strerror(errno))) }
+    let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+    guard written == data.count, rename(temporary.path, url.path) == 0 else {
+      unlink(temporary.path)
+      throw RuntimeError.io(path: url.path, reason: String(cString: strerror(errno)))
     }
   }
 
