@@ -37,6 +37,7 @@ struct LayoutLoader {
       attributes?[.type] as? FileAttributeType == .typeRegular
     else { throw HermitOCIError.io(path: url.path, reason: "not a readable regular file") }
     guard fileSize > 0 else { throw HermitOCIError.notAnOCILayout("\(name) is empty") }
+    try Self.refuseDockerArchive(url, name: name)
     var walker = SafeTarWalker(
       reader: try TarReader(url: url), limits: .forArchive(compressedSize: fileSize))
     var small: [String: Data] = [:]
@@ -100,6 +101,27 @@ struct LayoutLoader {
         try verifyImage(descriptor, position: position, sizes: sizes, layers: &verifiedLayers))
     }
     return images
+  }
+
+  /// A docker-archive (`docker save`, `podman save --format docker-archive`) has
+  /// `manifest.json` and no `oci-layout`, and often symlinked layers that the safe
+  /// walk would name instead. A first pass over the headers only (libarchive skips
+  /// the data) names it for what it is. Errors are left to the safe walk.
+  private static func refuseDockerArchive(_ url: URL, name: String) throws {
+    guard let reader = try? TarReader(url: url) else { return }
+    var names = Set<String>()
+    var count = 0
+    while count < 4096, let entry = try? reader.next() {
+      count += 1
+      if let path = entry.path {
+        names.insert(path.hasPrefix("./") ? String(path.dropFirst(2)) : path)
+      }
+    }
+    if names.contains("manifest.json") && !names.contains("oci-layout") {
+      throw HermitOCIError.notAnOCILayout(
+        "\(name) is a docker-archive (manifest.json, no oci-layout); convert it with "
+          + "`skopeo copy docker-archive:\(name) oci-archive:OUT.tar`")
+    }
   }
 
   private func verifyImage(

@@ -149,4 +149,47 @@ import Testing
     #expect(list.stdout.contains("interop/sample:1.0"), "\(list.stdout)")
     #expect(list.stdout.contains("hermit/amd64"), "\(list.stdout)")
   }
+
+  @Test func imagesWrittenBySkopeoAndPodmanLoadBackAndDockerArchivesAreNamed() throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    let (tar, _) = try buildSample(sandbox)
+    let viaSkopeo = sandbox.root.appendingPathComponent("skopeo.tar")
+    let copy = try runSystem(
+      "skopeo",
+      [
+        "copy", "-q", "oci-archive:\(tar.path)",
+        "oci-archive:\(viaSkopeo.path):example.com/via/skopeo:v1",
+      ],
+      environment: sandbox.environment)
+    #expect(copy.status == 0, "\(copy.stderr)")
+    #expect(
+      try sandbox.ok(["load", "-i", viaSkopeo.path]).stdout
+        == "Loaded image: example.com/via/skopeo:v1\n")
+
+    let runroot = "/tmp/hermit-podman-\(UInt32.random(in: 0...UInt32.max))"
+    defer { try? FileManager.default.removeItem(atPath: runroot) }
+    let podman = [
+      "--root", sandbox.root.appendingPathComponent("podman/root").path, "--runroot", runroot,
+      "--storage-driver", "vfs",
+    ]
+    #expect(
+      try runSystem(
+        "podman", podman + ["load", "-q", "-i", tar.path], environment: sandbox.environment
+      ).status == 0)
+    let ociArchive = sandbox.root.appendingPathComponent("podman-oci.tar")
+    let dockerArchive = sandbox.root.appendingPathComponent("podman-docker.tar")
+    for (format, url) in [("oci-archive", ociArchive), ("docker-archive", dockerArchive)] {
+      let save = try runSystem(
+        "podman", podman + ["save", "--format", format, "-o", url.path, "interop/sample:1.0"],
+        environment: sandbox.environment)
+      #expect(save.status == 0, "\(save.stderr)")
+    }
+    #expect(
+      try sandbox.ok(["load", "-i", ociArchive.path]).stdout
+        == "Loaded image: localhost/interop/sample:1.0\n")
+    let docker = try sandbox.run(["load", "-i", dockerArchive.path])
+    #expect(docker.status == 125)
+    #expect(docker.stderr.contains("is a docker-archive"), "\(docker.stderr)")
+  }
 }
