@@ -49,4 +49,26 @@ import Testing
       try Data(contentsOf: tar) == Data(contentsOf: again), "rebuilding from source is reproducible"
     )
   }
+
+  @Test(.enabled(if: toolchainBuilt, "needs the guest toolchain from `make` (build/kernel)"))
+  func aSwiftPMStylePackageBuildsFromItsSourcesFolder() throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    let package = sandbox.root.appendingPathComponent("Greeter")
+    let sources = package.appendingPathComponent("Sources/Greeter")
+    try FileManager.default.createDirectory(at: sources, withIntermediateDirectories: true)
+    try
+      "// swift-tools-version:6.1\nimport PackageDescription\nlet package = Package(name: \"Greeter\")\n"
+      .write(to: package.appendingPathComponent("Package.swift"), atomically: true, encoding: .utf8)
+    try FileManager.default.copyItem(
+      at: repositoryRoot.appendingPathComponent("examples/hello/main.swift"),
+      to: sources.appendingPathComponent("main.swift"))
+    let result = try sandbox.run(
+      ["build", package.path],
+      environment: ["HERMIT_TOOLCHAIN": repositoryRoot.appendingPathComponent("build").path])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stderr.contains("compiling Greeter (1 file)"), "Package.swift is not compiled")
+    let list = try sandbox.ok(["ls"]).stdout
+    #expect(list.contains("greeter "), "named after the folder, lowercased: \(list)")
+  }
 }

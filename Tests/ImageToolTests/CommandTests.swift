@@ -66,6 +66,7 @@ import Testing
     (["build", "/nonexistent"], "no such file"),
     (["build", "--memory", "lots", "/bin/true"], "invalid memory size"),
     (["build", "--expose", "99999", "/bin/true"], "invalid port"),
+    (["build", "--cpus", "0", "/bin/true"], "invalid --cpus"),
     (["build", "--env", "NOEQUALS", "/bin/true"], "KEY=VALUE"),
     (["load", "-i", "/nonexistent.tar"], "not a readable regular file"),
     (["save", "-o", "/tmp/x.tar", "nope"], "no such image"),

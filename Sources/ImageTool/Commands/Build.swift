@@ -48,6 +48,9 @@ struct Build: ParsableCommand {
     guard reference.digest == nil else {
       throw HermitOCIError.invalidReference(tag ?? "", reason: "a build tag cannot carry a digest")
     }
+    guard (1...255).contains(cpus) else {
+      throw HermitOCIError.invalidArgument("invalid --cpus \(cpus) (1-255)")
+    }
     let metadata = HermitMetadata(
       cpus: cpus, memoryMiB: try HermitMetadata.parseMemory(memory), exposedPorts: try ports())
 
