@@ -32,3 +32,33 @@ extension HermitMetadata {
     return kib / 1024
   }
 }
+
+extension HermitMetadata {
+  /// Reads the metadata back from config labels or manifest annotations (the
+  /// inverse of `labels`); absent keys keep their defaults.
+  public init(labels: [String: String]) throws {
+    self.init()
+    if let value = labels[AnnotationKey.cpus] {
+      guard let cpus = Int(value) else {
+        throw HermitOCIError.notAHermitImage(
+          "label \(AnnotationKey.cpus)=\"\(value)\" is not a number")
+      }
+      self.cpus = cpus
+    }
+    if let value = labels[AnnotationKey.memory] {
+      memoryMiB = try HermitMetadata.parseMemory(value)
+    }
+    if let value = labels[AnnotationKey.ports], !value.isEmpty {
+      exposedPorts = try value.split(separator: ",").map { part in
+        guard let port = Int(part) else {
+          throw HermitOCIError.notAHermitImage(
+            "label \(AnnotationKey.ports)=\"\(value)\" is not a port list")
+        }
+        return port
+      }
+    }
+    if let value = labels[AnnotationKey.loader] { loader = value }
+    if let value = labels[AnnotationKey.app] { app = value }
+    try validate()
+  }
+}

@@ -65,3 +65,18 @@ import Testing
     #expect(throws: HermitOCIError.self) { try HermitMetadata.parseMemory(text) }
   }
 }
+
+@Suite struct HermitMetadataTests {
+  @Test func labelsRoundTripToMetadata() throws {
+    let metadata = HermitMetadata(cpus: 3, memoryMiB: 2048, exposedPorts: [80, 8080])
+    #expect(try HermitMetadata(labels: metadata.labels) == metadata)
+  }
+
+  @Test(arguments: [
+    ["org.hermit.cpus": "many"], ["org.hermit.ports": "80,x"], ["org.hermit.memory": "0"],
+    ["org.hermit.app": "/abs/app"], ["org.hermit.loader": "../loader"],
+  ])
+  func badLabelsAreRejected(labels: [String: String]) {
+    #expect(throws: HermitOCIError.self) { try HermitMetadata(labels: labels) }
+  }
+}

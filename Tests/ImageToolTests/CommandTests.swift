@@ -37,6 +37,10 @@ import Testing
     #expect(labels?["org.hermit.cpus"] == "4")
     #expect(labels?["org.hermit.memory"] == "1024M")
     #expect(labels?["org.hermit.ports"] == "80,443")
+    let hermit = image["hermit"] as? [String: Any]
+    #expect(hermit?["cpus"] as? Int == 4)
+    #expect(hermit?["memoryMiB"] as? Int == 1024)
+    #expect(hermit?["exposedPorts"] as? [Int] == [80, 443])
   }
 
   @Test func tagRmAndPruneManageNamesAndBlobs() throws {
@@ -79,6 +83,15 @@ import Testing
     #expect(result.errorLines.count == 1, "\(result.stderr)")
     #expect(result.errorLines.first?.hasPrefix("hermit-image: error: ") == true)
     #expect(result.stderr.contains(expected), "\(result.stderr)")
+  }
+
+  @Test(arguments: ["build", "load", "save", "list", "ls", "inspect", "tag", "rm", "prune"])
+  func everySubcommandHasHelp(subcommand: String) throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    let help = try sandbox.run([subcommand, "--help"])
+    #expect(help.status == 0)
+    #expect(help.stdout.contains("USAGE: hermit-image "), "\(help.stdout)")
   }
 
   @Test func usageErrorsExitWithEXUsage() throws {

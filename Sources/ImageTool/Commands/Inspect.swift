@@ -23,6 +23,8 @@ struct Inspect: ParsableCommand {
     var cmd: [String]
     var env: [String]
     var labels: [String: String]
+    /// The hermit metadata as the labels carry it (the same as hermit/image.json).
+    var hermit: HermitMetadata?
     var manifest: Manifest
     var config: ImageConfig
   }
@@ -39,7 +41,8 @@ struct Inspect: ParsableCommand {
         reference: image.reference, id: image.imageID.description, digest: image.manifestDigest,
         size: image.size, os: image.config.os, architecture: image.config.architecture,
         created: image.config.created, entrypoint: image.config.entrypoint, cmd: image.config.cmd,
-        env: image.config.env, labels: image.config.labels, manifest: image.manifest,
+        env: image.config.env, labels: image.config.labels,
+        hermit: try? HermitMetadata(labels: image.config.labels), manifest: image.manifest,
         config: image.config)
     }
     FileHandle.standardOutput.write(try CanonicalJSON.encodePretty(reports) + Data("\n".utf8))
