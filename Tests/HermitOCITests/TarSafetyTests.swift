@@ -39,6 +39,7 @@ import Testing
     ("E = [(I('f', size=1), b'x'), (I('f', size=1), b'y')]", "duplicate entry"),
     ("E = [(I('d', tarfile.DIRTYPE), None), (I('d', size=1), b'y')]", "duplicate entry"),
     ("E = [(I('f', size=1), b'x'), (I('f/g', size=1), b'y')]", "below the file"),
+    ("E = [(I('a/b', size=1), b'x'), (I('a', size=1), b'y')]", "duplicate entry"),
     ("E = [(I('a\\\\b', size=1), b'x')]", "backslash"),
     ("E = [(I(f'd{i}', tarfile.DIRTYPE), None) for i in range(101)]", "more than 100 entries"),
     ("E = [(I('big', size=2 << 20), bytes(2 << 20))]", "decompression bomb"),

@@ -105,6 +105,14 @@ struct SafeTarWalker {
         }
       }
       seen[path] = kind
+      // Parents exist implicitly as directories: a later file entry for one of them
+      // conflicts (it could not be created over a directory).
+      var parent = Substring(path)
+      while let slash = parent.lastIndex(of: "/") {
+        parent = parent[..<slash]
+        if seen[String(parent)] != nil { break }
+        seen[String(parent)] = .directory
+      }
       guard size <= limits.maxTotalBytes - totalBytes else {
         throw HermitOCIError.unsafeArchive(
           "\(name): expands to more than \(limits.maxTotalBytes) bytes (decompression bomb?)")
