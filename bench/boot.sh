@@ -16,31 +16,28 @@ size() { stat -c %s "$1"; }
 echo "loader:      $(size $build/hermit-loader) bytes  (seed rusty-loader: 87368)"
 echo "hello app:   $(size $build/examples/hello) bytes  (seed hello_world: 4747296)"
 
-# Median wall time in milliseconds of running "$@" $runs times.
-median_ms() {
-  local times=()
-  for _ in $(seq "$runs"); do
-    local start end
-    start=$(date +%s%N)
-    "$@" >/dev/null 2>&1 || true
-    end=$(date +%s%N)
-    times+=($(((end - start) / 1000)))
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m/1000}'
+# Median wall times (ms) of the floor and of hello, with hyperfine (warm-up runs,
+# interleaved repetitions) exported as JSON.
+medians() {
+  local json
+  json=$(mktemp)
+  hyperfine -N -i -w 3 -r "$runs" --export-json "$json" "$@" >/dev/null 2>&1
+  python3 -c 'import json,sys; print(" ".join("%.2f" % (r["median"]*1000) for r in json.load(open(sys.argv[1]))["results"]))' "$json"
+  rm -f "$json"
 }
 
 bench() {
   local accel=$1
   shift
-  local qemu=(qemu-system-x86_64 -M microvm "$@" -m 64M -smp 1 -nodefaults -no-user-config
-    -display none -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04)
-  local floor hello
-  floor=$(median_ms timeout 20 "${qemu[@]}" -kernel "$build/floor")
-  hello=$(median_ms timeout 20 "${qemu[@]}" -kernel "$build/hermit-loader" -initrd "$build/examples/hello" -append quiet)
+  local qemu="qemu-system-x86_64 -M microvm $* -m 64M -smp 1 -nodefaults -no-user-config
+    -display none -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04"
+  qemu=$(echo $qemu)
+  read -r floor hello < <(medians "$qemu -kernel $build/floor" \
+    "$qemu -kernel $build/hermit-loader -initrd $build/examples/hello -append quiet")
   local main
-  main=$(timeout 20 "${qemu[@]}" -kernel "$build/hermit-loader" -initrd "$build/examples/hello" |
+  main=$($qemu -kernel "$build/hermit-loader" -initrd "$build/examples/hello" |
     sed -n 's/.*boot to main: \([0-9.]*\) us.*/\1/p' || true)
-  printf '%-4s floor %7.2f ms   hello %7.2f ms   ratio %.2fx   boot-to-main %s us   (median of %d)\n' \
+  printf '%-4s floor %7.2f ms   hello %7.2f ms   ratio %.2fx   boot-to-main %s us   (medians of %d)\n' \
     "$accel" "$floor" "$hello" "$(echo "$hello / $floor" | bc -l)" "$main" "$runs"
 }
 
