@@ -42,21 +42,23 @@ public func exit(_ code: Int32) -> Never {
 /// Stops the system with a message and a backtrace; the host sees a failure.
 @inline(never)
 public func panic(_ message: StaticString) -> Never {
-  Console.forceVisible()
-  Console.write("[0][PANIC] ")
-  Console.write(message)
-  Console.write(UInt8(ascii: "\n"))
-  Backtrace.print(rip: nil, rbp: Arch.framePointer())
-  Shutdown.panicExit()
+  Shutdown.panic { Console.write(message) }
 }
 
 /// `panic` with a message built at run time.
 @inline(never)
 public func panic(_ message: String) -> Never {
-  Console.forceVisible()
-  Console.write("[0][PANIC] ")
-  Console.write(message)
-  Console.write(UInt8(ascii: "\n"))
-  Backtrace.print(rip: nil, rbp: Arch.framePointer())
-  Shutdown.panicExit()
+  Shutdown.panic { Console.write(message) }
+}
+
+extension Shutdown {
+  /// `[0][PANIC] <message>`, the caller's backtrace, then the panic exit.
+  static func panic(_ writeMessage: () -> Void) -> Never {
+    Console.forceVisible()
+    Console.write("[0][PANIC] ")
+    writeMessage()
+    Console.write(UInt8(ascii: "\n"))
+    Backtrace.print(rip: nil, rbp: Arch.framePointer())
+    panicExit()
+  }
 }
