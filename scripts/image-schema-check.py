@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Validate an extracted OCI image layout against the image-spec JSON schemas.
 
 Usage: image-schema-check.py LAYOUT_DIR [SCHEMA_DIR]

@@ -70,9 +70,30 @@ import Testing
     defer { sandbox.cleanup() }
     let (_, layout) = try buildSample(sandbox)
     let script = repositoryRoot.appendingPathComponent("scripts/image-schema-check.py")
-    let check = try runSystem("python3", [script.path, layout.path])
+    // Debian's python3 is the one python3-jsonschema (scripts/setup.sh) installs into.
+    let python = URL(fileURLWithPath: "/usr/bin/python3")
+    let check = try runTool(python, [script.path, layout.path])
     #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
     #expect(check.stdout.split(separator: "\n").count == 4)
+    // The check has teeth: a config with a numeric architecture fails it.
+    let index =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: layout.appendingPathComponent("index.json"))) as! [String: Any]
+    let manifestDigest = ((index["manifests"] as! [[String: Any]])[0]["digest"] as! String)
+      .dropFirst(7)
+    let manifest =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: layout.appendingPathComponent("blobs/sha256/\(manifestDigest)")))
+      as! [String: Any]
+    let configDigest = ((manifest["config"] as! [String: Any])["digest"] as! String).dropFirst(7)
+    let configURL = layout.appendingPathComponent("blobs/sha256/\(configDigest)")
+    var config =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
+    config["architecture"] = 5
+    try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+    let broken = try runTool(python, [script.path, layout.path])
+    #expect(broken.status == 1)
+    #expect(broken.stdout.contains("FAIL config"), "\(broken.stdout)")
   }
 
   @Test func podmanLoadsTheImageIntoAPrivateStoreWithOsHermit() throws {
