@@ -31,7 +31,9 @@ struct LayoutLoader {
     return try loader.run(url)
   }
 
-  private func run(_ url: URL) throws -> [Image] {
+  private func run(_ given: URL) throws -> [Image] {
+    // A symlink to a tarball is fine; what it points to must be a regular file.
+    let url = given.resolvingSymlinksInPath()
     let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
     guard let fileSize = (attributes?[.size] as? NSNumber)?.int64Value,
       attributes?[.type] as? FileAttributeType == .typeRegular
