@@ -44,7 +44,7 @@ struct LayoutLoader {
       reader: try TarReader(url: url), limits: .forArchive(compressedSize: fileSize))
     var small: [String: Data] = [:]
     var sizes: [Digest: Int64] = [:]
-    try walker.walk { path, kind, size, read in
+    try walker.walk { path, kind, size, _, read in
       guard kind == .file else { return }
       switch path {
       case "oci-layout", "index.json", "manifest.json", "repositories":

@@ -79,6 +79,12 @@ import Testing
     #expect(resolved.config.cmd == ["x"])
     let metadata = try HermitMetadata.load(fromRootfs: rootfs)
     #expect(metadata == HermitMetadata(cpus: 2, memoryMiB: 128))
+    let permissions = { (path: String) in
+      try FileManager.default.attributesOfItem(atPath: rootfs.appendingPathComponent(path).path)[
+        .posixPermissions] as? Int
+    }
+    #expect(try permissions("hermit/app") == 0o755)
+    #expect(try permissions("hermit/image.json") == 0o644)
     #expect(
       try Data(contentsOf: rootfs.appendingPathComponent("hermit/loader"))
         == Data("loader bytes".utf8))

@@ -23,7 +23,7 @@ import Testing
   {
     var walker = SafeTarWalker(reader: try TarReader(url: url), limits: limits)
     var paths: [String] = []
-    try walker.walk { path, _, _, _ in paths.append(path) }
+    try walker.walk { path, _, _, _, _ in paths.append(path) }
     return paths
   }
 

@@ -24,7 +24,7 @@ enum LayerReader {
     var walker = SafeTarWalker(reader: try TarReader(stream: stream, name: name), limits: limits)
     var files = Set<String>()
     var captured: Data?
-    try walker.walk { path, kind, size, read in
+    try walker.walk { path, kind, size, mode, read in
       if kind == .directory {
         try extractInto?.directory(path)
         return
@@ -45,7 +45,7 @@ enum LayerReader {
         captured = data
         if let extractInto {
           var offset = 0
-          try extractInto.file(path, size: size) { out in
+          try extractInto.file(path, size: size, mode: mode) { out in
             let n = min(out.count, data.count - offset)
             data.copyBytes(to: out, from: offset..<(offset + n))
             offset += n
@@ -53,7 +53,7 @@ enum LayerReader {
           }
         }
       } else if let extractInto {
-        try extractInto.file(path, size: size, read: read)
+        try extractInto.file(path, size: size, mode: mode, read: read)
       }
     }
     // The tar's end-of-archive padding is part of the diff_id too.

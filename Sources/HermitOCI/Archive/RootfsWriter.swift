@@ -34,18 +34,23 @@ struct RootfsWriter {
     }
   }
 
-  /// Writes a regular file (replacing a regular file a lower layer put there).
-  func file(_ path: String, size: Int64, read: (UnsafeMutableRawBufferPointer) throws -> Int) throws
-  {
+  /// Writes a regular file with permission bits `mode` (replacing a regular file a
+  /// lower layer put there).
+  func file(
+    _ path: String, size: Int64, mode: UInt32 = 0o644,
+    read: (UnsafeMutableRawBufferPointer) throws -> Int
+  ) throws {
     if let slash = path.lastIndex(of: "/") { try directory(String(path[..<slash])) }
     let full = root.path + "/" + path
     var info = stat()
     if lstat(full, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
       throw HermitOCIError.unsafeArchive("\(full) exists and is not a regular file")
     }
-    let fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o755)
+    let fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
     guard fd >= 0 else { throw HermitOCIError.posix(full, "create", errno: errno) }
     defer { close(fd) }
+    // fchmod, not the open mode: the umask must not change what the layer says.
+    fchmod(fd, mode_t(mode & 0o777))
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
     defer { buffer.deallocate() }
     while true {

@@ -45,11 +45,12 @@ struct SafeTarWalker {
     self.limits = limits
   }
 
-  /// Calls `body` for each entry with its normalised path; `body` reads file data
-  /// through the `read` closure it is given (which enforces the size limit).
+  /// Calls `body` for each entry with its normalised path and permission bits
+  /// (setuid, setgid and sticky cleared); `body` reads file data through the `read`
+  /// closure it is given (which enforces the size limit).
   mutating func walk(
     _ body: (
-      _ path: String, _ kind: Kind, _ size: Int64,
+      _ path: String, _ kind: Kind, _ size: Int64, _ mode: UInt32,
       _ read: (UnsafeMutableRawBufferPointer) throws -> Int
     )
       throws -> Void
@@ -127,7 +128,7 @@ struct SafeTarWalker {
         return n
       }
       totalBytes += size
-      try body(path, kind, size, limitedRead)
+      try body(path, kind, size, entry.mode & 0o777, limitedRead)
       // Drain what the body did not read, so sizes are always checked.
       if remaining > 0 {
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
