@@ -150,7 +150,10 @@ public struct ELFFile {
     dynamic: ELFSegment, span: ELFSpan, memory: UnsafeMutableRawPointer, bias: UInt64
   ) throws(ELFError) {
     // Read the dynamic table from the loaded image (it lies inside a PT_LOAD).
-    guard dynamic.virtualAddress >= span.low, dynamic.end <= span.high else { throw .badDynamic }
+    // Compared without `end`, which wraps for a hostile p_vaddr + p_memsz.
+    guard dynamic.virtualAddress >= span.low, dynamic.virtualAddress <= span.high,
+      dynamic.memorySize <= span.high - dynamic.virtualAddress
+    else { throw .badDynamic }
     var table: UInt64 = 0
     var tableSize: UInt64 = 0
     var entrySize: UInt64 = 24

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Fuzzes the boot formats the loader and kernel parse from untrusted input
+# (Sources/BootFormat): ELFFile.validate + load, and KernelCommandLine.
+# Not part of `make test`.
+#
+#   scripts/fuzz.sh [--smoke] [elf|cmdline]...
+#
+# Builds each harness in fuzz/<Name>Fuzz/main.swift with the BootFormat sources
+# (swiftc -sanitize=fuzzer,address) into build/fuzz/, then runs it for
+# FUZZ_SECONDS (default 60) seconds per target on a working corpus in
+# build/fuzz/corpus-<target>/, seeded from fuzz/corpus/<target>/. --smoke runs
+# each target for 5 seconds (for CI). Exits non-zero if a target crashes, leaks,
+# times out or runs out of memory; the reproducer is build/fuzz/<target>-crash-*
+# (rerun: build/fuzz/fuzz-<target> FILE).
+#
+# Environment: FUZZ_SECONDS, FUZZ_JOBS (parallel processes per target, default 1),
+# SWIFTC (default: swiftc on PATH, else /opt/swift/usr/bin/swiftc),
+# HERMIT_FUZZ_HASOPTION=1 (cmdline: also check hasOption against parse).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+seconds=${FUZZ_SECONDS:-60}
+if [[ ${1:-} == --smoke ]]; then
+  seconds=5
+  shift
+fi
+targets=("$@")
+[[ ${#targets[@]} -gt 0 ]] || targets=(elf cmdline)
+swiftc=${SWIFTC:-$(command -v swiftc || echo /opt/swift/usr/bin/swiftc)}
+jobs=${FUZZ_JOBS:-1}
+out=build/fuzz
+mkdir -p "$out"
+
+harness() {
+  case $1 in
+    elf) echo fuzz/ELFFuzz ;;
+    cmdline) echo fuzz/CommandLineFuzz ;;
+    *) echo "fuzz.sh: unknown target '$1' (elf, cmdline)" >&2; exit 2 ;;
+  esac
+}
+
+build() {
+  local target=$1 dir binary
+  dir=$(harness "$target")
+  binary=$out/fuzz-$target
+  # Rebuild only when a source is newer than the binary.
+  if [[ -x $binary ]] && [[ -z $(find Sources/BootFormat "$dir" -name '*.swift' -newer "$binary") ]]; then
+    return
+  fi
+  echo "fuzz.sh: building $binary"
+  "$swiftc" -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -module-name BootFormatFuzz \
+    Sources/BootFormat/*.swift "$dir"/main.swift -o "$binary"
+}
+
+# libFuzzer prints the stack of a trap; Swift's own backtracer would hang under ASan.
+export SWIFT_BACKTRACE=enable=no
+status=0
+for target in "${targets[@]}"; do
+  build "$target"
+  work=$out/corpus-$target
+  mkdir -p "$work"
+  dict=()
+  [[ -f fuzz/$target.dict ]] && dict=(-dict="fuzz/$target.dict")
+  parallel=()
+  [[ $jobs -gt 1 ]] && parallel=(-jobs="$jobs" -workers="$jobs")
+  log=$out/$target.log
+  echo "fuzz.sh: fuzzing $target for ${seconds}s (log: $log)"
+  set +e
+  "$out/fuzz-$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 "${parallel[@]}" \
+    -artifact_prefix="$out/$target-" "${dict[@]}" "$work" "fuzz/corpus/$target" >"$log" 2>&1
+  rc=$?
+  set -e
+  if [[ $jobs -gt 1 ]]; then cat fuzz-*.log >>"$log" 2>/dev/null && rm -f fuzz-*.log; fi
+  runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{s += $2} END {print s + 0}')
+  echo "fuzz.sh: $target: exit $rc, $runs executions in ${seconds}s, corpus $(ls "$work" | wc -l) files"
+  if [[ $rc -ne 0 ]]; then
+    grep -E 'ERROR|Fatal error|panic|SUMMARY|Test unit written' "$log" | head -20 >&2 || true
+    status=1
+  fi
+done
+exit $status
