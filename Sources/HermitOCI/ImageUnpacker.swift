@@ -9,10 +9,25 @@ public enum ImageUnpacker {
   /// layers into `directory`. Nothing touches a store: blobs are staged in a
   /// temporary directory that is removed afterwards.
   public static func unpack(layoutTarball: URL, into directory: URL) throws -> ResolvedImage {
+    try unpack(layoutTarball: layoutTarball, reference: nil, into: directory)
+  }
+
+  /// Like `unpack(layoutTarball:into:)`, choosing the image named `reference`
+  /// (`name[:tag]`) when the tarball holds several; nil takes the first.
+  public static func unpack(layoutTarball: URL, reference: String?, into directory: URL) throws
+    -> ResolvedImage
+  {
     let staging = try StagingArea(parent: FileManager.default.temporaryDirectory, guardLock: nil)
     defer { staging.discard() }
     let images = try LayoutLoader.load(layoutTarball, into: staging)
-    let image = images[0]
+    var image = images[0]
+    if let reference {
+      let wanted = try Reference(parsing: reference).withDefaultTag
+      guard let found = images.first(where: { $0.reference == wanted }) else {
+        throw HermitOCIError.imageNotFound("\(reference) in \(layoutTarball.lastPathComponent)")
+      }
+      image = found
+    }
     let writer = try RootfsWriter(root: directory)
     for layer in image.manifest.layers {
       _ = try LayerReader.read(

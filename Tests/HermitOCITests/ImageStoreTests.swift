@@ -118,6 +118,25 @@ import Testing
   }
 }
 
+extension ImageStoreTests {
+  @Test func unpackPicksTheNamedImageOfASeveralImageTarball() throws {
+    let dir = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let store = try ImageStore(root: dir.appendingPathComponent("store"))
+    try store.add(try sampleImage(name: "a:1", app: "app a"))
+    try store.add(try sampleImage(name: "b:1", app: "app b"))
+    let tar = dir.appendingPathComponent("both.tar")
+    try store.save(["a:1", "b:1"], to: tar)
+    let rootfs = dir.appendingPathComponent("rootfs")
+    let image = try ImageUnpacker.unpack(layoutTarball: tar, reference: "b:1", into: rootfs)
+    #expect(image.reference == "b:1")
+    #expect(try Data(contentsOf: rootfs.appendingPathComponent("hermit/app")) == Data("app b".utf8))
+    #expect(throws: HermitOCIError.self) {
+      try ImageUnpacker.unpack(layoutTarball: tar, reference: "c", into: rootfs)
+    }
+  }
+}
+
 #if canImport(Glibc)
   import Glibc
 #endif
