@@ -20,6 +20,12 @@ import Testing
       try store.resolve("hello@" + image.manifestDescriptor.digest.description).reference
         == "hello:latest")
     #expect(throws: HermitOCIError.imageNotFound("nope")) { try store.resolve("nope") }
+    try store.tag("hello", "hello2:x")
+    #expect(
+      try store.resolve(image.manifest.config.digest.short).imageID == image.manifest.config.digest)
+    #expect(throws: HermitOCIError.self) {
+      try store.resolve("hell@" + image.manifestDescriptor.digest.description)
+    }
   }
 
   @Test func tagReplacesExistingReference() throws {

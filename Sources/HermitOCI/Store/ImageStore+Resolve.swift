@@ -12,21 +12,24 @@ extension ImageStore {
       match = entries.first { $0.reference == key }
       if match == nil, let digest = parsed.digest {
         match = entries.first {
-          $0.manifest.digest == digest && $0.reference.hasPrefix(parsed.name)
+          $0.manifest.digest == digest && $0.reference.hasPrefix(parsed.name + ":")
         }
       }
     }
     if match == nil {
       let hex = reference.hasPrefix("sha256:") ? String(reference.dropFirst(7)) : reference
       if hex.count >= 4, hex.count <= 64, hex.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
+        // Keyed by the digest that matched: names of one image (or manifests of one
+        // config, as after a recompressing copy) are one match, not an ambiguity.
         var found: [String: (String, Descriptor)] = [:]
         for entry in entries {
           if entry.manifest.digest.hex.hasPrefix(hex) {
-            found[entry.manifest.digest.hex] = entry
+            found["m" + entry.manifest.digest.hex] = found["m" + entry.manifest.digest.hex] ?? entry
           } else if let manifest = try? loadManifest(entry.manifest),
             manifest.config.digest.hex.hasPrefix(hex)
           {
-            found[entry.manifest.digest.hex] = entry
+            found["c" + manifest.config.digest.hex] =
+              found["c" + manifest.config.digest.hex] ?? entry
           }
         }
         if found.count > 1 {
