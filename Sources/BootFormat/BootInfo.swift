@@ -4,7 +4,7 @@
 /// every field is a UInt64 so the layout is also the obvious C one (tested on the
 /// host in BootInfoTests). Bump `currentVersion` whenever a field changes.
 ///
-///     physical memory after the loader ran (docs/memory-map.md)
+///     physical memory after the loader ran (identity-mapped)
 ///     0x0000_0000  real-mode area, BIOS data; page 0 stays unmapped in the app
 ///     0x0010_0000  loader image + bss (stack, page tables, BootInfo, region table)
 ///     ...          Multiboot info, command line, module 0 = the app ELF file
