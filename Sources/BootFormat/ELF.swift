@@ -109,8 +109,11 @@ public struct ELFFile {
           throw .overlappingSegments
         }
       }
-      low = min(low, segment.virtualAddress)
-      high = max(high, segment.end)
+      // Empty segments occupy no memory: they must not stretch the span.
+      if segment.memorySize > 0 {
+        low = min(low, segment.virtualAddress)
+        high = max(high, segment.end)
+      }
     }
     guard low < high else { throw .noLoadableSegments }
     guard marked else { throw .notHermitApp }

@@ -63,7 +63,7 @@ public enum KernelCommandLine {
     var options = KernelOptions()
     var arguments: [String] = []
     var sawSeparator = false
-    var tokens = splitBytes(line)
+    var tokens = splitBytes(line.utf8)
     if skippingImageName && !tokens.isEmpty { tokens.removeFirst() }
     for token in tokens {
       if sawSeparator {
@@ -90,17 +90,17 @@ public enum KernelCommandLine {
   /// Splits on spaces, honouring double quotes with `\"` and `\\` escapes.
   public static func split(_ line: String) -> [String] {
     var tokens: [String] = []
-    for token in splitBytes(line) { tokens.append(string(token)) }
+    for token in splitBytes(line.utf8) { tokens.append(string(token)) }
     return tokens
   }
 
-  static func splitBytes(_ line: String) -> [[UInt8]] {
+  static func splitBytes(_ line: some Sequence<UInt8>) -> [[UInt8]] {
     var tokens: [[UInt8]] = []
     var current: [UInt8] = []
     var inToken = false
     var inQuotes = false
     var escaped = false
-    for byte in line.utf8 {
+    for byte in line {
       if escaped {
         current.append(byte)
         escaped = false
@@ -162,33 +162,15 @@ public enum KernelCommandLine {
 }
 
 extension KernelCommandLine {
-  /// Whether the bare option `name` appears before `--`, without allocating:
-  /// the kernel checks `quiet` at boot and parses the rest only when the app
-  /// first asks for its arguments or environment.
+  /// Whether the bare option `name` appears before `--`. The kernel checks
+  /// `quiet` at boot and parses the rest only when the app first asks for its
+  /// arguments or environment. Tokenizes exactly as `parse` does, so the two
+  /// can never disagree about quoting.
   public static func hasOption(_ name: StaticString, in line: UnsafeRawBufferPointer) -> Bool {
-    name.withUTF8Buffer { wanted -> Bool in
-      var start = 0
-      var inQuotes = false
-      var index = 0
-      while index <= line.count {
-        let byte = index < line.count ? line[index] : UInt8(ascii: " ")
-        if byte == UInt8(ascii: "\"") { inQuotes.toggle() }
-        if !inQuotes && (byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")) {
-          let length = index - start
-          if length == 2 && line[start] == UInt8(ascii: "-") && line[start + 1] == UInt8(ascii: "-")
-          {
-            return false
-          }
-          if length == wanted.count {
-            var same = true
-            for offset in 0..<length where line[start + offset] != wanted[offset] { same = false }
-            if same { return true }
-          }
-          start = index + 1
-        }
-        index += 1
-      }
-      return false
+    for token in splitBytes(line) {
+      if equal(token, "--") { return false }
+      if equal(token, name) { return true }
     }
+    return false
   }
 }

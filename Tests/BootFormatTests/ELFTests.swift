@@ -372,6 +372,15 @@ enum BrokenELF: String, Sendable, CustomTestStringConvertible {
     #expect((image.span.low, image.span.high) == (0x1000, 0x9000))
   }
 
+  @Test func emptyLoadSegmentsDoNotStretchTheSpan() throws {
+    var builder = ELFBuilder.samplePIE()
+    builder.loads.append(.init(virtualAddress: 0x3fff_f000, bytes: [], memorySize: 0))
+    try builder.build().withUnsafeBytes { file in
+      let span = try ELFFile(base: file.baseAddress!, size: file.count).validate()
+      #expect((span.low, span.high) == (0x1000, 0x9000))
+    }
+  }
+
   @Test func adjacentSegmentsDoNotOverlap() throws {
     var builder = ELFBuilder.samplePIE()
     builder.loads[0].memorySize = 0x1000
