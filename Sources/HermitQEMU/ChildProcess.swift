@@ -48,6 +48,8 @@ public enum ChildProcess {
   /// calling it with five integer arguments is ABI-compatible.
   private typealias PrctlFunction = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
   private static let prSetPdeathsig: Int32 = 1  // <linux/prctl.h> PR_SET_PDEATHSIG
+  /// `close_range(2)` (Linux 5.9, glibc 2.34), looked up at run time.
+  private typealias CloseRangeFunction = @convention(c) (UInt32, UInt32, Int32) -> Int32
   /// `setns` needs _GNU_SOURCE, which Swift's Glibc module does not define.
   private typealias SetnsFunction = @convention(c) (Int32, Int32) -> Int32
   private static let cloneNewNet: Int32 = 0x4000_0000  // <sched.h> CLONE_NEWNET
@@ -119,6 +121,7 @@ public enum ChildProcess {
       }
     }
     let fds = (target(options.stdin), target(options.stdout), target(options.stderr))
+    let closeRange = dlsym(nil, "close_range").map { unsafeBitCast($0, to: CloseRangeFunction.self) }
     let parent = getpid()
     let signalsToReset: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2]
     var emptySet = sigset_t()
@@ -146,6 +149,12 @@ public enum ChildProcess {
           if fds.0 >= 0 { _ = dup2(fds.0, 0) }
           if fds.1 >= 0 { _ = dup2(fds.1, 1) }
           if fds.2 >= 0 { _ = dup2(fds.2, 2) }
+          // Inherit nothing but stdio. Descriptors a parent leaves open on purpose
+          // (Foundation.Process's own monitoring socket, a caller's pipes) would
+          // otherwise live as long as the VM and keep the caller waiting for EOF.
+          if closeRange?(3, UInt32.max, 0) != 0 {
+            for fd in Int32(3)..<4096 { _ = close(fd) }
+          }
           _ = execve(cPath, argvBuffer.baseAddress!, envBuffer.baseAddress!)
           _exit(127)
         }

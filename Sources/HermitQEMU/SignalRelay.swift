@@ -53,6 +53,11 @@ final class SignalRelay: @unchecked Sendable {
       sigemptyset(&action.sa_mask)
       sigaction(signal, &action, nil)
     }
+    // A parent may have started us with these blocked (the mask is inherited).
+    var unblock = sigset_t()
+    sigemptyset(&unblock)
+    for signal in Self.signals { sigaddset(&unblock, signal) }
+    pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
   }
 
   /// Restores the default dispositions.

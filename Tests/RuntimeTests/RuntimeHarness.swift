@@ -89,53 +89,84 @@ enum Harness {
     return finish(process, timeout: timeout)
   }
 
-  /// A started process with captured output.
+  /// A started process; its output goes to temporary files, not pipes: a detached
+  /// descendant (a shim, conmon) inherits them and would keep a pipe open.
   final class Running: @unchecked Sendable {
-    let process = Process()
-    let stdout = Pipe()
-    let stderr = Pipe()
-    var out = Data()
-    var err = Data()
-    let group = DispatchGroup()
-    var pid: Int32 { process.processIdentifier }
+    let pid: Int32
+    let stdoutPath: String
+    let stderrPath: String
+
+    init(pid: Int32, stdoutPath: String, stderrPath: String) {
+      self.pid = pid
+      self.stdoutPath = stdoutPath
+      self.stderrPath = stderrPath
+    }
   }
 
+  /// posix_spawn + waitpid, not Foundation.Process: Process on Linux learns of
+  /// an exit through a socket its children inherit, so a child that leaves a
+  /// daemon behind (podman run -d, OCI create) would never be reaped.
   static func start(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws
     -> Running
   {
-    let running = Running()
-    running.process.executableURL = URL(fileURLWithPath: executable)
-    running.process.arguments = arguments
-    running.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    running.process.standardOutput = running.stdout
-    running.process.standardError = running.stderr
-    running.process.standardInput = FileHandle.nullDevice
-    try running.process.run()
-    running.group.enter()
-    DispatchQueue.global().async {
-      running.out = running.stdout.fileHandleForReading.readDataToEndOfFile()
-      running.group.leave()
+    let base = FileManager.default.temporaryDirectory
+      .appendingPathComponent("hermit-harness-\(UUID().uuidString.prefix(8))").path
+    let stdoutPath = base + ".out"
+    let stderrPath = base + ".err"
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+      argv.forEach { free($0) }
+      envp.forEach { free($0) }
     }
-    running.group.enter()
-    DispatchQueue.global().async {
-      running.err = running.stderr.fileHandleForReading.readDataToEndOfFile()
-      running.group.leave()
-    }
-    return running
+    // Default signal handling and an empty mask: the test runner's threads may
+    // block or ignore signals (SIGINT) that the tests send to the child.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var mask = sigset_t()
+    sigemptyset(&mask)
+    posix_spawnattr_setsigmask(&attributes, &mask)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT] { sigaddset(&defaults, signal) }
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+    guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
+    return Running(pid: pid, stdoutPath: stdoutPath, stderrPath: stderrPath)
   }
 
   static func finish(_ running: Running, timeout: Duration = .seconds(60)) -> Result {
     let deadline = ContinuousClock.now + timeout
-    while running.process.isRunning && ContinuousClock.now < deadline { usleep(5_000) }
-    if running.process.isRunning { kill(running.pid, SIGKILL) }
-    running.process.waitUntilExit()
-    _ = running.group.wait(timeout: .now() + 10)
-    let status =
-      running.process.terminationReason == .uncaughtSignal
-      ? 128 + running.process.terminationStatus : running.process.terminationStatus
-    return Result(
-      status: status, stdout: String(decoding: running.out, as: UTF8.self),
-      stderr: String(decoding: running.err, as: UTF8.self))
+    var status: Int32 = 0
+    var done = false
+    while !done {
+      let rc = waitpid(running.pid, &status, WNOHANG)
+      if rc == running.pid || (rc < 0 && errno != EINTR) {
+        done = true
+      } else if ContinuousClock.now >= deadline {
+        kill(running.pid, SIGKILL)
+        _ = waitpid(running.pid, &status, 0)
+        done = true
+      } else {
+        usleep(2_000)
+      }
+    }
+    let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    let out = (try? String(contentsOfFile: running.stdoutPath, encoding: .utf8)) ?? ""
+    let err = (try? String(contentsOfFile: running.stderrPath, encoding: .utf8)) ?? ""
+    unlink(running.stdoutPath)
+    unlink(running.stderrPath)
+    return Result(status: code, stdout: out, stderr: err)
   }
 
   /// Pids of processes whose command line contains `pattern` (QEMU's `-name hermit-<id>`).

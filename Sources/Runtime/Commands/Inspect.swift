@@ -5,7 +5,8 @@ import HermitQEMU
 /// `hermit-runtime inspect NAME...`: the state record as JSON, with the live status
 /// and the QEMU command line.
 struct Inspect: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Show a container's details as JSON.")
+  static let configuration = CommandConfiguration(
+    commandName: "inspect",abstract: "Show a container's details as JSON.")
 
   @OptionGroup var global: GlobalOptions
 

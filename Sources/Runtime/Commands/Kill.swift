@@ -8,7 +8,8 @@ import Foundation
 /// `hermit-runtime kill ID [SIGNAL]` (OCI, default SIGTERM) and `kill [-s SIG]
 /// NAME` (docker, default SIGKILL). Signals by name (`TERM`, `SIGTERM`) or number.
 struct Kill: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Send a signal to a container.")
+  static let configuration = CommandConfiguration(
+    commandName: "kill",abstract: "Send a signal to a container.")
 
   @OptionGroup var global: GlobalOptions
 

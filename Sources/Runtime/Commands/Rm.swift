@@ -7,7 +7,8 @@ import Foundation
 
 /// `hermit-runtime rm [-f] NAME...`: remove stopped containers (`-f` kills first).
 struct Rm: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Remove containers.")
+  static let configuration = CommandConfiguration(
+    commandName: "rm",abstract: "Remove containers.")
 
   @OptionGroup var global: GlobalOptions
 

@@ -9,6 +9,7 @@ import HermitQEMU
 /// `hermit-runtime run`: boot an image like `docker run`.
 struct Run: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "run",
     abstract: "Boot an image and stream its console; exit with the app's exit code.")
 
   @OptionGroup var global: GlobalOptions
@@ -64,13 +65,14 @@ struct Run: ParsableCommand {
         autoRemove: rm, annotations: [:])
       if detach {
         record.logPath = store.file(id, "console.log").path
+        try store.save(record)
       } else {
-        // This process owns the VM: one write, before it boots.
+        // This process owns the VM. The record is written while QEMU boots
+        // (VMRunner's onStart), not before: it is on the critical path otherwise.
         record.pid = getpid()
         record.pidStartTime = ProcessIdentity.startTime(getpid())
         record.started = Date()
       }
-      try store.save(record)
     } catch {
       store.remove(id)
       throw error
@@ -80,7 +82,7 @@ struct Run: ParsableCommand {
       print(id)
       return
     }
-    let code = try VMRunner.run(record, in: store, recordQEMUPid: false)
+    let code = try VMRunner.run(record, in: store, saveFirst: true)
     throw ExitCode(code)
   }
 

@@ -8,7 +8,8 @@ import Foundation
 /// `hermit-runtime stop [-t SECS] NAME...`: SIGTERM (the owner stops QEMU and exits
 /// 143), then SIGKILL after the timeout (QEMU dies with its owner).
 struct Stop: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Stop running containers.")
+  static let configuration = CommandConfiguration(
+    commandName: "stop",abstract: "Stop running containers.")
 
   @OptionGroup var global: GlobalOptions
 

@@ -26,15 +26,20 @@ enum VMRunner {
   /// Runs the VM of `record` to its end; must be called on the main thread (QEMU's
   /// parent-death signal is tied to the forking thread).
   /// - Returns: the container's exit code.
-  /// - Parameter recordQEMUPid: note QEMU's pid in the record (for `ps ID`); a
-  ///   foreground `run` skips it, its pid is its own.
-  static func run(_ record: ContainerRecord, in store: ContainerStore, recordQEMUPid: Bool = true) throws
+  /// - Parameter saveFirst: a foreground `run`: save `record` (as is) once QEMU is
+  ///   started, overlapping QEMU's boot; otherwise note QEMU's pid in the stored
+  ///   record (for `ps ID`).
+  static func run(_ record: ContainerRecord, in store: ContainerStore, saveFirst: Bool = false) throws
     -> Int32
   {
     let command = QEMUCommand(record.vm, executable: qemu, pcFirmware: pcFirmware)
     var options = Supervisor.Options()
     options.networkNamespace = record.networkNamespace
-    if recordQEMUPid {
+    if saveFirst {
+      options.onStart = { _ in
+        do { try store.save(record) } catch { store.remove(record.id) }
+      }
+    } else {
       options.onStart = { pid in
         store.update(record.id) { $0.qemuPid = pid }
       }

@@ -14,7 +14,8 @@ import HermitQEMU
 /// shim are subreapers and adopt it when this command exits). Its pid goes to
 /// `--pid-file`; its exit status becomes the container's exit code.
 struct Create: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "OCI: create a container from a bundle.")
+  static let configuration = CommandConfiguration(
+    commandName: "create",abstract: "OCI: create a container from a bundle.")
 
   @OptionGroup var global: GlobalOptions
 
@@ -39,8 +40,7 @@ struct Create: ParsableCommand {
     let rootfs = ociBundle.rootfs
     let metadata = try HermitMetadata.load(fromRootfs: rootfs)
     let prepared = PreparedImage(
-      reference: ociBundle.config.annotations?["io.container.manager"].map { _ in rootfs.path } ?? rootfs.path,
-      manifestDigest: nil, rootfs: rootfs.path, entrypoint: [], cmd: [], env: [])
+      reference: rootfs.path, manifestDigest: nil, rootfs: rootfs.path, entrypoint: [], cmd: [], env: [])
     var plan = LaunchPlan(image: prepared, metadata: metadata)
     // process.args[0] is the entrypoint (/hermit/app): LaunchPlan drops it.
     plan.arguments = ociBundle.config.process?.args ?? []

@@ -7,7 +7,8 @@ import Foundation
 
 /// OCI `delete [--force] ID`: remove a stopped container (`--force` kills it first).
 struct Delete: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "OCI: delete a container.")
+  static let configuration = CommandConfiguration(
+    commandName: "delete",abstract: "OCI: delete a container.")
 
   @OptionGroup var global: GlobalOptions
 

@@ -3,7 +3,8 @@ import Foundation
 
 /// OCI `list`: the containers under the root, like `runc list`.
 struct List: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "OCI: list containers.")
+  static let configuration = CommandConfiguration(
+    commandName: "list",abstract: "OCI: list containers.")
 
   @OptionGroup var global: GlobalOptions
 

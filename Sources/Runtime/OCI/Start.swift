@@ -7,7 +7,8 @@ import Foundation
 
 /// OCI `start ID`: lets the created container's shim boot the VM.
 struct Start: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "OCI: start a created container.")
+  static let configuration = CommandConfiguration(
+    commandName: "start",abstract: "OCI: start a created container.")
 
   @OptionGroup var global: GlobalOptions
 

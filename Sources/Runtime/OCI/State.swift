@@ -3,7 +3,8 @@ import Foundation
 
 /// OCI `state ID`: the runtime-spec state JSON (schema/state-schema.json).
 struct State: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "OCI: print a container's state as JSON.")
+  static let configuration = CommandConfiguration(
+    commandName: "state",abstract: "OCI: print a container's state as JSON.")
 
   @OptionGroup var global: GlobalOptions
 
