@@ -10,7 +10,9 @@ import Testing
 @Suite(.enabled(if: Harness.guestsBuilt && Harness.isRoot, "needs build/ guests and root"))
 struct OCITests {
   /// A bundle whose rootfs holds the loader, `app` and hermit/image.json.
-  func makeBundle(in scratch: Scratch, app: String, args: [String], env: [String] = []) throws -> String {
+  func makeBundle(
+    in scratch: Scratch, app: String, args: [String], env: [String] = [], networkNamespace: String? = nil
+  ) throws -> String {
     let bundle = scratch.url.appendingPathComponent("bundle")
     let hermit = bundle.appendingPathComponent("rootfs/hermit")
     try FileManager.default.createDirectory(at: hermit, withIntermediateDirectories: true)
@@ -26,7 +28,10 @@ struct OCITests {
       "process": ["args": ["/hermit/app"] + args, "env": env, "cwd": "/"],
       "root": ["path": "rootfs"],
       "annotations": ["org.example": "yes"],
-      "linux": ["namespaces": [["type": "pid"], ["type": "mount"]]],
+      "linux": [
+        "namespaces": [["type": "pid"], ["type": "mount"]]
+          + (networkNamespace.map { [["type": "network", "path": $0]] } ?? [])
+      ],
     ]
     try JSONSerialization.data(withJSONObject: config).write(to: bundle.appendingPathComponent("config.json"))
     return bundle.path
@@ -138,6 +143,49 @@ struct OCITests {
     let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
     #expect(object?["level"] == "error")
     #expect(object?["msg"] == "no such container: nosuch")
+  }
+
+  @Test(.enabled(if: Harness.tool("ip") && Harness.tool("nsenter")))
+  func aNetworkNamespaceGetsATapBridgedToItsInterfaceAndTheGuestItsAddress() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let suffix = String(scratch.url.lastPathComponent.suffix(6)).lowercased()
+    let namespace = "hermit-test-\(suffix)"
+    func ip(_ arguments: [String]) throws -> Harness.Result {
+      try Harness.run("/usr/bin/env", ["ip"] + arguments)
+    }
+    // What podman's netavark leaves behind: a namespace whose eth0 holds the address.
+    #expect(try ip(["netns", "add", namespace]).status == 0)
+    defer { _ = try? ip(["netns", "delete", namespace]) }
+    #expect(try ip(["link", "add", "vh\(suffix)", "type", "veth", "peer", "name", "eth0", "netns", namespace]).status == 0)
+    for command in [
+      ["addr", "add", "10.123.0.5/24", "dev", "eth0"], ["link", "set", "eth0", "up"],
+      ["link", "set", "lo", "up"], ["route", "add", "default", "via", "10.123.0.1"],
+    ] {
+      #expect(try ip(["-n", namespace] + command).status == 0)
+    }
+    let path = "/run/netns/\(namespace)"
+    let bundle = try makeBundle(in: scratch, app: "guests/spin", args: [], networkNamespace: path)
+    let root = scratch.path("root")
+    let id = scratch.name("ocinet")
+    let created = try scratch.runtime(["--root", root, "create", "--bundle", bundle, id])
+    #expect(created.status == 0, "\(created.stderr)")
+    defer { _ = try? scratch.runtime(["--root", root, "delete", "--force", id]) }
+    let tap = try ip(["-n", namespace, "-j", "link", "show", "htap0"])
+    #expect(tap.stdout.contains("\"master\":\"hbr0\""), "\(tap.stdout)")
+    let eth0 = try ip(["-n", namespace, "-j", "addr", "show", "eth0"])
+    #expect(eth0.stdout.contains("\"master\":\"hbr0\""))
+    #expect(!eth0.stdout.contains("10.123.0.5"), "the guest, not eth0, owns the address")
+    let inspect = try scratch.runtime(["--root", root, "inspect", id])
+    #expect(inspect.stdout.contains("ip=10.123.0.5/24 gateway=10.123.0.1"))
+    #expect(inspect.stdout.contains("tap,id=net0,ifname=htap0,script=no,downscript=no,vhost=off"))
+    #expect(try scratch.runtime(["--root", root, "start", id]).status == 0)
+    #expect(Harness.waitUntil { !Harness.pgrep("hermit-\(id)").isEmpty })
+    let qemu = try #require(Harness.pgrep("hermit-\(id)").first)
+    let qemuNamespace = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(qemu)/ns/net")
+    var info = stat()
+    #expect(stat(path, &info) == 0)
+    #expect(qemuNamespace == "net:[\(info.st_ino)]", "QEMU runs in the container's namespace")
   }
 
   @Test func versionNamesTheRuntimeAndTheSpec() throws {

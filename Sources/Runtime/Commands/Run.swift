@@ -56,6 +56,9 @@ struct Run: ParsableCommand {
     let id = name ?? Self.randomName()
     // Everything that can be refused is checked before anything boots.
     for port in plan.network.portsToCheck { try port.checkAvailable() }
+    guard ChildProcess.resolveExecutable(VMRunner.qemu) != nil else {
+      throw RuntimeError.qemu(.qemuNotFound(VMRunner.qemu))
+    }
     try store.reserve(id)
     var record: ContainerRecord
     do {
@@ -82,7 +85,13 @@ struct Run: ParsableCommand {
       print(id)
       return
     }
-    let code = try VMRunner.run(record, in: store, saveFirst: true)
+    let code: Int32
+    do {
+      code = try VMRunner.run(record, in: store, saveFirst: true)
+    } catch {
+      store.remove(id)
+      throw error
+    }
     throw ExitCode(code)
   }
 

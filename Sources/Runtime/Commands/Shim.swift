@@ -43,8 +43,20 @@ struct Shim: ParsableCommand {
       $0.started = Date()
     }
     record = (try? store.load(id)) ?? record
-    let code = try VMRunner.run(record, in: store)
-    throw ExitCode(code)
+    do {
+      throw ExitCode(try VMRunner.run(record, in: store))
+    } catch let error as ExitCode {
+      throw error
+    } catch {
+      // Nobody reads this process's stderr for sure: the record carries the error.
+      let message = RuntimeError.wrap(error).description
+      store.update(id) {
+        $0.exitCode = 125
+        $0.finished = Date()
+        $0.failure = message
+      }
+      throw error
+    }
   }
 
   /// Starts the shim for `id` as a new session, detached from the caller's terminal.
