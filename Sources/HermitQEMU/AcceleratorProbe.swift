@@ -59,11 +59,15 @@ public struct AcceleratorProbe: Sendable {
   public func probeKVM() -> Bool {
     let directory = FileManager.default.temporaryDirectory
       .appendingPathComponent("hermit-probe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    guard (try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)) != nil
+    guard
+      (try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true))
+        != nil
     else { return false }
     defer { try? FileManager.default.removeItem(at: directory) }
     let kernel = directory.appendingPathComponent("probe").path
-    guard FileManager.default.createFile(atPath: kernel, contents: Data(ProbeGuest.bytes)) else { return false }
+    guard FileManager.default.createFile(atPath: kernel, contents: Data(ProbeGuest.bytes)) else {
+      return false
+    }
     let configuration = VMConfiguration(
       name: "probe-\(getpid())", loader: kernel, app: kernel, commandLine: "", memoryMiB: 16,
       accelerator: .kvm, statusFile: directory.appendingPathComponent("status").path)
@@ -84,7 +88,9 @@ public struct AcceleratorProbe: Sendable {
   func cacheKey() -> String? {
     var name = utsname()
     guard uname(&name) == 0 else { return nil }
-    let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    let release = withUnsafeBytes(of: &name.release) {
+      String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+    }
     guard let path = ChildProcess.resolveExecutable(qemu) else { return nil }
     var info = stat()
     guard stat(path, &info) == 0 else { return nil }
@@ -105,6 +111,8 @@ public struct AcceleratorProbe: Sendable {
     var map = readCache()
     map[key] = value.rawValue
     try? FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
-    if let data = try? JSONEncoder().encode(map) { try? data.write(to: cacheFile, options: .atomic) }
+    if let data = try? JSONEncoder().encode(map) {
+      try? data.write(to: cacheFile, options: .atomic)
+    }
   }
 }

@@ -88,7 +88,9 @@ public enum ChildProcess {
     var netnsFD: Int32 = -1
     var setns: SetnsFunction?
     if let namespace = options.networkNamespace {
-      guard let symbol = dlsym(nil, "setns") else { throw .system(call: "dlsym(setns)", errno: ENOSYS) }
+      guard let symbol = dlsym(nil, "setns") else {
+        throw .system(call: "dlsym(setns)", errno: ENOSYS)
+      }
       setns = unsafeBitCast(symbol, to: SetnsFunction.self)
       netnsFD = open(namespace, O_RDONLY | O_CLOEXEC)
       guard netnsFD >= 0 else { throw .system(call: "open(\(namespace))", errno: errno) }
@@ -121,9 +123,13 @@ public enum ChildProcess {
       }
     }
     let fds = (target(options.stdin), target(options.stdout), target(options.stderr))
-    let closeRange = dlsym(nil, "close_range").map { unsafeBitCast($0, to: CloseRangeFunction.self) }
+    let closeRange = dlsym(nil, "close_range").map {
+      unsafeBitCast($0, to: CloseRangeFunction.self)
+    }
     let parent = getpid()
-    let signalsToReset: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2]
+    let signalsToReset: [Int32] = [
+      SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2,
+    ]
     var emptySet = sigset_t()
     sigemptyset(&emptySet)
 

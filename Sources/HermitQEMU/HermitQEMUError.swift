@@ -34,7 +34,8 @@ public enum HermitQEMUError: Error, Equatable, CustomStringConvertible, Sendable
     case .invalidCPUCount(let count):
       return "invalid CPU count \(count) (1...255)"
     case .qemuNotFound(let name):
-      return "QEMU not found: '\(name)' is not in PATH (install qemu-system-x86, or set HERMIT_QEMU)"
+      return
+        "QEMU not found: '\(name)' is not in PATH (install qemu-system-x86, or set HERMIT_QEMU)"
     case .missingFile(let path):
       return "missing file: \(path)"
     case .kvmUnavailable(let reason):

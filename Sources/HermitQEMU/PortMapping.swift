@@ -98,7 +98,8 @@ public struct PortMapping: Codable, Equatable, Hashable, Sendable, CustomStringC
       if err == EADDRINUSE {
         throw .portInUse(address: hostAddress, port: hostPort, proto: proto.rawValue)
       }
-      throw .system(call: "bind(\(hostAddress.isEmpty ? "0.0.0.0" : hostAddress):\(hostPort))", errno: err)
+      throw .system(
+        call: "bind(\(hostAddress.isEmpty ? "0.0.0.0" : hostAddress):\(hostPort))", errno: err)
     }
     // A TCP bind alone does not clash with a listener on Linux unless we listen too.
     if proto == .tcp, listen(fd, 1) != 0 {

@@ -71,7 +71,8 @@ struct HermitRuntime: ParsableCommand {
     let line: String
     if format == "json" {
       let object = ["level": "error", "msg": message, "time": time]
-      let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+      let data =
+        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
       line = String(decoding: data, as: UTF8.self) + "\n"
     } else {
       line = "time=\"\(time)\" level=error msg=\"\(message)\"\n"

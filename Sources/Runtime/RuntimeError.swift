@@ -23,7 +23,8 @@ enum RuntimeError: Error, CustomStringConvertible {
       return "image not found: \(image) (not a file, directory or stored reference)"
     case .containerNotFound(let id): return "no such container: \(id)"
     case .nameInUse(let name):
-      return "the name \"\(name)\" is already in use by another container (remove it with: hermit-runtime rm \(name))"
+      return
+        "the name \"\(name)\" is already in use by another container (remove it with: hermit-runtime rm \(name))"
     case .invalidName(let name):
       return "invalid container name \"\(name)\" (use [a-zA-Z0-9][a-zA-Z0-9_.-]*)"
     case .invalidArgument(let text): return text

@@ -26,7 +26,8 @@ import Testing
     let fake = try directory.script("fake-qemu", "exec sleep 60")
     FileManager.default.createFile(atPath: directory.path("kvm"), contents: Data())
     let probe = AcceleratorProbe(
-      cacheDirectory: directory.url, qemu: fake, timeout: .milliseconds(500), kvmDevice: directory.path("kvm"))
+      cacheDirectory: directory.url, qemu: fake, timeout: .milliseconds(500),
+      kvmDevice: directory.path("kvm"))
     let start = ContinuousClock.now
     #expect(try probe.resolve(.auto) == .tcg)
     #expect(ContinuousClock.now - start < .seconds(5))

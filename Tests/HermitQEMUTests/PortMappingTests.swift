@@ -1,10 +1,10 @@
 import Testing
 
+@testable import HermitQEMU
+
 #if canImport(Glibc)
   import Glibc
 #endif
-
-@testable import HermitQEMU
 
 @Suite struct PortMappingTests {
   @Test(arguments: [
@@ -17,14 +17,17 @@ import Testing
     #expect(try PortMapping(parsing: spec) == expected)
   }
 
-  @Test(arguments: ["80", "a:80", "80:b", "0:80", "80:70000", "1.2.3:80:80", "80:80/sctp", "1:2:3:4", ""])
+  @Test(arguments: [
+    "80", "a:80", "80:b", "0:80", "80:70000", "1.2.3:80:80", "80:80/sctp", "1:2:3:4", "",
+  ])
   func invalidMappingsAreRefused(spec: String) {
     #expect(throws: HermitQEMUError.self) { try PortMapping(parsing: spec) }
   }
 
   @Test func mappingsRenderLikeDocker() throws {
     #expect(try PortMapping(parsing: "8080:80").description == "0.0.0.0:8080->80/tcp")
-    #expect(try PortMapping(parsing: "127.0.0.1:53:53/udp").hostfwd == "hostfwd=udp:127.0.0.1:53-:53")
+    #expect(
+      try PortMapping(parsing: "127.0.0.1:53:53/udp").hostfwd == "hostfwd=udp:127.0.0.1:53-:53")
   }
 
   @Test func aPortWithAListenerIsReportedBusyByNumber() throws {
@@ -51,7 +54,9 @@ import Testing
     addr.sin_family = sa_family_t(AF_INET)
     addr.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
     _ = withUnsafePointer(to: &addr) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
     }
     listen(fd, 1)
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)

@@ -15,13 +15,17 @@ import Testing
 
   /// The value following `flag` (first occurrence).
   func value(_ flag: String, in arguments: [String]) -> String? {
-    guard let index = arguments.firstIndex(of: flag), index + 1 < arguments.count else { return nil }
+    guard let index = arguments.firstIndex(of: flag), index + 1 < arguments.count else {
+      return nil
+    }
     return arguments[index + 1]
   }
 
   /// All values following `flag`.
   func values(_ flag: String, in arguments: [String]) -> [String] {
-    arguments.indices.filter { arguments[$0] == flag && $0 + 1 < arguments.count }.map { arguments[$0 + 1] }
+    arguments.indices.filter { arguments[$0] == flag && $0 + 1 < arguments.count }.map {
+      arguments[$0 + 1]
+    }
   }
 
   @Test func aGuestWithoutNetworkBootsOnMicrovmUnderTCG() {
@@ -55,7 +59,8 @@ import Testing
   @Test func commasInTheStatusPathAreDoubled() {
     var c = configuration()
     c.statusFile = "/tmp/a,b/status"
-    #expect(value("-chardev", in: QEMUCommand(c).arguments) == "file,id=hstatus,path=/tmp/a,,b/status")
+    #expect(
+      value("-chardev", in: QEMUCommand(c).arguments) == "file,id=hstatus,path=/tmp/a,,b/status")
   }
 
   @Test func severalCPUsUseMultiThreadedTCG() {
@@ -75,10 +80,13 @@ import Testing
       PortMapping(hostAddress: "127.0.0.1", hostPort: 8080, guestPort: 80),
       PortMapping(hostPort: 5353, guestPort: 53, proto: .udp),
     ]
-    let a = QEMUCommand(configuration(network: .user(ports: ports)), pcFirmware: "/q/qboot.rom").arguments
+    let a = QEMUCommand(configuration(network: .user(ports: ports)), pcFirmware: "/q/qboot.rom")
+      .arguments
     #expect(value("-M", in: a) == "pc")
     #expect(value("-bios", in: a) == "/q/qboot.rom")
-    #expect(value("-netdev", in: a) == "user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp::5353-:53")
+    #expect(
+      value("-netdev", in: a) == "user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp::5353-:53"
+    )
     let nic = values("-device", in: a).first { $0.hasPrefix("virtio-net-pci") }
     #expect(nic?.contains("netdev=net0") == true)
     #expect(nic?.contains("disable-legacy=on") == true)

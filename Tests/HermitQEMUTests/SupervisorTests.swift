@@ -60,7 +60,8 @@ import Testing
     defer { directory.delete() }
     // Mimics QEMU on this host: the error, a register dump, then a hang.
     let fake = try directory.script(
-      "fake-qemu", "echo 'KVM internal error. Suberror: 1' >&2; echo 'EAX=00000600' >&2; exec sleep 60")
+      "fake-qemu",
+      "echo 'KVM internal error. Suberror: 1' >&2; echo 'EAX=00000600' >&2; exec sleep 60")
     let start = ContinuousClock.now
     let outcome = try boot(directory, arguments: [], timeout: .seconds(30), executable: fake)
     #expect(ContinuousClock.now - start < .seconds(10))
@@ -90,7 +91,8 @@ import Testing
   @Test func aStaleStatusRecordIsNotReused() throws {
     let directory = try TemporaryDirectory()
     defer { directory.delete() }
-    try GuestStatus.exitRecord(0).write(toFile: directory.path("status"), atomically: true, encoding: .utf8)
+    try GuestStatus.exitRecord(0).write(
+      toFile: directory.path("status"), atomically: true, encoding: .utf8)
     let fake = try directory.script("fake-qemu", "exit 1")
     let outcome = try boot(directory, arguments: [], executable: fake)
     // QEMU status 1 alone would decode as exit 0 with the stale record.

@@ -38,7 +38,8 @@ func assembleFakeGuest(into directory: TemporaryDirectory) throws -> String {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
   process.arguments = [
-    "nasm", "-f", "bin", repositoryRoot.appendingPathComponent("scripts/runtime-fake-guest.asm").path,
+    "nasm", "-f", "bin",
+    repositoryRoot.appendingPathComponent("scripts/runtime-fake-guest.asm").path,
     "-o", output,
   ]
   try process.run()

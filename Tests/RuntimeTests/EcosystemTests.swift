@@ -9,24 +9,30 @@ import Testing
 /// the call sequences). Each uses a private store or daemon in a temporary directory.
 @Suite(
   .serialized,
-  .enabled(if: Harness.images != nil && Harness.isRoot, "needs build/ guests, hermit-image and root"))
+  .enabled(
+    if: Harness.images != nil && Harness.isRoot, "needs build/ guests, hermit-image and root"))
 struct EcosystemTests {
   var images: Harness.Images { Harness.images! }
 
   /// `podman` with a private store in `scratch`.
-  func podman(_ scratch: Scratch, _ arguments: [String], timeout: Duration = .seconds(60)) throws -> Harness.Result {
+  func podman(_ scratch: Scratch, _ arguments: [String], timeout: Duration = .seconds(60)) throws
+    -> Harness.Result
+  {
     let base = [
       "--root", scratch.path("podman/root"), "--runroot", scratch.path("podman/run"),
       "--storage-driver", "vfs", "--tmpdir", scratch.path("podman/tmp"), "--events-backend", "file",
     ]
-    return try Harness.run("/usr/bin/podman", base + arguments, environment: ["TMPDIR": scratch.path("podman/tmp")], timeout: timeout)
+    return try Harness.run(
+      "/usr/bin/podman", base + arguments, environment: ["TMPDIR": scratch.path("podman/tmp")],
+      timeout: timeout)
   }
 
   @Test(.enabled(if: Harness.tool("podman")))
   func podmanRunsStopsKillsAndRemovesHermitImages() throws {
     let scratch = try Scratch()
     defer { scratch.delete() }
-    try FileManager.default.createDirectory(atPath: scratch.path("podman/tmp"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: scratch.path("podman/tmp"), withIntermediateDirectories: true)
     for image in [images.hello, images.exit, images.spin] {
       let loaded = try podman(scratch, ["load", "-i", image])
       #expect(loaded.status == 0, "\(loaded.stderr)")
@@ -34,31 +40,50 @@ struct EcosystemTests {
     let runFlags = ["--os", "hermit", "--runtime", Harness.runtime]
     defer { _ = try? podman(scratch, ["rm", "-af", "-t", "0"]) }
 
-    let hello = try podman(scratch, ["run", "--rm", "--network", "none"] + runFlags + ["hermit-test-hello:latest"])
+    let hello = try podman(
+      scratch, ["run", "--rm", "--network", "none"] + runFlags + ["hermit-test-hello:latest"])
     #expect(hello.status == 0, "\(hello.stderr)")
     #expect(hello.stdout.contains("Hello World!"))
 
-    let exit = try podman(scratch, ["run", "--rm", "--network", "none"] + runFlags + ["hermit-test-exit:latest", "42"])
+    // -t: the console is a pty whose master goes to conmon over --console-socket.
+    let tty = try podman(
+      scratch, ["run", "--rm", "-t", "--network", "none"] + runFlags + ["hermit-test-hello:latest"])
+    #expect(tty.status == 0, "\(tty.stderr)")
+    #expect(tty.stdout.contains("Hello World!"))
+
+    let exit = try podman(
+      scratch, ["run", "--rm", "--network", "none"] + runFlags + ["hermit-test-exit:latest", "42"])
     #expect(exit.status == 42, "\(exit.stderr)")
 
     // podman's default network: QEMU runs in the container's namespace on a tap.
-    let networked = try podman(scratch, ["run", "--rm"] + runFlags + ["hermit-test-exit:latest", "7"])
+    let networked = try podman(
+      scratch, ["run", "--rm"] + runFlags + ["hermit-test-exit:latest", "7"])
     #expect(networked.status == 7, "\(networked.stderr)")
 
     // podman stop: SIGTERM must stop the guest well within podman's 10 s.
-    let started = try podman(scratch, ["run", "-d", "--network", "none", "--name", "spinner"] + runFlags + ["hermit-test-spin:latest"])
+    let started = try podman(
+      scratch,
+      ["run", "-d", "--network", "none", "--name", "spinner"] + runFlags + [
+        "hermit-test-spin:latest"
+      ])
     #expect(started.status == 0, "\(started.stderr)")
     let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     #expect(Harness.waitUntil { !Harness.pgrep("hermit-\(id)").isEmpty })
     let clock = ContinuousClock.now
     #expect(try podman(scratch, ["stop", "spinner"]).status == 0)
     #expect(ContinuousClock.now - clock < .seconds(8))
-    #expect(try podman(scratch, ["inspect", "--format", "{{.State.ExitCode}}", "spinner"]).stdout.contains("143"))
+    #expect(
+      try podman(scratch, ["inspect", "--format", "{{.State.ExitCode}}", "spinner"]).stdout
+        .contains("143"))
     #expect(Harness.pgrep("hermit-\(id)").isEmpty)
     #expect(try podman(scratch, ["rm", "spinner"]).status == 0)
 
     // podman kill (SIGKILL to the container process: QEMU dies with it).
-    let second = try podman(scratch, ["run", "-d", "--network", "none", "--name", "victim"] + runFlags + ["hermit-test-spin:latest"])
+    let second = try podman(
+      scratch,
+      ["run", "-d", "--network", "none", "--name", "victim"] + runFlags + [
+        "hermit-test-spin:latest"
+      ])
     let victim = second.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     #expect(Harness.waitUntil { !Harness.pgrep("hermit-\(victim)").isEmpty })
     #expect(try podman(scratch, ["kill", "victim"]).status == 0)
@@ -81,14 +106,17 @@ struct EcosystemTests {
       [ttrpc]
         address = "\(socket).ttrpc"
       """
-    try FileManager.default.createDirectory(atPath: scratch.path("ctd"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: scratch.path("ctd"), withIntermediateDirectories: true)
     try config.write(toFile: scratch.path("ctd/config.toml"), atomically: true, encoding: .utf8)
-    let daemon = try Harness.start("/usr/bin/env", ["containerd", "--config", scratch.path("ctd/config.toml")])
+    let daemon = try Harness.start(
+      "/usr/bin/env", ["containerd", "--config", scratch.path("ctd/config.toml")])
     defer {
       kill(daemon.pid, SIGTERM)
       _ = Harness.finish(daemon, timeout: .seconds(10))
     }
-    #expect(Harness.waitUntil(timeout: .seconds(20)) { FileManager.default.fileExists(atPath: socket) })
+    #expect(
+      Harness.waitUntil(timeout: .seconds(20)) { FileManager.default.fileExists(atPath: socket) })
     func ctr(_ arguments: [String]) throws -> Harness.Result {
       try Harness.run("/usr/bin/env", ["ctr", "--address", socket] + arguments)
     }

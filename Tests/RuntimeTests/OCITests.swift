@@ -11,13 +11,15 @@ import Testing
 struct OCITests {
   /// A bundle whose rootfs holds the loader, `app` and hermit/image.json.
   func makeBundle(
-    in scratch: Scratch, app: String, args: [String], env: [String] = [], networkNamespace: String? = nil
+    in scratch: Scratch, app: String, args: [String], env: [String] = [],
+    networkNamespace: String? = nil
   ) throws -> String {
     let bundle = scratch.url.appendingPathComponent("bundle")
     let hermit = bundle.appendingPathComponent("rootfs/hermit")
     try FileManager.default.createDirectory(at: hermit, withIntermediateDirectories: true)
     try FileManager.default.copyItem(
-      at: Harness.build.appendingPathComponent("hermit-loader"), to: hermit.appendingPathComponent("loader"))
+      at: Harness.build.appendingPathComponent("hermit-loader"),
+      to: hermit.appendingPathComponent("loader"))
     try FileManager.default.copyItem(
       at: Harness.build.appendingPathComponent(app), to: hermit.appendingPathComponent("app"))
     let encoder = JSONEncoder()
@@ -33,13 +35,15 @@ struct OCITests {
           + (networkNamespace.map { [["type": "network", "path": $0]] } ?? [])
       ],
     ]
-    try JSONSerialization.data(withJSONObject: config).write(to: bundle.appendingPathComponent("config.json"))
+    try JSONSerialization.data(withJSONObject: config).write(
+      to: bundle.appendingPathComponent("config.json"))
     return bundle.path
   }
 
   /// Validates `json` against the runtime-spec state schema with python3-jsonschema.
   func validateState(_ json: String) throws -> Bool {
-    let schema = "/usr/share/gocode/src/github.com/opencontainers/runtime-spec/schema/state-schema.json"
+    let schema =
+      "/usr/share/gocode/src/github.com/opencontainers/runtime-spec/schema/state-schema.json"
     guard FileManager.default.fileExists(atPath: schema) else { return true }
     let script = """
       import json, sys, jsonschema, pathlib
@@ -55,7 +59,8 @@ struct OCITests {
   func state(_ scratch: Scratch, _ root: String, _ id: String) throws -> [String: Any] {
     let result = try scratch.runtime(["--root", root, "state", id])
     #expect(try validateState(result.stdout), "state JSON invalid: \(result.stdout)")
-    return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]) ?? [:]
+    return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+      ?? [:]
   }
 
   @Test func createStartStateDeleteAndTheShimsStatusIsTheExitCode() throws {
@@ -99,7 +104,10 @@ struct OCITests {
     let bundle = try makeBundle(in: scratch, app: "guests/spin", args: [])
     let root = scratch.path("root")
     let id = scratch.name("ocikill")
-    #expect(try scratch.runtime(["--root", root, "create", "--bundle", bundle, "--pid-file", scratch.path("pid"), id]).status == 0)
+    #expect(
+      try scratch.runtime([
+        "--root", root, "create", "--bundle", bundle, "--pid-file", scratch.path("pid"), id,
+      ]).status == 0)
     let created = try state(scratch, root, id)
     #expect(created["status"] as? String == "created")
     #expect((created["pid"] as? Int ?? 0) > 0)
@@ -111,9 +119,10 @@ struct OCITests {
     #expect(ps.stdout.hasPrefix("["))
     #expect(try scratch.runtime(["--root", root, "kill", id, "SIGTERM"]).status == 0)
     #expect(Harness.waitUntil(timeout: .seconds(10)) { Harness.pgrep("hermit-\(id)").isEmpty })
-    #expect(Harness.waitUntil(timeout: .seconds(10)) {
-      ((try? state(scratch, root, id))?["status"] as? String) == "stopped"
-    })
+    #expect(
+      Harness.waitUntil(timeout: .seconds(10)) {
+        ((try? state(scratch, root, id))?["status"] as? String) == "stopped"
+      })
     #expect(try scratch.runtime(["--root", root, "delete", "--force", id]).status == 0)
     // containerd deletes twice; the second --force delete succeeds.
     #expect(try scratch.runtime(["--root", root, "delete", "--force", id]).status == 0)
@@ -157,7 +166,10 @@ struct OCITests {
     // What podman's netavark leaves behind: a namespace whose eth0 holds the address.
     #expect(try ip(["netns", "add", namespace]).status == 0)
     defer { _ = try? ip(["netns", "delete", namespace]) }
-    #expect(try ip(["link", "add", "vh\(suffix)", "type", "veth", "peer", "name", "eth0", "netns", namespace]).status == 0)
+    #expect(
+      try ip([
+        "link", "add", "vh\(suffix)", "type", "veth", "peer", "name", "eth0", "netns", namespace,
+      ]).status == 0)
     for command in [
       ["addr", "add", "10.123.0.5/24", "dev", "eth0"], ["link", "set", "eth0", "up"],
       ["link", "set", "lo", "up"], ["route", "add", "default", "via", "10.123.0.1"],
@@ -182,7 +194,8 @@ struct OCITests {
     #expect(try scratch.runtime(["--root", root, "start", id]).status == 0)
     #expect(Harness.waitUntil { !Harness.pgrep("hermit-\(id)").isEmpty })
     let qemu = try #require(Harness.pgrep("hermit-\(id)").first)
-    let qemuNamespace = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(qemu)/ns/net")
+    let qemuNamespace = try FileManager.default.destinationOfSymbolicLink(
+      atPath: "/proc/\(qemu)/ns/net")
     var info = stat()
     #expect(stat(path, &info) == 0)
     #expect(qemuNamespace == "net:[\(info.st_ino)]", "QEMU runs in the container's namespace")

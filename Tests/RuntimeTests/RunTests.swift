@@ -14,7 +14,9 @@ struct RunTests {
   func theAppsExitCodeIsTheRuntimesExitCode(code: Int) throws {
     let scratch = try Scratch()
     defer { scratch.delete() }
-    let result = try scratch.runtime(["run", "--rm", "--accel", "tcg", images.exit, "--", String(code)])
+    let result = try scratch.runtime([
+      "run", "--rm", "--accel", "tcg", images.exit, "--", String(code),
+    ])
     #expect(result.status == Int32(code), "stderr: \(result.stderr)")
   }
 
@@ -22,7 +24,8 @@ struct RunTests {
     let scratch = try Scratch()
     defer { scratch.delete() }
     let result = try scratch.runtime([
-      "run", "--rm", "-q", "-e", "GREETING=hello there", "-e", "FOO=bar", images.args, "--", "one", "two words",
+      "run", "--rm", "-q", "-e", "GREETING=hello there", "-e", "FOO=bar", images.args, "--", "one",
+      "two words",
     ])
     #expect(result.status == 0)
     for line in ["arg[1]=one", "arg[2]=two words", "env FOO=bar", "GREETING is hello there"] {
@@ -70,7 +73,10 @@ struct RunTests {
     #expect(Harness.waitUntil { !Harness.pgrep("hermit-\(name)").isEmpty })
     let ps = try scratch.runtime(["ps"])
     #expect(ps.stdout.contains(name) && ps.stdout.contains("Up"))
-    #expect(Harness.waitUntil { (try? scratch.runtime(["logs", name]))?.stdout.contains("Hermit for Swift") == true })
+    #expect(
+      Harness.waitUntil {
+        (try? scratch.runtime(["logs", name]))?.stdout.contains("Hermit for Swift") == true
+      })
     // A guest that never exits on its own is stopped within the grace period.
     let clock = ContinuousClock.now
     #expect(try scratch.runtime(["stop", "-t", "1", name]).status == 0)
@@ -99,7 +105,9 @@ struct RunTests {
     defer { scratch.delete() }
     let prefix = scratch.name("kill9")
     for round in 0..<20 {
-      let running = try scratch.startRuntime(["run", "--rm", "--name", "\(prefix)-\(round)", images.spin])
+      let running = try scratch.startRuntime([
+        "run", "--rm", "--name", "\(prefix)-\(round)", images.spin,
+      ])
       if round.isMultiple(of: 2) {
         // Once QEMU runs ...
         _ = Harness.waitUntil { !Harness.pgrep("hermit-\(prefix)-\(round)").isEmpty }
@@ -119,9 +127,13 @@ struct RunTests {
     let (fd, port) = try listener()
     defer { close(fd) }
     let name = scratch.name("busy")
-    let result = try scratch.runtime(["run", "--rm", "--name", name, "-p", "127.0.0.1:\(port):80", images.hello])
+    let result = try scratch.runtime([
+      "run", "--rm", "--name", name, "-p", "127.0.0.1:\(port):80", images.hello,
+    ])
     #expect(result.status == 125)
-    #expect(result.stderr == "hermit-runtime: error: host port \(port)/tcp is already in use (127.0.0.1:\(port))\n")
+    #expect(
+      result.stderr
+        == "hermit-runtime: error: host port \(port)/tcp is already in use (127.0.0.1:\(port))\n")
     #expect(!result.stdout.contains("Hermit"))
     #expect(try scratch.runtime(["ps", "-a"]).stdout.contains(name) == false)
   }
@@ -131,7 +143,9 @@ struct RunTests {
     defer { scratch.delete() }
     let (fd, port) = try listener()
     close(fd)
-    let result = try scratch.runtime(["run", "--rm", "-p", "127.0.0.1:\(port):80", images.exit, "--", "5"])
+    let result = try scratch.runtime([
+      "run", "--rm", "-p", "127.0.0.1:\(port):80", images.exit, "--", "5",
+    ])
     #expect(result.status == 5, "stderr: \(result.stderr)")
   }
 
@@ -170,7 +184,9 @@ struct RunTests {
     addr.sin_family = sa_family_t(AF_INET)
     addr.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
     _ = withUnsafePointer(to: &addr) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
     }
     listen(fd, 1)
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)

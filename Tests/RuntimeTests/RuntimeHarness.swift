@@ -16,7 +16,9 @@ enum Harness {
 
   static let binaryDirectory: URL = {
     var candidates: [URL] = []
-    if let dir = ProcessInfo.processInfo.environment["HERMIT_BIN"] { candidates.append(URL(fileURLWithPath: dir)) }
+    if let dir = ProcessInfo.processInfo.environment["HERMIT_BIN"] {
+      candidates.append(URL(fileURLWithPath: dir))
+    }
     let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     candidates.append(bundle)
     candidates.append(repository.appendingPathComponent(".build/release"))
@@ -32,14 +34,18 @@ enum Harness {
 
   /// True when the lead's guests are built.
   static var guestsBuilt: Bool {
-    ["hermit-loader", "guests/exit", "guests/args", "guests/spin", "guests/panic", "examples/hello"]
-      .allSatisfy { FileManager.default.fileExists(atPath: build.appendingPathComponent($0).path) }
+    [
+      "hermit-loader", "guests/exit", "guests/args", "guests/spin", "guests/panic",
+      "examples/hello",
+    ]
+    .allSatisfy { FileManager.default.fileExists(atPath: build.appendingPathComponent($0).path) }
   }
 
   static var isRoot: Bool { getuid() == 0 }
 
   static func tool(_ name: String) -> Bool {
-    (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").contains {
+    (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").contains
+    {
       FileManager.default.isExecutableFile(atPath: "\($0)/\(name)")
     }
   }
@@ -60,7 +66,11 @@ enum Harness {
       func make(_ name: String, _ app: String) throws -> String {
         let output = directory.appendingPathComponent(name + ".tar").path
         let result = try Harness.run(
-          Harness.imageTool, ["build", "-t", "hermit-test-\(name):latest", "-o", output, Harness.build.appendingPathComponent(app).path],
+          Harness.imageTool,
+          [
+            "build", "-t", "hermit-test-\(name):latest", "-o", output,
+            Harness.build.appendingPathComponent(app).path,
+          ],
           environment: ["HERMIT_HOME": directory.appendingPathComponent("store").path])
         guard result.status == 0 else { throw CocoaError(.fileWriteUnknown) }
         return output
@@ -106,7 +116,9 @@ enum Harness {
   /// posix_spawn + waitpid, not Foundation.Process: Process on Linux learns of
   /// an exit through a socket its children inherit, so a child that leaves a
   /// daemon behind (podman run -d, OCI create) would never be reaped.
-  static func start(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws
+  static func start(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:]
+  ) throws
     -> Running
   {
     let base = FileManager.default.temporaryDirectory
@@ -174,10 +186,12 @@ enum Harness {
     let me = getpid()
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
     return entries.compactMap(Int32.init).filter { pid in
-      guard pid != me, let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+      guard pid != me, let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
+      else { return false }
       let line = String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
       return line.contains("qemu") && line.contains(pattern)
-        && (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") != true
+        && (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ")
+          != true
     }
   }
 
@@ -197,7 +211,8 @@ struct Scratch {
   let url: URL
 
   init() throws {
-    url = FileManager.default.temporaryDirectory.appendingPathComponent("hermit-rt-\(UUID().uuidString.prefix(8))")
+    url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "hermit-rt-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
   }
 

@@ -6,7 +6,7 @@ import HermitQEMU
 /// and the QEMU command line.
 struct Inspect: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "inspect",abstract: "Show a container's details as JSON.")
+    commandName: "inspect", abstract: "Show a container's details as JSON.")
 
   @OptionGroup var global: GlobalOptions
 
@@ -22,7 +22,8 @@ struct Inspect: ParsableCommand {
     var details: [Details] = []
     for name in names {
       let (_, record) = try ContainerStore.locate(name, global)
-      let command = QEMUCommand(record.vm, executable: VMRunner.qemu, pcFirmware: VMRunner.pcFirmware)
+      let command = QEMUCommand(
+        record.vm, executable: VMRunner.qemu, pcFirmware: VMRunner.pcFirmware)
       details.append(Details(record: record, status: record.status.rawValue, qemu: command.argv))
     }
     let data = try ContainerStore.encoder.encode(details)

@@ -9,7 +9,7 @@ import Foundation
 /// NAME` (docker, default SIGKILL). Signals by name (`TERM`, `SIGTERM`) or number.
 struct Kill: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "kill",abstract: "Send a signal to a container.")
+    commandName: "kill", abstract: "Send a signal to a container.")
 
   @OptionGroup var global: GlobalOptions
 

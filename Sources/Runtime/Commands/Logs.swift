@@ -8,7 +8,7 @@ import Foundation
 /// `hermit-runtime logs [-f] NAME`: a detached container's console.
 struct Logs: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "logs",abstract: "Print a detached container's console output.")
+    commandName: "logs", abstract: "Print a detached container's console output.")
 
   @OptionGroup var global: GlobalOptions
 

@@ -22,8 +22,12 @@ struct PS: ParsableCommand {
     if let id {
       let (_, record) = try ContainerStore.locate(id, global)
       var pids: [Int32] = []
-      if record.status == .running || record.status == .created, let pid = record.pid { pids.append(pid) }
-      if let qemu = record.qemuPid, ProcessIdentity.isAlive(qemu, startTime: nil) { pids.append(qemu) }
+      if record.status == .running || record.status == .created, let pid = record.pid {
+        pids.append(pid)
+      }
+      if let qemu = record.qemuPid, ProcessIdentity.isAlive(qemu, startTime: nil) {
+        pids.append(qemu)
+      }
       if format == "json" {
         print("[" + pids.map(String.init).joined(separator: ",") + "]")
       } else {
@@ -78,7 +82,8 @@ struct ContainerSummary: Codable {
     self.status = status.rawValue
     switch status {
     case .running:
-      statusText = "Up " + PS.ago(record.started ?? record.created).replacingOccurrences(of: " ago", with: "")
+      statusText =
+        "Up " + PS.ago(record.started ?? record.created).replacingOccurrences(of: " ago", with: "")
     case .stopped:
       statusText = "Exited (\(record.exitCode.map(String.init) ?? "killed"))"
     case .created, .creating:
@@ -95,10 +100,13 @@ enum Table {
   static func render(_ rows: [[String]]) -> String {
     guard let columns = rows.first?.count else { return "" }
     var widths = [Int](repeating: 0, count: columns)
-    for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+    for row in rows {
+      for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+    }
     return rows.map { row in
       row.enumerated().map { index, cell in
-        index == columns - 1 ? cell : cell.padding(toLength: widths[index] + 3, withPad: " ", startingAt: 0)
+        index == columns - 1
+          ? cell : cell.padding(toLength: widths[index] + 3, withPad: " ", startingAt: 0)
       }.joined()
     }.joined(separator: "\n")
   }

@@ -8,7 +8,7 @@ import Foundation
 /// `hermit-runtime rm [-f] NAME...`: remove stopped containers (`-f` kills first).
 struct Rm: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "rm",abstract: "Remove containers.")
+    commandName: "rm", abstract: "Remove containers.")
 
   @OptionGroup var global: GlobalOptions
 
@@ -24,7 +24,8 @@ struct Rm: ParsableCommand {
       let status = record.status
       if status == .running || status == .created {
         guard force else {
-          throw RuntimeError.invalidState(id: name, status: status.rawValue, wanted: "stopped (use rm -f)")
+          throw RuntimeError.invalidState(
+            id: name, status: status.rawValue, wanted: "stopped (use rm -f)")
         }
         Stop.stop(record, in: store, grace: .zero, signal: SIGKILL)
       }

@@ -23,7 +23,9 @@ struct Run: ParsableCommand {
   @Option(help: "Container name (default: a random one).")
   var name: String?
 
-  @Option(name: [.customShort("p"), .customLong("publish")], help: "Forward [IP:]HOST:GUEST[/tcp|udp] (user networking).")
+  @Option(
+    name: [.customShort("p"), .customLong("publish")],
+    help: "Forward [IP:]HOST:GUEST[/tcp|udp] (user networking).")
   var publish: [String] = []
 
   @Option(help: "Virtual CPUs (default: the image's).")

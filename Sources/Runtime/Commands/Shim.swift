@@ -70,9 +70,9 @@ struct Shim: ParsableCommand {
   static func launch(
     id: String, store: ContainerStore, logPath: String?, waitForStart: Bool = false,
     stdio: Int32? = nil
-  ) throws -> Int32
-  {
-    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+  ) throws -> Int32 {
+    let executable =
+      (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
       ?? CommandLine.arguments[0]
     var argv = [executable, "__shim", "--root", store.root.path]
     if waitForStart { argv.append("--wait-for-start") }

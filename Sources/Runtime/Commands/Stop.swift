@@ -9,7 +9,7 @@ import Foundation
 /// 143), then SIGKILL after the timeout (QEMU dies with its owner).
 struct Stop: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "stop",abstract: "Stop running containers.")
+    commandName: "stop", abstract: "Stop running containers.")
 
   @OptionGroup var global: GlobalOptions
 
@@ -28,8 +28,12 @@ struct Stop: ParsableCommand {
 
   /// Stops `record`'s owner: `signal` first, SIGKILL after `grace`. Records exit
   /// 137 if the owner had to be killed and could not record anything itself.
-  static func stop(_ record: ContainerRecord, in store: ContainerStore, grace: Duration, signal: Int32 = SIGTERM) {
-    guard let pid = record.pid, record.status == .running || record.status == .created else { return }
+  static func stop(
+    _ record: ContainerRecord, in store: ContainerStore, grace: Duration, signal: Int32 = SIGTERM
+  ) {
+    guard let pid = record.pid, record.status == .running || record.status == .created else {
+      return
+    }
     kill(pid, signal)
     if !ProcessIdentity.waitGone(pid, startTime: record.pidStartTime, timeout: grace) {
       kill(pid, SIGKILL)

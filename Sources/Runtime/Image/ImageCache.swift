@@ -71,7 +71,8 @@ struct ImageCache {
   /// A reference in the local image store.
   private func stored(_ reference: String) throws -> PreparedImage {
     let storeRoot = ImageStore.defaultRoot()
-    guard FileManager.default.fileExists(atPath: storeRoot.appendingPathComponent("index.json").path)
+    guard
+      FileManager.default.fileExists(atPath: storeRoot.appendingPathComponent("index.json").path)
     else { throw RuntimeError.imageNotFound(reference) }
     let store = try ImageStore(root: storeRoot)
     let image: ResolvedImage
@@ -102,14 +103,16 @@ struct ImageCache {
   /// Unpacks into a temporary directory, then renames it to its digest's place.
   private func unpackFresh(_ unpack: (URL) throws -> ResolvedImage) throws -> PreparedImage {
     try FileManager.default.createDirectory(at: rootfsRoot, withIntermediateDirectories: true)
-    let temporary = rootfsRoot.appendingPathComponent(".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    let temporary = rootfsRoot.appendingPathComponent(
+      ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
     defer { try? FileManager.default.removeItem(at: temporary) }
     try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
     let image = try unpack(temporary)
     let digestHex = hex(of: image.manifestDigest)
     let final = rootfsRoot.appendingPathComponent(digestHex)
     // Another command may have unpacked the same image meanwhile: keep theirs.
-    if rename(temporary.path, final.path) != 0, !FileManager.default.fileExists(atPath: final.path) {
+    if rename(temporary.path, final.path) != 0, !FileManager.default.fileExists(atPath: final.path)
+    {
       throw RuntimeError.io(path: final.path, reason: String(cString: strerror(errno)))
     }
     let prepared = PreparedImage(

@@ -17,7 +17,8 @@ struct PreparedImage: Codable, Sendable {
   /// directory with hermit/loader and hermit/app).
   func metadata() throws -> HermitMetadata {
     let url = URL(fileURLWithPath: rootfs)
-    if FileManager.default.fileExists(atPath: url.appendingPathComponent(HermitMetadata.path).path) {
+    if FileManager.default.fileExists(atPath: url.appendingPathComponent(HermitMetadata.path).path)
+    {
       return try HermitMetadata.load(fromRootfs: url)
     }
     return HermitMetadata()

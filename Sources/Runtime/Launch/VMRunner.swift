@@ -29,7 +29,8 @@ enum VMRunner {
   /// - Parameter saveFirst: a foreground `run`: save `record` (as is) once QEMU is
   ///   started, overlapping QEMU's boot; otherwise note QEMU's pid in the stored
   ///   record (for `ps ID`).
-  static func run(_ record: ContainerRecord, in store: ContainerStore, saveFirst: Bool = false) throws
+  static func run(_ record: ContainerRecord, in store: ContainerStore, saveFirst: Bool = false)
+    throws
     -> Int32
   {
     let command = QEMUCommand(record.vm, executable: qemu, pcFirmware: pcFirmware)

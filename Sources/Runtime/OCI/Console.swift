@@ -14,7 +14,9 @@ struct Console {
   /// Opens a pty and sends its master to the unix socket at `socketPath`.
   static func open(sendingMasterTo socketPath: String) throws -> Console {
     let master = Glibc.open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
-    guard master >= 0 else { throw RuntimeError.io(path: "/dev/ptmx", reason: String(cString: strerror(errno))) }
+    guard master >= 0 else {
+      throw RuntimeError.io(path: "/dev/ptmx", reason: String(cString: strerror(errno)))
+    }
     guard let replicaPath = unlock(master) else {
       Glibc.close(master)
       throw RuntimeError.io(path: "/dev/ptmx", reason: "cannot unlock pty")
@@ -46,7 +48,9 @@ struct Console {
     }
     guard unsafeBitCast(unlockSymbol, to: Unlock.self)(master) == 0 else { return nil }
     var buffer = [CChar](repeating: 0, count: 128)
-    guard unsafeBitCast(nameSymbol, to: Name.self)(master, &buffer, buffer.count) == 0 else { return nil }
+    guard unsafeBitCast(nameSymbol, to: Name.self)(master, &buffer, buffer.count) == 0 else {
+      return nil
+    }
     return String(cString: buffer)
   }
 
@@ -87,7 +91,8 @@ struct Console {
     control.withUnsafeMutableBytes { raw in
       raw.storeBytes(of: controlLength, toByteOffset: 0, as: Int.self)
       raw.storeBytes(of: SOL_SOCKET, toByteOffset: MemoryLayout<Int>.size, as: Int32.self)
-      raw.storeBytes(of: Int32(SCM_RIGHTS), toByteOffset: MemoryLayout<Int>.size + 4, as: Int32.self)
+      raw.storeBytes(
+        of: Int32(SCM_RIGHTS), toByteOffset: MemoryLayout<Int>.size + 4, as: Int32.self)
       raw.storeBytes(of: fd, toByteOffset: headerSize, as: Int32.self)
     }
     var payload = Array(name.utf8)
@@ -105,7 +110,8 @@ struct Console {
       }
     }
     guard sent >= 0 else {
-      throw RuntimeError.io(path: socketPath, reason: "sendmsg: \(String(cString: strerror(errno)))")
+      throw RuntimeError.io(
+        path: socketPath, reason: "sendmsg: \(String(cString: strerror(errno)))")
     }
   }
 }

@@ -15,7 +15,7 @@ import HermitQEMU
 /// `--pid-file`; its exit status becomes the container's exit code.
 struct Create: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "create",abstract: "OCI: create a container from a bundle.")
+    commandName: "create", abstract: "OCI: create a container from a bundle.")
 
   @OptionGroup var global: GlobalOptions
 
@@ -40,7 +40,8 @@ struct Create: ParsableCommand {
     let rootfs = ociBundle.rootfs
     let metadata = try HermitMetadata.load(fromRootfs: rootfs)
     let prepared = PreparedImage(
-      reference: rootfs.path, manifestDigest: nil, rootfs: rootfs.path, entrypoint: [], cmd: [], env: [])
+      reference: rootfs.path, manifestDigest: nil, rootfs: rootfs.path, entrypoint: [], cmd: [],
+      env: [])
     var plan = LaunchPlan(image: prepared, metadata: metadata)
     // process.args[0] is the entrypoint (/hermit/app): LaunchPlan drops it.
     plan.arguments = ociBundle.config.process?.args ?? []
@@ -64,7 +65,8 @@ struct Create: ParsableCommand {
       record.networkNamespace = ociBundle.networkNamespace
       try store.save(record)
       guard mkfifo(store.file(id, "exec.fifo").path, 0o600) == 0 else {
-        throw RuntimeError.io(path: store.file(id, "exec.fifo").path, reason: String(cString: strerror(errno)))
+        throw RuntimeError.io(
+          path: store.file(id, "exec.fifo").path, reason: String(cString: strerror(errno)))
       }
       var console: Console?
       if let consoleSocket { console = try Console.open(sendingMasterTo: consoleSocket) }

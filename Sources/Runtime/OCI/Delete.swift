@@ -8,7 +8,7 @@ import Foundation
 /// OCI `delete [--force] ID`: remove a stopped container (`--force` kills it first).
 struct Delete: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "delete",abstract: "OCI: delete a container.")
+    commandName: "delete", abstract: "OCI: delete a container.")
 
   @OptionGroup var global: GlobalOptions
 
@@ -30,7 +30,8 @@ struct Delete: ParsableCommand {
     let status = record.status
     if status == .running || status == .created {
       guard force else {
-        throw RuntimeError.invalidState(id: id, status: status.rawValue, wanted: "stopped (use --force)")
+        throw RuntimeError.invalidState(
+          id: id, status: status.rawValue, wanted: "stopped (use --force)")
       }
       Stop.stop(record, in: store, grace: .zero, signal: SIGKILL)
     }

@@ -4,7 +4,7 @@ import Foundation
 /// OCI `list`: the containers under the root, like `runc list`.
 struct List: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "list",abstract: "OCI: list containers.")
+    commandName: "list", abstract: "OCI: list containers.")
 
   @OptionGroup var global: GlobalOptions
 

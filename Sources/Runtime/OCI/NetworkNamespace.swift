@@ -62,10 +62,14 @@ struct NetworkNamespace {
     }
     let links = try JSONDecoder().decode([Link].self, from: try ip(["-j", "addr", "show"]))
     guard
-      let link = links.first(where: { $0.ifname != "lo" && ($0.addr_info ?? []).contains { $0.family == "inet" } }),
+      let link = links.first(where: {
+        $0.ifname != "lo" && ($0.addr_info ?? []).contains { $0.family == "inet" }
+      }),
       let address = link.addr_info?.first(where: { $0.family == "inet" })
     else { return nil }
-    let routes = (try? JSONDecoder().decode([Route].self, from: try ip(["-j", "route", "show", "default"]))) ?? []
+    let routes =
+      (try? JSONDecoder().decode([Route].self, from: try ip(["-j", "route", "show", "default"])))
+      ?? []
     return Addressing(
       interface: link.ifname, address: "\(address.local)/\(address.prefixlen)",
       gateway: routes.first?.gateway)
@@ -89,7 +93,8 @@ struct NetworkNamespace {
     let message = errors.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-      let text = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+      let text = String(decoding: message, as: UTF8.self).trimmingCharacters(
+        in: .whitespacesAndNewlines)
       throw RuntimeError.network("ip \(arguments.joined(separator: " ")) in \(path): \(text)")
     }
     return data

@@ -8,7 +8,7 @@ import Foundation
 /// OCI `start ID`: lets the created container's shim boot the VM.
 struct Start: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "start",abstract: "OCI: start a created container.")
+    commandName: "start", abstract: "OCI: start a created container.")
 
   @OptionGroup var global: GlobalOptions
 
@@ -24,14 +24,17 @@ struct Start: ParsableCommand {
     // Non-blocking open fails at once if the shim is gone (no writer), instead of
     // blocking forever.
     let fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-    guard fd >= 0 else { throw RuntimeError.io(path: fifo, reason: String(cString: strerror(errno))) }
+    guard fd >= 0 else {
+      throw RuntimeError.io(path: fifo, reason: String(cString: strerror(errno)))
+    }
     defer { close(fd) }
     // The shim opens the fifo for writing and writes one byte once we have it open.
     var byte: UInt8 = 0
     let deadline = ContinuousClock.now + .seconds(10)
     while read(fd, &byte, 1) != 1 {
       guard ContinuousClock.now < deadline, record.status == .created else {
-        throw RuntimeError.invalidState(id: id, status: (try? store.load(id))?.status.rawValue ?? "gone", wanted: "created")
+        throw RuntimeError.invalidState(
+          id: id, status: (try? store.load(id))?.status.rawValue ?? "gone", wanted: "created")
       }
       usleep(1_000)
     }

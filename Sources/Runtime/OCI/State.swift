@@ -4,7 +4,7 @@ import Foundation
 /// OCI `state ID`: the runtime-spec state JSON (schema/state-schema.json).
 struct State: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "state",abstract: "OCI: print a container's state as JSON.")
+    commandName: "state", abstract: "OCI: print a container's state as JSON.")
 
   @OptionGroup var global: GlobalOptions
 

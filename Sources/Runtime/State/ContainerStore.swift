@@ -43,7 +43,9 @@ struct ContainerStore: Sendable {
 
   /// Finds `id` for commands both CLIs share (`kill`, `ps`): the explicit root, or
   /// the run root then the OCI root.
-  static func locate(_ id: String, _ global: GlobalOptions) throws -> (ContainerStore, ContainerRecord) {
+  static func locate(_ id: String, _ global: GlobalOptions) throws -> (
+    ContainerStore, ContainerRecord
+  ) {
     let stores = global.root != nil ? [forRun(global)] : [forRun(global), forOCI(global)]
     for store in stores {
       if let record = try? store.load(id) { return (store, record) }
@@ -93,7 +95,9 @@ struct ContainerStore: Sendable {
     let url = stateURL(record.id)
     let temporary = file(record.id, ".state.json.\(getpid())")
     let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw RuntimeError.io(path: temporary.path, reason: String(cString: strerror(errno))) }
+    guard fd >= 0 else {
+      throw RuntimeError.io(path: temporary.path, reason: String(cString: strerror(errno)))
+    }
     let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     close(fd)
     guard written == data.count, rename(temporary.path, url.path) == 0 else {
