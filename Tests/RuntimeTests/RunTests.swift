@@ -149,6 +149,45 @@ struct RunTests {
     #expect(result.status == 5, "stderr: \(result.stderr)")
   }
 
+  @Test func flagsOverrideTheImagesCPUsAndMemory() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let result = try Harness.run(
+      Harness.runtime,
+      ["run", "--rm", "-q", "--cpus", "2", "--memory", "96M", images.exit, "--", "9"],
+      environment: scratch.environment.merging(["HERMIT_DEBUG_QEMU": "1"]) { $1 })
+    #expect(result.status == 9, "stderr: \(result.stderr)")
+    for flag in ["-smp 2", "-m 96M", "-accel tcg,thread=multi", "-M microvm"] {
+      #expect(result.stderr.contains(flag), "missing \(flag) in \(result.stderr)")
+    }
+  }
+
+  @Test(.enabled(if: Harness.isRoot && Harness.tool("ip")))
+  func tapNetworkingAddsATapToTheBridgeAndRemovesIt() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let bridge = "hb" + String(scratch.url.lastPathComponent.suffix(8)).lowercased()
+    #expect(
+      try Harness.run("/usr/bin/env", ["ip", "link", "add", bridge, "type", "bridge"]).status == 0)
+    defer { _ = try? Harness.run("/usr/bin/env", ["ip", "link", "delete", bridge]) }
+    let environment = scratch.environment.merging([
+      "HERMIT_BRIDGE": bridge, "HERMIT_DEBUG_QEMU": "1",
+    ]) { $1 }
+    let result = try Harness.run(
+      Harness.runtime, ["run", "--rm", "-q", "--net", "tap", images.exit, "--", "4"],
+      environment: environment)
+    #expect(result.status == 4, "stderr: \(result.stderr)")
+    #expect(result.stderr.contains("-netdev tap,id=net0,ifname=ht"))
+    #expect(result.stderr.contains("-M pc"))
+    let links = try Harness.run("/usr/bin/env", ["ip", "-br", "link", "show", "master", bridge])
+    #expect(links.stdout.isEmpty, "the tap is removed after the run: \(links.stdout)")
+    let missing = try Harness.run(
+      Harness.runtime, ["run", "--rm", "--net", "tap", images.exit],
+      environment: scratch.environment.merging(["HERMIT_BRIDGE": "nosuchbridge0"]) { $1 })
+    #expect(missing.status == 125)
+    #expect(missing.stderr.contains("bridge nosuchbridge0 not found"))
+  }
+
   @Test func twoGuestsWithTheSameNameAreRefused() throws {
     let scratch = try Scratch()
     defer { scratch.delete() }

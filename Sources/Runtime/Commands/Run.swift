@@ -34,7 +34,11 @@ struct Run: ParsableCommand {
   @Option(name: [.customShort("m"), .long], help: "Memory, e.g. 64M or 1G (default: the image's).")
   var memory: String?
 
-  @Option(help: "Network: user, tap:IFNAME, or none (default: user if -p is given, else none).")
+  @Option(
+    help: """
+      Network: user, tap (a new tap on bridge $HERMIT_BRIDGE or hermit0), tap:IFNAME (an \
+      existing tap), or none (default: user if -p is given, else none).
+      """)
   var net: String?
 
   @Option(help: "Accelerator: auto, kvm or tcg.")
@@ -54,7 +58,7 @@ struct Run: ParsableCommand {
 
   func run() throws {
     let store = ContainerStore.forRun(global)
-    let plan = try makePlan()
+    var plan = try makePlan()
     let id = name ?? Self.randomName()
     // Everything that can be refused is checked before anything boots.
     for port in plan.network.portsToCheck { try port.checkAvailable() }
@@ -63,11 +67,16 @@ struct Run: ParsableCommand {
     }
     try store.reserve(id)
     var record: ContainerRecord
+    var tap: TapDevice?
     do {
+      if case .tap(let name) = plan.network, name.isEmpty {
+        tap = try TapDevice.create(for: id)
+        plan.network = .tap(name: tap!.name)
+      }
       let vm = try plan.configuration(name: id, statusFile: store.file(id, "status").path)
       record = ContainerRecord(
         id: id, kind: .run, image: image, bundle: plan.image.rootfs, created: Date(), vm: vm,
-        autoRemove: rm, annotations: [:])
+        autoRemove: rm, annotations: tap.map { ["org.hermit.tap": $0.name] } ?? [:])
       if detach {
         record.logPath = store.file(id, "console.log").path
         try store.save(record)
@@ -79,6 +88,7 @@ struct Run: ParsableCommand {
         record.started = Date()
       }
     } catch {
+      tap?.remove()
       store.remove(id)
       throw error
     }
@@ -88,6 +98,7 @@ struct Run: ParsableCommand {
       return
     }
     let code: Int32
+    defer { tap?.remove() }
     do {
       code = try VMRunner.run(record, in: store, saveFirst: true)
     } catch {
@@ -113,10 +124,13 @@ struct Run: ParsableCommand {
     case "none":
       guard ports.isEmpty else { throw RuntimeError.invalidArgument("-p needs --net user") }
       plan.network = .none
-    case let value? where value.hasPrefix("tap:") || value == "tap":
+    case "tap":
       guard ports.isEmpty else { throw RuntimeError.invalidArgument("-p needs --net user") }
-      let device = value == "tap" ? "tap0" : String(value.dropFirst(4))
-      plan.network = .tap(name: device)
+      // The tap itself is created once the name is reserved (see run()).
+      plan.network = .tap(name: "")
+    case let value? where value.hasPrefix("tap:"):
+      guard ports.isEmpty else { throw RuntimeError.invalidArgument("-p needs --net user") }
+      plan.network = .tap(name: String(value.dropFirst(4)))
     case let value?:
       throw RuntimeError.invalidArgument("unknown --net \(value) (user, tap[:IFNAME] or none)")
     }

@@ -43,6 +43,11 @@ struct Shim: ParsableCommand {
       $0.started = Date()
     }
     record = (try? store.load(id)) ?? record
+    // A tap that `run -d --net tap` created for this container goes with it.
+    let tap = record.annotations["org.hermit.tap"].map {
+      TapDevice(name: $0, bridge: TapDevice.defaultBridge)
+    }
+    defer { tap?.remove() }
     do {
       throw ExitCode(try VMRunner.run(record, in: store))
     } catch let error as ExitCode {
