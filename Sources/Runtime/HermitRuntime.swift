@@ -48,7 +48,8 @@ struct HermitRuntime: ParsableCommand {
       // ArgumentParser: --help and --version exit 0; usage errors keep its message
       // but use docker's status 125.
       if exitCode(for: error) == .success { exit(withError: error) }
-      var message = fullMessage(for: error)
+      // One line, like every other error; --help has the details.
+      var message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? ""
       if message.hasPrefix("Error: ") { message.removeFirst(7) }
       FileHandle.standardError.write(Data("hermit-runtime: error: \(message)\n".utf8))
       logError(message.split(separator: "\n").first.map(String.init) ?? message)
