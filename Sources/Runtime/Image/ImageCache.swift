@@ -115,9 +115,10 @@ struct ImageCache {
     {
       throw RuntimeError.io(path: final.path, reason: String(cString: strerror(errno)))
     }
-    let prepared = PreparedImage(
+    var prepared = PreparedImage(
       reference: image.reference, manifestDigest: image.manifestDigest, rootfs: final.path,
       entrypoint: image.config.entrypoint, cmd: image.config.cmd, env: image.config.env)
+    prepared.cachedMetadata = try prepared.metadata()
     let data = try JSONEncoder().encode(prepared)
     try data.write(to: rootfsRoot.appendingPathComponent(digestHex + ".json"), options: .atomic)
     return prepared

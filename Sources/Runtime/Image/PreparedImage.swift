@@ -12,10 +12,14 @@ struct PreparedImage: Codable, Sendable {
   var entrypoint: [String]
   var cmd: [String]
   var env: [String]
+  /// hermit/image.json as read when the image was unpacked (a warm start then does
+  /// not read it again: `HermitMetadata.load` looks up file owners, ~1 ms).
+  var cachedMetadata: HermitMetadata? = nil
 
   /// The image's hermit metadata; defaults when the rootfs has none (a bare
   /// directory with hermit/loader and hermit/app).
   func metadata() throws -> HermitMetadata {
+    if let cachedMetadata { return cachedMetadata }
     let url = URL(fileURLWithPath: rootfs)
     if FileManager.default.fileExists(atPath: url.appendingPathComponent(HermitMetadata.path).path)
     {
