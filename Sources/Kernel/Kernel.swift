@@ -19,7 +19,8 @@ func kernelStart(_ bootInfoAddress: UInt64) -> Never {
     base: UnsafeRawPointer(bitPattern: UInt(bootInfo.appFileStart))!,
     size: Int(bootInfo.appFileEnd - bootInfo.appFileStart))
   let validApp = (try? appFile.validate()) != nil
-  CPUTables.load()  // GDT, TSS (IST stacks), IDT: exceptions report from here on
+  SMP.cpuCount = max(Int(bootInfo.cpuCount), 1)  // the other cores start with the first thread
+  CPUTables.load(core: 0)  // GDT, TSS (IST stacks), IDT: exceptions report from here on
   InterruptCounters.setUp()  // per-core counters for the shutdown report
   Memory.enablePaging(appFile: validApp ? appFile : nil)  // NX, W^X, null page unmapped
   let heap = Memory.takeRemaining()
@@ -54,13 +55,32 @@ func microseconds(_ tsc: UInt64) -> String {
   return "\(whole).\(fraction < 10 ? "0" : "")\(fraction)"
 }
 
-/// Descriptor tables for the boot CPU, in frames that live forever.
+/// Descriptor tables for one core, in frames that live forever: its own GDT,
+/// TSS and IST stacks; the IDT that the boot core builds is shared.
 enum CPUTables {
-  static func load() {
-    let gdt = Memory.allocateZeroedFrame()
-    let istStacks = Memory.allocateFrames(2 * GDT.stackSize / Int(Memory.frameSize))
-    GDT.load(storage: UnsafeMutableRawPointer(gdt), istStacks: istStacks)
-    let idt = Memory.allocateFrames(2)
-    IDT.load(storage: idt)
+  nonisolated(unsafe) static var idt: UnsafeMutableRawPointer? = nil
+
+  /// The boot core takes frames; the others come up after the heap took the
+  /// remaining frames, so their tables come from the heap.
+  static func load(core: Int) {
+    let istBytes = 2 * GDT.stackSize
+    let gdt: UnsafeMutableRawPointer
+    let istStacks: UnsafeMutableRawPointer
+    if core == 0 {
+      gdt = UnsafeMutableRawPointer(Memory.allocateZeroedFrame())
+      istStacks = Memory.allocateFrames(istBytes / Int(Memory.frameSize))
+    } else {
+      gdt = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+      gdt.initializeMemory(as: UInt8.self, repeating: 0, count: 4096)
+      istStacks = UnsafeMutableRawPointer.allocate(byteCount: istBytes, alignment: 4096)
+    }
+    GDT.load(storage: gdt, istStacks: istStacks, core: core)
+    if let idt {
+      IDT.reload(storage: idt)
+    } else {
+      let storage = Memory.allocateFrames(2)
+      IDT.load(storage: storage)
+      idt = storage
+    }
   }
 }

@@ -8,7 +8,8 @@ enum Backtrace {
   /// Prints `rip` (the faulting instruction, if any) and the return addresses
   /// found by following the saved frame pointers from `rbp`.
   static func print(rip: UInt64?, rbp: UInt64) {
-    Console.write("[0][PANIC] backtrace:\n")
+    Console.writePrefix("PANIC")
+    Console.write("backtrace:\n")
     var index = 0
     if let rip {
       frame(0, rip)
@@ -30,7 +31,8 @@ enum Backtrace {
   }
 
   private static func frame(_ index: Int, _ address: UInt64) {
-    Console.write("[0][PANIC]   #")
+    Console.writePrefix("PANIC")
+    Console.write("  #")
     Console.writeDecimal(UInt64(index))
     Console.write(" ")
     Console.writeHex(address)

@@ -20,6 +20,7 @@ enum Console {
     for byte in text.utf8 { write(byte) }
   }
 
+  @inline(never)
   static func writeDecimal(_ value: UInt64) {
     var digits:
       (
@@ -42,6 +43,16 @@ enum Console {
     }
   }
 
+  /// `[core][LEVEL] `, the seed's log line prefix, for the core we run on.
+  @inline(never)
+  static func writePrefix(_ level: StaticString) {
+    write(UInt8(ascii: "["))
+    writeDecimal(UInt64(Arch.coreIndex()))
+    write("][")
+    write(level)
+    write("] ")
+  }
+
   static func writeHex(_ value: UInt64) {
     write("0x")
     var shift = 60
@@ -61,14 +72,14 @@ enum Console {
 enum Log {
   static func info(_ message: String) {
     guard !Console.quiet else { return }
-    Console.write("[0][INFO] ")
+    Console.writePrefix("INFO")
     Console.write(message)
     Console.write(UInt8(ascii: "\n"))
   }
 
   static func warning(_ message: String) {
     guard !Console.quiet else { return }
-    Console.write("[0][WARN] ")
+    Console.writePrefix("WARN")
     Console.write(message)
     Console.write(UInt8(ascii: "\n"))
   }

@@ -16,8 +16,15 @@ public enum Heap {
   static let tagSmall: UInt64 = 0x5A
   static let tagLarge: UInt64 = 0xA5
 
-  /// Per-class free-list heads, then the large free list's head.
+  /// Per-class free-list heads, then the large free list's head, then the lock.
   nonisolated(unsafe) static var heads = UnsafeMutablePointer<UInt>(bitPattern: 0)
+  /// Guards everything here: threads on any core allocate, and a thread may be
+  /// preempted anywhere (interrupts are off while it is held).
+  /// Its word follows the large list's head (zeroed by initialize: free).
+  static var lock: SpinLock {
+    SpinLock(
+      word: UnsafeMutableRawPointer(heads! + classCount + 1).assumingMemoryBound(to: UInt32.self))
+  }
   nonisolated(unsafe) static var arenaStart: UInt = 0
   nonisolated(unsafe) static var arenaEnd: UInt = 0
   /// Bytes handed out and not yet freed, headers and slack included.
@@ -178,10 +185,15 @@ public enum Heap {
 
 @_cdecl("hermit_heap_allocate")
 func hermitHeapAllocate(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
-  Heap.allocate(size: size, alignment: alignment)
+  let interruptsWereEnabled = Heap.lock.acquire()
+  defer { Heap.lock.release(interruptsWereEnabled: interruptsWereEnabled) }
+  return Heap.allocate(size: size, alignment: alignment)
 }
 
 @_cdecl("hermit_heap_free")
 func hermitHeapFree(_ pointer: UnsafeMutableRawPointer?) {
-  if let pointer { Heap.free(pointer) }
+  guard let pointer else { return }
+  let interruptsWereEnabled = Heap.lock.acquire()
+  defer { Heap.lock.release(interruptsWereEnabled: interruptsWereEnabled) }
+  Heap.free(pointer)
 }

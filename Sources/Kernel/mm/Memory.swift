@@ -126,6 +126,16 @@ enum Memory {
     return tables.flags(segmentFlags: segmentFlags)
   }
 
+  /// Maps the AP start-up page executable (true) or back to plain data (false).
+  /// The page lies in the first 2 MiB, which enablePaging maps with 4 KiB pages.
+  static func setTrampolineExecutable(_ page: UInt64, _ executable: Bool) {
+    let tables = PageTables.active(noExecute: CPUID.hasNoExecute)
+    let flags =
+      executable ? PageEntry.present | PageEntry.writable : tables.dataFlags
+    tables.map(page, flags: flags)
+    PageTables.flush()
+  }
+
   static func isMapped(_ address: UInt64, length: UInt64) -> Bool {
     address >= frameSize && address < mappedEnd && mappedEnd - address >= length
       && !isStackGuard(address)

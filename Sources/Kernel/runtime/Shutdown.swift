@@ -18,17 +18,22 @@ enum Shutdown {
     Arch.powerOff(record: "HERMIT-STATUS panic\n", exitValue: 0x7f, code: nil)
   }
 
-  /// `[0][INFO] [core][vector]: count` for each vector that fired, and always
-  /// the timer, like the seed's per-core counters.
+  /// `[0][INFO] [core][vector]: count` for each online core and each vector
+  /// that fired there, and always the timer, like the seed's per-core counters.
   static func printInterruptCounts() {
-    for vector in 0..<256 {
-      let count = InterruptCounters.value(core: 0, vector: vector)
-      guard count > 0 || vector == Vector.timer else { continue }
-      Console.write("[0][INFO] [0][")
-      Console.writeDecimal(UInt64(vector))
-      Console.write("]: ")
-      Console.writeDecimal(count)
-      Console.write(UInt8(ascii: "\n"))
+    for core in 0..<Arch.onlineCores {
+      for vector in 0..<256 {
+        let count = InterruptCounters.value(core: core, vector: vector)
+        guard count > 0 || vector == Vector.timer else { continue }
+        Console.writePrefix("INFO")
+        Console.write("[")
+        Console.writeDecimal(UInt64(core))
+        Console.write("][")
+        Console.writeDecimal(UInt64(vector))
+        Console.write("]: ")
+        Console.writeDecimal(count)
+        Console.write(UInt8(ascii: "\n"))
+      }
     }
   }
 }
@@ -55,7 +60,7 @@ extension Shutdown {
   /// `[0][PANIC] <message>`, the caller's backtrace, then the panic exit.
   static func panic(_ writeMessage: () -> Void) -> Never {
     Console.forceVisible()
-    Console.write("[0][PANIC] ")
+    Console.writePrefix("PANIC")
     writeMessage()
     Console.write(UInt8(ascii: "\n"))
     Backtrace.print(rip: nil, rbp: Arch.framePointer())

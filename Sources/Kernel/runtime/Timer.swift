@@ -9,7 +9,21 @@ public enum Timer {
   nonisolated(unsafe) public private(set) static var ticks: UInt64 = 0
   nonisolated(unsafe) static var bootTSC: UInt64 = 0
 
-  static func tick() { ticks &+= 1 }
+  /// Called on every core's timer interrupt, after the scheduler started.
+  nonisolated(unsafe) static var tickHook: (@convention(c) () -> Void)? = nil
+
+  /// The timer interrupt on any core; `ticks` counts the boot core's only.
+  static func tick() {
+    if Arch.coreIndex() == 0 { ticks &+= 1 }
+    tickHook?()
+  }
+
+  /// Busy-waits for at least `nanoseconds` (used before threads exist, e.g.
+  /// for the delays of the multiprocessor start-up protocol).
+  static func spin(nanoseconds: UInt64) {
+    let end = uptimeNanoseconds() &+ nanoseconds
+    while uptimeNanoseconds() < end { Arch.spinHint() }
+  }
 
   /// Measures TSC and APIC timer rates over ~0.25 ms of PIT time (299 PIT ticks, ±0.3%).
   /// Without a working PIT (reads never change) the TSC is assumed at 1 GHz.

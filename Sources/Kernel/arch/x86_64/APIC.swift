@@ -9,6 +9,8 @@ enum LocalAPIC {
   static let registerID = 0x20  // local APIC ID, bits 31:24
   static let registerEOI = 0xB0  // write 0 to signal end of interrupt
   static let registerSpurious = 0xF0  // SVR: bit 8 = APIC software enable
+  static let registerICRLow = 0x300  // interrupt command, bits 31:0 (write sends)
+  static let registerICRHigh = 0x310  // interrupt command, bits 63:32: destination in 31:24
   static let registerTimerLVT = 0x320  // LVT timer: vector, bit 16 mask, bit 17 periodic
   static let registerTimerInitial = 0x380
   static let registerTimerCurrent = 0x390
@@ -17,6 +19,11 @@ enum LocalAPIC {
   static let lvtMasked: UInt32 = 1 << 16
   static let lvtPeriodic: UInt32 = 1 << 17
   static let divideBy16: UInt32 = 0b0011
+  // ICR fields (SDM §11.6.1, Figure 11-12).
+  static let icrDeliveryPending: UInt32 = 1 << 12  // delivery status: send pending
+  static let icrLevelAssert: UInt32 = 1 << 14
+  static let icrModeINIT: UInt32 = 0b101 << 8
+  static let icrModeStartUp: UInt32 = 0b110 << 8
   static let baseMask: UInt64 = 0xF_FFFF_F000  // IA32_APIC_BASE bits 35:12
 
   nonisolated(unsafe) static var base: UInt = 0xFEE0_0000
@@ -43,6 +50,13 @@ enum LocalAPIC {
     write(registerTimerLVT, lvtMasked | UInt32(Vector.timer))
   }
 
+  /// Enables an AP's local APIC (the PICs are masked already), timer masked.
+  static func enableOnSecondaryCore() {
+    write(registerSpurious, softwareEnable | UInt32(Vector.spurious))
+    write(registerTimerDivide, divideBy16)
+    write(registerTimerLVT, lvtMasked | UInt32(Vector.timer))
+  }
+
   /// Starts the one-shot count-down used to measure the timer's frequency.
   static func startCalibration() {
     write(registerTimerLVT, lvtMasked | UInt32(Vector.timer))
@@ -60,4 +74,13 @@ enum LocalAPIC {
   static func endOfInterrupt() { write(registerEOI, 0) }
 
   static var id: UInt32 { read(registerID) >> 24 }
+
+  /// Sends an inter-processor interrupt `command` (ICR low word) to the local
+  /// APIC `destination` and waits until the APIC accepted it (SDM §11.6.1:
+  /// software checks the delivery status bit before sending the next IPI).
+  static func sendIPI(to destination: UInt32, command: UInt32) {
+    write(registerICRHigh, destination << 24)
+    write(registerICRLow, command)
+    while read(registerICRLow) & icrDeliveryPending != 0 { Arch.spinHint() }
+  }
 }

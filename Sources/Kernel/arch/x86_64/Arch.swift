@@ -15,9 +15,61 @@ enum Arch {
   static func hardwareRandom() -> UInt64? { CPUID.hasRDRAND ? rdrand() : nil }
   static func framePointer() -> UInt64 { readRBP() }
 
+  // MARK: Cores, interrupts and threads (for sched/)
+
+  /// This core's index (0 = the boot CPU), from the per-core word GDT.swift set up.
+  /// Before the boot core loaded its tables (an early panic) GS means nothing: 0.
+  static func coreIndex() -> Int { CPUTables.idt == nil ? 0 : readCoreIndex() }
+  /// How many cores run kernel code (1 until SMP.swift started the others).
+  static var onlineCores: Int { SMP.onlineCores }
+  /// How many cores the machine has (and the kernel will use).
+  static var configuredCores: Int { min(SMP.cpuCount, SMP.maxCores) }
+  /// Interrupts core `index` (which may be halted in its idle loop).
+  static func wakeCore(_ index: Int) {
+    LocalAPIC.sendIPI(to: UInt32(index), command: UInt32(Vector.wakeUp))  // fixed delivery
+  }
+  static func spinLock(_ word: UnsafeMutablePointer<UInt32>) { hermitSpinLock(word) }
+  static func spinUnlock(_ word: UnsafeMutablePointer<UInt32>) { hermitSpinUnlock(word) }
+  /// Disables interrupts on this core; returns whether they were enabled.
+  static func disableInterrupts() -> Bool { saveAndDisableInterrupts() }
+  /// Enables interrupts again if `wereEnabled`.
+  static func restoreInterrupts(_ wereEnabled: Bool) {
+    if wereEnabled { enableInterrupts() }
+  }
+  /// Starts the other cores; each calls `entry` with interrupts enabled.
+  static func startSecondaryCores(entry: @convention(c) () -> Void) {
+    SMP.startSecondaryCores(entry: entry)
+  }
+
+  /// Size of the frame `prepareThreadStack` writes (see Switch.asm).
+  static let threadFrameSize = 9 * 8
+
+  /// Writes a first frame at the top of a new thread's stack so that switching to
+  /// it runs kernel_thread_entry; returns the stack pointer to switch to.
+  ///
+  /// - Safety: `top` is the 16-byte aligned end of memory the thread owns, with at
+  ///   least `threadFrameSize` bytes below it.
+  static func prepareThreadStack(top: UnsafeMutableRawPointer) -> UInt64 {
+    let frame = (top - threadFrameSize).bindMemory(to: UInt64.self, capacity: 9)
+    frame[0] = 0x037F << 32 | 0x1F80  // MXCSR and x87 control word at their reset values
+    for register in 1...6 { frame[register] = 0 }  // r15 r14 r13 r12 rbx rbp
+    frame[7] = threadStartAddress()  // hermit_switch's `ret` goes here
+    frame[8] = 0  // a null return address under the entry frame
+    return UInt64(UInt(bitPattern: frame))
+  }
+
+  /// Saves the running context's stack pointer in `save.pointee` and continues
+  /// on the context whose stack pointer is `target`.
+  ///
+  /// - Safety: interrupts are disabled; `target` came from a previous switch or
+  ///   from `prepareThreadStack`, and its stack is not in use elsewhere.
+  static func switchContext(save: UnsafeMutablePointer<UInt64>, to target: UInt64) {
+    switchStacks(save, target)
+  }
+
   /// Writes the status record, then asks QEMU to exit; never returns.
   static func powerOff(record: StaticString, exitValue: UInt8, code: UInt8?) -> Never {
-    disableInterrupts()
+    _ = disableInterrupts()
     record.withUTF8Buffer { bytes in
       for byte in bytes { outb(statusPort, byte) }
     }

@@ -11,6 +11,7 @@ global hermit_write_cr0, hermit_write_cr3, hermit_write_cr4
 global hermit_rdmsr, hermit_wrmsr, hermit_cpuid, hermit_rdrand
 global hermit_enable_interrupts, hermit_disable_interrupts, hermit_read_rbp
 global hermit_wait_for_interrupt, hermit_triple_fault
+global hermit_save_and_disable_interrupts, hermit_read_core_index
 
 hermit_lgdt:                    ; void (const void *descriptor)
     lgdt [rdi]
@@ -107,6 +108,19 @@ hermit_enable_interrupts:
     ret
 hermit_disable_interrupts:
     cli
+    ret
+; bool hermit_save_and_disable_interrupts(void): RFLAGS.IF (bit 9) before the cli.
+hermit_save_and_disable_interrupts:
+    pushfq
+    pop rax
+    cli
+    shr eax, 9
+    and eax, 1
+    ret
+; uint64_t hermit_read_core_index(void): the word at GS base, which CPUTables
+; points at this core's index (IA32_GS_BASE, SDM vol. 3 §3.4.4).
+hermit_read_core_index:
+    mov rax, [gs:0]
     ret
 ; Enable interrupts and halt atomically (sti's one-instruction shadow), so a
 ; wake-up interrupt cannot slip in between.

@@ -30,15 +30,24 @@
 @_extern(c, "hermit_wait_for_interrupt") func waitForInterrupt()
 @_extern(c, "hermit_read_rbp") func readRBP() -> UInt64
 @_extern(c, "hermit_triple_fault") func tripleFault()
+@_extern(c, "hermit_save_and_disable_interrupts") func saveAndDisableInterrupts() -> Bool
+@_extern(c, "hermit_read_core_index") func readCoreIndex() -> Int
+@_extern(c, "hermit_spin_lock") func hermitSpinLock(_ word: UnsafeMutablePointer<UInt32>)
+@_extern(c, "hermit_spin_unlock") func hermitSpinUnlock(_ word: UnsafeMutablePointer<UInt32>)
+@_extern(c, "hermit_switch") func switchStacks(
+  _ save: UnsafeMutablePointer<UInt64>, _ target: UInt64)
+@_extern(c, "hermit_thread_start_address") func threadStartAddress() -> UInt64
 
 /// Model-specific registers (SDM vol. 4, Table 2-2).
 enum MSR {
   static let apicBase: UInt32 = 0x1B  // IA32_APIC_BASE
   static let efer: UInt32 = 0xC000_0080  // IA32_EFER
+  static let gsBase: UInt32 = 0xC000_0101  // IA32_GS_BASE
 }
 
 /// IA32_EFER bits (SDM vol. 3 §2.2.1).
 enum EFER {
+  static let longModeEnable: UInt64 = 1 << 8  // LME
   static let noExecuteEnable: UInt64 = 1 << 11  // NXE: honour bit 63 of page entries
 }
 

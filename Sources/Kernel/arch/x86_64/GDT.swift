@@ -15,9 +15,15 @@ enum GDT {
   static let pageFaultStack: UInt8 = 2
   static let stackSize = 16384
 
-  /// Builds the GDT and TSS for one core in `storage` (zeroed, at least 256
-  /// bytes, 16-byte aligned and never freed) and loads them.
-  static func load(storage: UnsafeMutableRawPointer, istStacks: UnsafeMutableRawPointer) {
+  /// Offset in `storage` of the core's index word, which IA32_GS_BASE points at
+  /// (read by hermit_read_core_index).
+  static let coreWordOffset = 256
+
+  /// Builds the GDT and TSS for core `core` in `storage` (zeroed, at least 264
+  /// bytes, 16-byte aligned and never freed), loads them, and points GS at the
+  /// core's index word.
+  static func load(storage: UnsafeMutableRawPointer, istStacks: UnsafeMutableRawPointer, core: Int)
+  {
     let gdt = storage.bindMemory(to: UInt64.self, capacity: 5)
     let tss = storage + 64  // 104 bytes (SDM Figure 7-11)
     gdt[0] = 0
@@ -42,5 +48,9 @@ enum GDT {
     lgdt(pointer)
     reloadSegments(code: kernelCode, data: kernelData)
     ltr(taskState)
+    // After reloadSegments: loading GS may reset its base (SDM §3.4.4).
+    let coreWord = storage + coreWordOffset
+    coreWord.storeBytes(of: core, as: Int.self)
+    wrmsr(MSR.gsBase, UInt64(UInt(bitPattern: coreWord)))
   }
 }

@@ -28,4 +28,7 @@ enum IDT {
     pointer.storeBytes(of: UInt64(UInt(bitPattern: entries)), toByteOffset: 2, as: UInt64.self)
     lidt(pointer)
   }
+
+  /// Loads an IDT that `load(storage:)` built, on another core: all cores share it.
+  static func reload(storage: UnsafeMutableRawPointer) { lidt(storage + 4096) }
 }

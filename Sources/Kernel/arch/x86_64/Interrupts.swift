@@ -16,6 +16,8 @@ enum Vector {
   static let firstExternal = 32
   /// The local APIC timer (our choice; above the legacy PIC's remapped range).
   static let timer = 32
+  /// Inter-processor wake-up: gets an idle core out of hlt to look at the run queue.
+  static let wakeUp = 33
   /// The local APIC's spurious-interrupt vector; its low 4 bits must be 1 on old CPUs.
   static let spurious = 0xFF
 
@@ -82,10 +84,12 @@ enum InterruptCounters {
 func kernelTrap(_ frameAddress: UnsafeMutableRawPointer) {
   let frame = frameAddress.assumingMemoryBound(to: TrapFrame.self)
   let vector = Int(frame.pointee.vector)
-  InterruptCounters.count(core: 0, vector: vector)
+  InterruptCounters.count(core: Arch.coreIndex(), vector: vector)
   if vector >= Vector.firstExternal {
-    if vector == Vector.timer { Timer.tick() }
+    // End of interrupt first: the timer handler may switch threads, and the
+    // APIC holds back further interrupts of this priority until EOI (SDM §11.8.5).
     if vector != Vector.spurious { LocalAPIC.endOfInterrupt() }
+    if vector == Vector.timer { Timer.tick() }
     return
   }
   reportException(frame.pointee)
@@ -96,11 +100,14 @@ func kernelTrap(_ frameAddress: UnsafeMutableRawPointer) {
 func reportException(_ frame: TrapFrame) -> Never {
   let vector = Int(frame.vector)
   Console.forceVisible()
-  Console.write("[0][PANIC] CPU exception ")
+  Console.writePrefix("PANIC")
+  Console.write("CPU exception ")
   Console.writeDecimal(UInt64(vector))
   Console.write(": ")
   Console.write(Vector.name(vector))
-  Console.write("\n[0][PANIC] error code ")
+  Console.write("\n")
+  Console.writePrefix("PANIC")
+  Console.write("error code ")
   Console.writeHex(frame.errorCode)
   Console.write(" rip ")
   Console.writeHex(frame.rip)
@@ -115,15 +122,25 @@ func reportException(_ frame: TrapFrame) -> Never {
     Console.write(frame.errorCode & 2 == 0 ? ", read" : ", write")
     if frame.errorCode & 16 != 0 { Console.write(", instruction fetch") }
     Console.write(")")
-    if address < 4096 { Console.write("\n[0][PANIC] null pointer dereference") }
-    if Memory.isStackGuard(address) { Console.write("\n[0][PANIC] kernel stack overflow") }
+    if address < 4096 {
+      Console.write("\n")
+      Console.writePrefix("PANIC")
+      Console.write("null pointer dereference")
+    }
+    if Memory.isStackGuard(address) {
+      Console.write("\n")
+      Console.writePrefix("PANIC")
+      Console.write("kernel stack overflow")
+    }
   }
   if vector == Vector.invalidOpcode, Memory.isMapped(frame.rip, length: 2),
     UnsafePointer<UInt16>(bitPattern: UInt(frame.rip))!.pointee == 0x0B0F
   {
     // ud2 (0F 0B) is how Swift traps: overflow, index out of range, nil unwrap,
     // division by zero, fatalError and failed preconditions.
-    Console.write("\n[0][PANIC] Swift runtime failure (trap)")
+    Console.write("\n")
+    Console.writePrefix("PANIC")
+    Console.write("Swift runtime failure (trap)")
   }
   Console.write("\n")
   Backtrace.print(rip: frame.rip, rbp: frame.rbp)

@@ -27,6 +27,18 @@ struct PageTables {
     self.noExecute = noExecute ? PageEntry.noExecute : 0
   }
 
+  /// The tables in use (CR3).
+  static func active(noExecute: Bool) -> PageTables {
+    PageTables(
+      root: UnsafeMutablePointer(bitPattern: UInt(readCR3() & PageEntry.addressMask))!,
+      noExecute: noExecute ? PageEntry.noExecute : 0)
+  }
+
+  private init(root: UnsafeMutablePointer<UInt64>, noExecute: UInt64) {
+    self.root = root
+    self.noExecute = noExecute
+  }
+
   /// The table `entry` points to, created if missing.
   private func table(_ parent: UnsafeMutablePointer<UInt64>, _ index: Int)
     -> UnsafeMutablePointer<UInt64>
@@ -71,4 +83,7 @@ struct PageTables {
   }
 
   func activate() { writeCR3(UInt64(UInt(bitPattern: root))) }
+
+  /// Flushes this core's TLB (non-global entries) by reloading CR3 (SDM §4.10.4.1).
+  static func flush() { writeCR3(readCR3()) }
 }

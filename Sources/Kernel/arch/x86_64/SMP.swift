@@ -1,0 +1,110 @@
+// Starting the application processors (APs) and their per-core set-up.
+//
+// Spec: Intel SDM vol. 3 §8.4 (multiple-processor initialization), §8.4.4.1
+// (typical BSP sequence: INIT IPI, 10 ms, start-up IPI, 200 µs, start-up IPI),
+// §11.6.1 (ICR). The AP runs Trampoline.asm from TRAMPOLINE_BASE in real mode,
+// enters long mode on the kernel's page tables and calls kernel_ap_start.
+//
+// APIC IDs: QEMU numbers the local APICs 0..<n for `-smp n` (one thread per
+// core, one socket) and the boot CPU is 0; we rely on that instead of parsing
+// the ACPI MADT. The count comes from fw_cfg (BootInfo.cpuCount).
+import _Volatile
+
+@_extern(c, "hermit_trampoline") func trampolineBlob(_ size: UnsafeMutablePointer<UInt64>)
+  -> UnsafeRawPointer
+@_extern(c, "hermit_ap_entry_address") func apEntryAddress() -> UInt64
+
+enum SMP {
+  /// The real-mode entry page: below 1 MiB, page-aligned (SIPI vector = page
+  /// number, SDM §8.4.4.1), and unused: the loader lives at 1 MiB, the app and
+  /// all frames above it, and page 0 holds nothing we need.
+  static let trampolineBase: UInt64 = 0x8000
+  /// Slot offsets inside the trampoline (Trampoline.asm).
+  static let slotCR3 = 8, slotCR4 = 16, slotEFER = 24, slotStack = 32
+  static let slotEntry = 40, slotCore = 48, slotReady = 56
+  static let apStackSize = 16384
+  static let maxCores = InterruptCounters.maxCores
+
+  nonisolated(unsafe) static var cpuCount = 1
+  nonisolated(unsafe) static var onlineCores = 1
+  /// What each AP runs once set up, with interrupts enabled (the scheduler's idle loop).
+  nonisolated(unsafe) static var entry: (@convention(c) () -> Void)? = nil
+
+  /// Starts cores 1..<cpuCount one at a time; each runs `entry`. Cores that do
+  /// not answer within a second are left alone (a warning says so).
+  static func startSecondaryCores(entry: @convention(c) () -> Void) {
+    let count = min(cpuCount, maxCores)
+    guard count > 1 else { return }
+    self.entry = entry
+    var size: UInt64 = 0
+    let blob = trampolineBlob(&size)
+    let page = UnsafeMutableRawPointer(bitPattern: UInt(trampolineBase))!
+    page.copyMemory(from: blob, byteCount: Int(size))
+    page.storeBytes(of: readCR3(), toByteOffset: slotCR3, as: UInt64.self)
+    page.storeBytes(of: readCR4(), toByteOffset: slotCR4, as: UInt64.self)
+    let efer = rdmsr(MSR.efer) & (EFER.longModeEnable | EFER.noExecuteEnable)
+    page.storeBytes(of: efer, toByteOffset: slotEFER, as: UInt64.self)
+    page.storeBytes(of: apEntryAddress(), toByteOffset: slotEntry, as: UInt64.self)
+    Memory.setTrampolineExecutable(trampolineBase, true)
+    defer { Memory.setTrampolineExecutable(trampolineBase, false) }
+
+    for core in 1..<count {
+      let stack = UnsafeMutableRawPointer.allocate(byteCount: apStackSize, alignment: 16)
+      page.storeBytes(
+        of: UInt64(UInt(bitPattern: stack + apStackSize)), toByteOffset: slotStack, as: UInt64.self)
+      page.storeBytes(of: UInt64(core), toByteOffset: slotCore, as: UInt64.self)
+      let ready = VolatileFlag(page + slotReady)
+      ready.clear()
+      let apicID = UInt32(core)
+      // SDM §8.4.4.1: INIT, wait 10 ms, SIPI, wait 200 µs, SIPI (a core that
+      // already started ignores the second one).
+      LocalAPIC.sendIPI(
+        to: apicID, command: LocalAPIC.icrModeINIT | LocalAPIC.icrLevelAssert)
+      Timer.spin(nanoseconds: 10_000_000)
+      let vector = UInt32(trampolineBase >> 12)
+      LocalAPIC.sendIPI(to: apicID, command: LocalAPIC.icrModeStartUp | vector)
+      Timer.spin(nanoseconds: 200_000)
+      if !ready.isSet {
+        LocalAPIC.sendIPI(to: apicID, command: LocalAPIC.icrModeStartUp | vector)
+      }
+      // Wait for the AP to be done with the shared slots and the frame allocator.
+      let deadline = Timer.uptimeNanoseconds() + 1_000_000_000
+      while !ready.isSet && Timer.uptimeNanoseconds() < deadline { Arch.spinHint() }
+      guard ready.isSet else {
+        Log.warning("core \(core) did not start")
+        return
+      }
+      onlineCores = core + 1
+    }
+  }
+}
+
+/// A word another core sets: read and written through volatile accesses.
+struct VolatileFlag {
+  let address: UnsafeMutableRawPointer
+  init(_ address: UnsafeMutableRawPointer) { self.address = address }
+  var isSet: Bool {
+    VolatileMappedRegister<UInt64>(unsafeBitPattern: UInt(bitPattern: address)).load() != 0
+  }
+  func set() {
+    VolatileMappedRegister<UInt64>(unsafeBitPattern: UInt(bitPattern: address)).store(1)
+  }
+  func clear() {
+    VolatileMappedRegister<UInt64>(unsafeBitPattern: UInt(bitPattern: address)).store(0)
+  }
+}
+
+/// An AP's first Swift code (called by Trampoline.asm): its own GDT, TSS and
+/// per-core word, the shared IDT, its local APIC and timer; then it tells the
+/// boot core it is up and runs the scheduler's entry with interrupts enabled.
+@_cdecl("kernel_ap_start")
+func kernelAPStart(_ core: UInt64) -> Never {
+  CPUTables.load(core: Int(core))
+  LocalAPIC.enableOnSecondaryCore()
+  Timer.startTicking()  // the boot core measured the timer: QEMU's APICs share one clock
+  VolatileFlag(UnsafeMutableRawPointer(bitPattern: UInt(SMP.trampolineBase) + UInt(SMP.slotReady))!)
+    .set()
+  enableInterrupts()
+  SMP.entry?()
+  while true { waitForInterrupt() }
+}

@@ -1,0 +1,22 @@
+// The result of `Thread.spawn`: wait for the thread and take its return value.
+
+public final class JoinHandle<T> {
+  /// The spawned thread.
+  public let thread: Thread
+  let slot: ResultSlot<T>
+
+  init(thread: Thread, slot: ResultSlot<T>) {
+    self.thread = thread
+    self.slot = slot
+  }
+
+  /// Waits until the thread's body returned, then gives its result. Joining
+  /// again gives the same result.
+  public func join() -> T {
+    Scheduler.join(thread)
+    return slot.value!
+  }
+
+  /// Whether the thread finished (join would not wait).
+  public var isFinished: Bool { Scheduler.isFinished(thread) }
+}

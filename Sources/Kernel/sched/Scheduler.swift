@@ -1,0 +1,215 @@
+// Preemptive round-robin scheduling over all cores, with one global run queue.
+//
+// - Nothing here runs until the app first spawns a thread (or sleeps, yields,
+//   waits): apps without threads boot exactly as before. `start` then turns the
+//   running context into the main thread, gives each core an idle thread, hooks
+//   the timer and starts the other cores, which take work from the run queue.
+// - One spin lock (`lock`) guards the run queue, the sleepers, every wait queue
+//   (Lock, Condition, join) and each thread's state. Interrupts are off while
+//   it is held.
+// - A switch happens with the lock held, and the thread switched to releases it
+//   (like xv6's sched/swtch): a thread put back on the run queue cannot be
+//   taken by another core before its registers are saved, because that core
+//   needs the lock first.
+// - The timer tick (100 Hz on every core) wakes sleepers and preempts the
+//   running thread if another is ready: a time slice is one tick.
+
+enum Scheduler {
+  nonisolated(unsafe) static var lock = SpinLock()
+  nonisolated(unsafe) static var started = false
+  nonisolated(unsafe) static var runQueue = ThreadQueue()
+  /// Sleeping threads, unordered: few, scanned each tick.
+  nonisolated(unsafe) static var sleepers = ThreadQueue()
+  /// Per core, indexed by Arch.coreIndex(); fixed once started.
+  nonisolated(unsafe) static var cores: [CPUState] = []
+  static let idleStackSize = 16384
+
+  static func startIfNeeded() {
+    if !started { start() }
+  }
+
+  private static func start() {
+    var cores = [
+      CPUState(
+        current: Thread(runningContext: ()),
+        idle: Thread(stackSize: idleStackSize, body: { Scheduler.idleLoop() }))
+    ]
+    for _ in 1..<max(Arch.configuredCores, 1) {
+      let startUp = Thread(runningContext: ())
+      cores.append(CPUState(current: startUp, idle: startUp))
+    }
+    Scheduler.cores = cores
+    started = true
+    Timer.tickHook = { Scheduler.timerTick() }
+    Arch.startSecondaryCores(entry: { Scheduler.idleLoop() })
+  }
+
+  /// This core's state. Interrupts must be off (else the thread may move).
+  static var currentCore: CPUState { cores[Arch.coreIndex()] }
+
+  static var currentThread: Thread {
+    startIfNeeded()
+    let interruptsWereEnabled = Arch.disableInterrupts()
+    defer { Arch.restoreInterrupts(interruptsWereEnabled) }
+    return currentCore.current
+  }
+
+  static func spawn(stackSize: Int, _ body: @escaping () -> Void) -> Thread {
+    startIfNeeded()
+    let thread = Thread(stackSize: stackSize, body: body)
+    let interruptsWereEnabled = lock.acquire()
+    makeReady(thread)
+    lock.release(interruptsWereEnabled: interruptsWereEnabled)
+    return thread
+  }
+
+  // MARK: Switching (lock held)
+
+  /// Puts `thread` on the run queue and wakes an idle core to take it.
+  static func makeReady(_ thread: Thread) {
+    thread.state = .ready
+    runQueue.enqueue(thread)
+    let me = Arch.coreIndex()
+    for (index, core) in cores.enumerated() where index != me && core.isIdle {
+      if index < Arch.onlineCores { Arch.wakeCore(index) }
+      break
+    }
+  }
+
+  /// Runs `next` on this core instead of the current thread, which must already
+  /// be queued where it will be found again (or be the idle thread). Returns
+  /// when some core switches back to the current thread, with the lock held.
+  static func switchTo(_ next: Thread, on core: CPUState) {
+    let previous = core.current
+    guard previous !== next else { return }
+    next.state = .running
+    core.current = next
+    Arch.switchContext(save: previous.context, to: next.context.pointee)
+    reap()  // perhaps on another core now
+  }
+
+  /// Blocks the current thread, which the caller queued on some wait queue.
+  static func blockCurrent(on core: CPUState) {
+    switchTo(runQueue.dequeue() ?? core.idle, on: core)
+  }
+
+  /// Drops the thread that exited on this core before the switch to us.
+  static func reap() {
+    let core = currentCore
+    if core.dead != nil { core.dead = nil }
+  }
+
+  // MARK: Entry points
+
+  static func yield() {
+    startIfNeeded()
+    let interruptsWereEnabled = lock.acquire()
+    let core = currentCore
+    if !core.isIdle, let next = runQueue.dequeue() {
+      core.current.state = .ready
+      runQueue.enqueue(core.current)
+      switchTo(next, on: core)
+    }
+    lock.release(interruptsWereEnabled: interruptsWereEnabled)
+  }
+
+  /// The timer interrupt on any core (interrupts are off).
+  static func timerTick() {
+    let interruptsWereEnabled = lock.acquire()
+    wakeSleepers()
+    let core = currentCore
+    if !core.isIdle, let next = runQueue.dequeue() {
+      core.current.state = .ready
+      runQueue.enqueue(core.current)
+      switchTo(next, on: core)
+    }
+    lock.release(interruptsWereEnabled: interruptsWereEnabled)
+  }
+
+  /// Each core's idle thread: take a ready thread if there is one, else halt
+  /// until an interrupt (the tick, or a wake-up from makeReady).
+  static func idleLoop() {
+    while true {
+      _ = lock.acquire()
+      wakeSleepers()
+      if let next = runQueue.dequeue() { switchTo(next, on: currentCore) }
+      lock.release(interruptsWereEnabled: false)
+      Arch.idle()  // enables interrupts and halts, atomically
+    }
+  }
+
+  static func join(_ thread: Thread) {
+    let interruptsWereEnabled = lock.acquire()
+    while thread.state != .finished {
+      let core = currentCore
+      core.current.state = .blocked
+      thread.joiners.enqueue(core.current)
+      blockCurrent(on: core)
+    }
+    lock.release(interruptsWereEnabled: interruptsWereEnabled)
+  }
+
+  static func isFinished(_ thread: Thread) -> Bool {
+    let interruptsWereEnabled = lock.acquire()
+    defer { lock.release(interruptsWereEnabled: interruptsWereEnabled) }
+    return thread.state == .finished
+  }
+
+  /// Sleeps the current thread until `Timer.uptimeNanoseconds()` ≥ `deadline`.
+  static func sleep(until deadline: UInt64) {
+    startIfNeeded()
+    let interruptsWereEnabled = lock.acquire()
+    let core = currentCore
+    core.current.wakeTime = deadline
+    core.current.state = .blocked
+    sleepers.enqueue(core.current)
+    blockCurrent(on: core)
+    lock.release(interruptsWereEnabled: interruptsWereEnabled)
+  }
+
+  private static func wakeSleepers() {
+    guard !sleepers.isEmpty else { return }
+    let now = Timer.uptimeNanoseconds()
+    var stillSleeping = ThreadQueue()
+    while let thread = sleepers.dequeue() {
+      if thread.wakeTime <= now { makeReady(thread) } else { stillSleeping.enqueue(thread) }
+    }
+    sleepers = stillSleeping
+  }
+
+  // MARK: Thread start and end
+
+  /// Runs the current thread's body once (a function of its own, so nothing it
+  /// holds outlives it on the stack that exitCurrent abandons).
+  @inline(never)
+  static func runCurrentBody() {
+    let thread = currentThread
+    let body = thread.body
+    thread.body = nil
+    body?()
+  }
+
+  /// Ends the current thread: wakes its joiners and switches away for good.
+  static func exitCurrent() -> Never {
+    _ = lock.acquire()
+    let (save, target) = retireCurrent()
+    Arch.switchContext(save: save, to: target)
+    panic("sched: a finished thread ran again")
+  }
+
+  /// Marks the current thread finished and picks the next; returns where to
+  /// save the dying context and what to switch to. No reference to the dying
+  /// thread stays on its stack: `dead` keeps it until the next thread reaps it.
+  @inline(never)
+  private static func retireCurrent() -> (UnsafeMutablePointer<UInt64>, UInt64) {
+    let core = currentCore
+    let dying = core.current
+    dying.state = .finished
+    while let joiner = dying.joiners.dequeue() { makeReady(joiner) }
+    let next = runQueue.dequeue() ?? core.idle
+    next.state = .running
+    core.dead = dying
+    core.current = next
+    return (dying.context, next.context.pointee)
+  }
+}

@@ -1,0 +1,16 @@
+// Sleeping: the thread leaves the run queue until a timer tick finds its
+// deadline passed, so a sleep lasts at least as asked and at most about one
+// tick (10 ms) longer, plus waiting for a core.
+
+/// Blocks the calling thread for at least `duration` (nothing for ≤ 0).
+public func sleep(for duration: Duration) {
+  let (seconds, attoseconds) = duration.components
+  guard seconds > 0 || (seconds == 0 && attoseconds > 0) else { return }
+  let nanoseconds = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
+  Scheduler.sleep(until: Timer.uptimeNanoseconds() &+ max(nanoseconds, 1))
+}
+
+/// Blocks the calling thread for at least `milliseconds`.
+public func sleep(milliseconds: Int) {
+  sleep(for: .milliseconds(milliseconds))
+}
