@@ -55,6 +55,8 @@ def wall(*commands):
             start = time.perf_counter()
             subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
             samples[index].append(time.perf_counter() - start)
+    global minima
+    minima = [min(s) * 1000 for s in samples]
     return [statistics.median(s) * 1000 for s in samples]
 
 def first_line(argv, marker=b"Hello World!"):
@@ -76,6 +78,7 @@ print(f"runs per figure: {runs} (median wall time, TCG, {bare[bare.index('-M') +
 print(f"QEMU floor (exit at once):          {t_floor:8.1f} ms")
 print(f"bare QEMU, hello, same flags:       {t_bare:8.1f} ms   {t_bare / t_floor:5.2f}x floor")
 print(f"hermit-runtime run hello.tar:       {t_run:8.1f} ms   {t_run / t_floor:5.2f}x floor   {t_run / t_bare:5.3f}x bare QEMU (target <= 1.15)")
+print(f"fastest of {runs}: floor {minima[2]:.1f} ms, bare {minima[1]:.1f} ms, run {minima[0]:.1f} ms ({minima[0] / minima[1]:.3f}x bare)")
 print(f"first line 'Hello World!', bare:    {f_bare:8.1f} ms")
 print(f"first line 'Hello World!', run:     {f_run:8.1f} ms   {f_run / f_bare:5.3f}x bare QEMU")
 PY
