@@ -149,6 +149,33 @@ struct RunTests {
     #expect(result.status == 5, "stderr: \(result.stderr)")
   }
 
+  @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/kvm")))
+  func kvmEitherRunsTheGuestOrFailsClearlyButNeverHangs() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let clock = ContinuousClock.now
+    let result = try scratch.runtime(
+      ["run", "--rm", "--accel", "kvm", images.hello], timeout: .seconds(30))
+    #expect(ContinuousClock.now - clock < .seconds(15))
+    if result.status == 0 {
+      #expect(result.stdout.contains("Hello World!"))
+    } else {
+      // This host's KVM fails on SSE (PLATFORM.md): the watchdog kills QEMU.
+      #expect(result.status == 125)
+      #expect(result.stderr.contains("KVM internal error"), "stderr: \(result.stderr)")
+    }
+  }
+
+  @Test func autoAcceleratorRunsTheGuest() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let result = try scratch.runtime(["run", "--rm", "--accel", "auto", images.exit, "--", "11"])
+    #expect(result.status == 11, "stderr: \(result.stderr)")
+    #expect(
+      FileManager.default.fileExists(atPath: scratch.path("cache/accel-probe.json"))
+        || !FileManager.default.fileExists(atPath: "/dev/kvm"))
+  }
+
   @Test func flagsOverrideTheImagesCPUsAndMemory() throws {
     let scratch = try Scratch()
     defer { scratch.delete() }

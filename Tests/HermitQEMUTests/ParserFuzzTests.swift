@@ -1,0 +1,50 @@
+import Testing
+
+@testable import HermitQEMU
+
+/// Random inputs for the CLI parsers: they never crash, and what they accept
+/// renders back to something they parse to the same value.
+@Suite struct ParserFuzzTests {
+  /// A small deterministic generator (SplitMix64), so failures reproduce.
+  struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+      state &+= 0x9E37_79B9_7F4A_7C15
+      var z = state
+      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+      return z ^ (z >> 31)
+    }
+  }
+
+  func randomString(_ alphabet: [Character], _ generator: inout SplitMix) -> String {
+    let length = Int.random(in: 0...14, using: &generator)
+    return String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
+  }
+
+  @Test func portMappingsRoundTripOrAreRefused() {
+    var generator = SplitMix(state: 42)
+    let alphabet = Array("0123456789:./tcpudTCPx- 6553")
+    for _ in 0..<20_000 {
+      let text = randomString(alphabet, &generator)
+      guard let mapping = try? PortMapping(parsing: text) else { continue }
+      let rendered =
+        (mapping.hostAddress.isEmpty ? "" : mapping.hostAddress + ":")
+        + "\(mapping.hostPort):\(mapping.guestPort)/\(mapping.proto.rawValue)"
+      #expect((try? PortMapping(parsing: rendered)) == mapping, "\(text) -> \(rendered)")
+      #expect((1...65535).contains(mapping.hostPort) && (1...65535).contains(mapping.guestPort))
+    }
+  }
+
+  @Test func memorySizesAreInRangeOrRefused() {
+    var generator = SplitMix(state: 7)
+    let alphabet = Array("0123456789kKmMgGiIbBtT -.")
+    for _ in 0..<20_000 {
+      let text = randomString(alphabet, &generator)
+      if let mib = try? MemorySize.parseMiB(text) {
+        #expect(mib >= 1 && mib <= 1 << 20, "\(text) -> \(mib)")
+        #expect((try? MemorySize.parseMiB("\(mib)M")) == mib)
+      }
+    }
+  }
+}
