@@ -20,7 +20,7 @@ func kernelStart(_ bootInfoAddress: UInt64) -> Never {
     size: Int(bootInfo.appFileEnd - bootInfo.appFileStart))
   let validApp = (try? appFile.validate()) != nil
   SMP.cpuCount = max(Int(bootInfo.cpuCount), 1)  // the other cores start with the first thread
-  CPUTables.load(core: 0)  // GDT, TSS (IST stacks), IDT: exceptions report from here on
+  CPUTables.load()  // GDT, TSS (IST stacks), IDT: exceptions report from here on
   InterruptCounters.setUp()  // per-core counters for the shutdown report
   Memory.enablePaging(appFile: validApp ? appFile : nil)  // NX, W^X, null page unmapped
   let heap = Memory.takeRemaining()
@@ -55,25 +55,22 @@ func microseconds(_ tsc: UInt64) -> String {
   return "\(whole).\(fraction < 10 ? "0" : "")\(fraction)"
 }
 
-/// Descriptor tables for one core, in frames that live forever: its own GDT,
+/// Descriptor tables for one core, in memory that lives forever: its own GDT,
 /// TSS and IST stacks; the IDT that the boot core builds is shared.
 enum CPUTables {
+  static let istBytes = 2 * GDT.stackSize
   nonisolated(unsafe) static var idt: UnsafeMutableRawPointer? = nil
 
-  /// The boot core takes frames; the others come up after the heap took the
-  /// remaining frames, so their tables come from the heap.
-  static func load(core: Int) {
-    let istBytes = 2 * GDT.stackSize
-    let gdt: UnsafeMutableRawPointer
-    let istStacks: UnsafeMutableRawPointer
-    if core == 0 {
-      gdt = UnsafeMutableRawPointer(Memory.allocateZeroedFrame())
-      istStacks = Memory.allocateFrames(istBytes / Int(Memory.frameSize))
-    } else {
-      gdt = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
-      gdt.initializeMemory(as: UInt8.self, repeating: 0, count: 4096)
-      istStacks = UnsafeMutableRawPointer.allocate(byteCount: istBytes, alignment: 4096)
-    }
+  /// The boot core's tables, in frames.
+  static func load() {
+    let gdt = UnsafeMutableRawPointer(Memory.allocateZeroedFrame())
+    let istStacks = Memory.allocateFrames(istBytes / Int(Memory.frameSize))
+    load(core: 0, gdt: gdt, istStacks: istStacks)
+  }
+
+  /// `gdt`: 4096 zeroed bytes; `istStacks`: `istBytes`. The other cores start
+  /// after the heap took the remaining frames: theirs come from the heap.
+  static func load(core: Int, gdt: UnsafeMutableRawPointer, istStacks: UnsafeMutableRawPointer) {
     GDT.load(storage: gdt, istStacks: istStacks, core: core)
     if let idt {
       IDT.reload(storage: idt)

@@ -19,6 +19,7 @@ enum Arch {
 
   /// This core's index (0 = the boot CPU), from the per-core word GDT.swift set up.
   /// Before the boot core loaded its tables (an early panic) GS means nothing: 0.
+  @inline(never)
   static func coreIndex() -> Int { CPUTables.idt == nil ? 0 : readCoreIndex() }
   /// How many cores run kernel code (1 until SMP.swift started the others).
   static var onlineCores: Int { SMP.onlineCores }

@@ -69,6 +69,13 @@ struct CPUID {
   static var hasNoExecute: Bool {
     CPUID(leaf: 0x8000_0000).eax >= 0x8000_0001 && CPUID(leaf: 0x8000_0001).edx & (1 << 20) != 0
   }
+  /// Family, with the extended family added when the base family is 0xF
+  /// (SDM vol. 2A, CPUID, Figure 3-6).
+  static var family: UInt32 {
+    let eax = CPUID(leaf: 1).eax
+    let base = (eax >> 8) & 0xF
+    return base == 0xF ? base + (eax >> 20) & 0xFF : base
+  }
   /// CPUID.01H:ECX.hypervisor[bit 31].
   static var underHypervisor: Bool { CPUID(leaf: 1).ecx & (1 << 31) != 0 }
 }

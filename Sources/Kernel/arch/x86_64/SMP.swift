@@ -57,10 +57,12 @@ enum SMP {
       ready.clear()
       let apicID = UInt32(core)
       // SDM §8.4.4.1: INIT, wait 10 ms, SIPI, wait 200 µs, SIPI (a core that
-      // already started ignores the second one).
+      // already started ignores the second one). The 10 ms are for the
+      // external APICs of old CPUs: like Linux (smpboot.c, init_udelay), we
+      // skip them from family 6 on, which every x86-64 CPU and QEMU's are.
       LocalAPIC.sendIPI(
         to: apicID, command: LocalAPIC.icrModeINIT | LocalAPIC.icrLevelAssert)
-      Timer.spin(nanoseconds: 10_000_000)
+      Timer.spin(nanoseconds: CPUID.family >= 6 ? 10_000 : 10_000_000)
       let vector = UInt32(trampolineBase >> 12)
       LocalAPIC.sendIPI(to: apicID, command: LocalAPIC.icrModeStartUp | vector)
       Timer.spin(nanoseconds: 200_000)
@@ -99,7 +101,10 @@ struct VolatileFlag {
 /// boot core it is up and runs the scheduler's entry with interrupts enabled.
 @_cdecl("kernel_ap_start")
 func kernelAPStart(_ core: UInt64) -> Never {
-  CPUTables.load(core: Int(core))
+  let gdt = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+  gdt.initializeMemory(as: UInt8.self, repeating: 0, count: 4096)
+  let istStacks = UnsafeMutableRawPointer.allocate(byteCount: CPUTables.istBytes, alignment: 4096)
+  CPUTables.load(core: Int(core), gdt: gdt, istStacks: istStacks)
   LocalAPIC.enableOnSecondaryCore()
   Timer.startTicking()  // the boot core measured the timer: QEMU's APICs share one clock
   VolatileFlag(UnsafeMutableRawPointer(bitPattern: UInt(SMP.trampolineBase) + UInt(SMP.slotReady))!)
