@@ -39,5 +39,8 @@ struct Start: ParsableCommand {
       usleep(1_000)
     }
     unlink(fifo)
+    // `state` right after `start` must say running, even before the shim has
+    // recorded it.
+    store.update(id) { if $0.started == nil { $0.started = Date() } }
   }
 }
