@@ -43,6 +43,19 @@ struct RunTests {
     #expect(try scratch.runtime(["run", "--rm", images.hello]).status == 0)
   }
 
+  @Test func anImageInTheStoreRunsByReference() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let loaded = try Harness.run(
+      Harness.imageTool, ["load", "-i", images.exit], environment: scratch.environment)
+    #expect(loaded.status == 0, "\(loaded.stderr)")
+    let result = try scratch.runtime(["run", "--rm", "-q", "hermit-test-exit:latest", "--", "77"])
+    #expect(result.status == 77, "stderr: \(result.stderr)")
+    let missing = try scratch.runtime(["run", "--rm", "hermit-test-nothing:latest"])
+    #expect(missing.status == 125)
+    #expect(missing.stderr.contains("image not found: hermit-test-nothing:latest"))
+  }
+
   @Test func aPanickingAppIsAClearFailure() throws {
     let scratch = try Scratch()
     defer { scratch.delete() }
