@@ -35,7 +35,7 @@ enum GuestBoot {
   /// Runs QEMU and waits at most `timeout` seconds.
   static func boot(
     _ appFile: URL, append: String = "", memory: String = "64M", statusChannel: Bool = true,
-    timeout: TimeInterval = 90
+    smp: Int = 1, timeout: TimeInterval = 90
   ) throws -> GuestRun {
     for file in [loader, appFile] where !FileManager.default.fileExists(atPath: file.path) {
       throw MissingArtifact(path: file.path)
@@ -48,8 +48,10 @@ enum GuestBoot {
     let outputFile = scratch.appendingPathComponent("output")
     FileManager.default.createFile(atPath: outputFile.path, contents: nil)
 
+    // Several vCPUs run in parallel only with multi-threaded TCG.
     var arguments = [
-      "-M", "microvm", "-accel", "tcg", "-cpu", "max", "-m", memory, "-smp", "1",
+      "-M", "microvm", "-accel", smp > 1 ? "tcg,thread=multi" : "tcg", "-cpu", "max",
+      "-m", memory, "-smp", "\(smp)",
       "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
       "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
     ]
@@ -90,9 +92,10 @@ enum GuestBoot {
   }
 
   static func boot(
-    _ name: String, append: String = "", memory: String = "64M", timeout: TimeInterval = 90
+    _ name: String, append: String = "", memory: String = "64M", smp: Int = 1,
+    timeout: TimeInterval = 90
   ) throws -> GuestRun {
-    try boot(app(name), append: append, memory: memory, timeout: timeout)
+    try boot(app(name), append: append, memory: memory, smp: smp, timeout: timeout)
   }
 
   /// A copy of an app with `patch` applied to its bytes, in a temp file the

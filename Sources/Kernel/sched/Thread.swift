@@ -79,6 +79,15 @@ extension Thread {
 
   /// The thread calling this.
   public static var current: Thread { Scheduler.currentThread }
+
+  /// The core the calling thread runs on at this moment (0 = the boot core).
+  public static var currentCore: Int { Arch.coreIndex() }
+
+  /// How many cores run threads (all the machine's once a thread was spawned).
+  public static var coreCount: Int {
+    Scheduler.startIfNeeded()
+    return Arch.onlineCores
+  }
 }
 
 /// Where a thread leaves its result for `JoinHandle.join`.
