@@ -76,6 +76,15 @@ import Testing
     #expect(lines.contains { $0.contains("CPUs: 2") })
   }
 
+  @Test func threadStackOverflowHitsTheGuardPage() throws {
+    let run = try GuestBoot.boot("stackoverflow", append: "quiet")
+    #expect(run.status == .panicked, "\(run.output)")
+    #expect(run.output.contains("about to overflow a thread's stack\n"))
+    #expect(run.output.contains("page fault (#PF)"))
+    #expect(run.output.contains("thread stack overflow (guard page)"))
+    #expect(!run.output.contains("unreachable"))
+  }
+
   @Test func appWithoutThreadsBootsTheSameOnTwoCores() throws {
     let run = try GuestBoot.boot("hello", append: "quiet", smp: 2)
     #expect(run.status == .exited(0))

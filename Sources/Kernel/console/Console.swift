@@ -8,8 +8,10 @@ enum Console {
   /// Panics always print, even in quiet mode.
   static func forceVisible() { quiet = false }
 
+  @inline(never)
   static func write(_ byte: UInt8) { Serial.write(byte) }
 
+  @inline(never)
   static func write(_ text: StaticString) {
     text.withUTF8Buffer { bytes in
       for byte in bytes { write(byte) }
@@ -51,6 +53,14 @@ enum Console {
     write("][")
     write(level)
     write("] ")
+  }
+
+  /// Ends the current line and starts `[core][LEVEL] text`.
+  @inline(never)
+  static func writeLine(continuing level: StaticString, _ text: StaticString) {
+    write(UInt8(ascii: "\n"))
+    writePrefix(level)
+    write(text)
   }
 
   static func writeHex(_ value: UInt64) {

@@ -45,6 +45,12 @@ public enum Heap {
 
   public static var arenaBytes: Int { Int(arenaEnd - arenaStart) }
 
+  /// Whether `address` lies in the heap's memory (all mapped, but for the
+  /// guard pages of thread stacks).
+  static func contains(_ address: UInt64) -> Bool {
+    address >= UInt64(arenaStart) && address < UInt64(arenaEnd)
+  }
+
   // MARK: Block list nodes: word 0 = size (large) or next (small), word 1 = next.
 
   private static func word(_ address: UInt, _ index: Int) -> UInt {

@@ -136,6 +136,24 @@ enum Memory {
     PageTables.flush()
   }
 
+  /// Serializes `setGuardPage` (created on the first thread's spawn).
+  nonisolated(unsafe) static var pagingLock = SpinLock()
+
+  /// Unmaps the heap page at `page` (a thread stack's guard: overflow faults)
+  /// or maps it again before the heap takes the memory back.
+  static func setGuardPage(_ page: UnsafeMutableRawPointer, _ isGuard: Bool) {
+    let spare = UnsafeMutableRawPointer.allocate(
+      byteCount: Int(frameSize), alignment: Int(frameSize))
+    spare.initializeMemory(as: UInt8.self, repeating: 0, count: Int(frameSize))
+    let interruptsWereEnabled = pagingLock.acquire()
+    let tables = PageTables.active(noExecute: CPUID.hasNoExecute)
+    let split = tables.remap(
+      UInt64(UInt(bitPattern: page)), flags: isGuard ? 0 : tables.dataFlags,
+      newTable: spare.bindMemory(to: UInt64.self, capacity: 512))
+    pagingLock.release(interruptsWereEnabled: interruptsWereEnabled)
+    if !split { spare.deallocate() }
+  }
+
   static func isMapped(_ address: UInt64, length: UInt64) -> Bool {
     address >= frameSize && address < mappedEnd && mappedEnd - address >= length
       && !isStackGuard(address)

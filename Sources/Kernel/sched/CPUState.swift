@@ -7,7 +7,7 @@ final class CPUState {
   /// Runs when nothing else can: halts until the next interrupt.
   let idle: Thread
   /// A thread that exited on this core: its stack is still in use until the
-  /// switch away from it completes, so the next thread drops it (Scheduler.reap).
+  /// switch away from it completes, so the next thread frees it (Scheduler.reap).
   var dead: Thread? = nil
 
   init(current: Thread, idle: Thread) {

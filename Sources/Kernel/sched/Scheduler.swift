@@ -93,10 +93,14 @@ enum Scheduler {
     switchTo(runQueue.dequeue() ?? core.idle, on: core)
   }
 
-  /// Drops the thread that exited on this core before the switch to us.
+  /// Frees the stack of the thread that exited on this core before the switch
+  /// to us, and drops the scheduler's reference to it.
   static func reap() {
     let core = currentCore
-    if core.dead != nil { core.dead = nil }
+    if let dead = core.dead {
+      core.dead = nil
+      dead.releaseStack()
+    }
   }
 
   // MARK: Entry points

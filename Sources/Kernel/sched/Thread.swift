@@ -6,6 +6,8 @@
 public final class Thread {
   /// Stack size of threads from `spawn` unless the caller asks for another.
   public static let defaultStackSize = 64 * 1024
+  /// One page below each stack stays unmapped.
+  static let guardSize = 4096
 
   enum State { case ready, running, blocked, finished }
 
@@ -14,8 +16,9 @@ public final class Thread {
   public let id: Int
   /// Word 0: the stack pointer saved by the last switch away from this thread.
   let context: UnsafeMutablePointer<UInt64>
-  /// Owned stack memory; nil for a context that started on a boot stack.
-  let stack: UnsafeMutableRawPointer?
+  /// Owned stack memory (guard page first); nil for a context that started on
+  /// a boot stack, and once the thread finished.
+  var stack: UnsafeMutableRawPointer?
   var body: (() -> Void)?
   var state: State
   /// Link in the one ThreadQueue the thread is in.
@@ -30,11 +33,15 @@ public final class Thread {
   /// A new thread that will run `body` once the scheduler switches to it.
   init(stackSize: Int, body: @escaping () -> Void) {
     id = Thread.takeID()
-    let size = (max(stackSize, 4096) + 15) & ~15
-    let stack = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+    // [guard page][stack ... top]: the guard is unmapped, so an overflow
+    // faults instead of overwriting the heap below.
+    let size = (max(stackSize, Thread.guardSize) + Thread.guardSize - 1) & ~(Thread.guardSize - 1)
+    let stack = UnsafeMutableRawPointer.allocate(
+      byteCount: Thread.guardSize + size, alignment: Thread.guardSize)
+    Memory.setGuardPage(stack, true)
     self.stack = stack
     context = .allocate(capacity: 1)
-    context.initialize(to: Arch.prepareThreadStack(top: stack + size))
+    context.initialize(to: Arch.prepareThreadStack(top: stack + Thread.guardSize + size))
     self.body = body
     state = .ready
   }
@@ -50,10 +57,17 @@ public final class Thread {
     state = .running
   }
 
-  deinit {
-    stack?.deallocate()
-    context.deallocate()
+  /// Gives the stack back once the thread finished and no core runs on it
+  /// (Scheduler.reap). Not in deinit: a Thread may outlive its stack in a
+  /// JoinHandle, and apps that never spawn should not link the paging code.
+  func releaseStack() {
+    guard let stack else { return }
+    Memory.setGuardPage(stack, false)
+    stack.deallocate()
+    self.stack = nil
   }
+
+  deinit { context.deallocate() }
 
   private static func takeID() -> Int {
     let interruptsWereEnabled = Scheduler.lock.acquire()

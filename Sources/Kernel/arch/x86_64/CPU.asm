@@ -11,7 +11,7 @@ global hermit_write_cr0, hermit_write_cr3, hermit_write_cr4
 global hermit_rdmsr, hermit_wrmsr, hermit_cpuid, hermit_rdrand
 global hermit_enable_interrupts, hermit_disable_interrupts, hermit_read_rbp
 global hermit_wait_for_interrupt, hermit_triple_fault
-global hermit_save_and_disable_interrupts, hermit_read_core_index
+global hermit_save_and_disable_interrupts, hermit_read_core_index, hermit_invlpg
 
 hermit_lgdt:                    ; void (const void *descriptor)
     lgdt [rdi]
@@ -57,6 +57,11 @@ hermit_write_cr3:
     ret
 hermit_write_cr4:
     mov cr4, rdi
+    ret
+; void hermit_invlpg(uint64_t address): drops this core's TLB entries for the
+; page, a large page covering it included (SDM vol. 3 §4.10.4.1).
+hermit_invlpg:
+    invlpg [rdi]
     ret
 
 hermit_rdmsr:                   ; uint64_t (uint32_t msr)

@@ -20,6 +20,7 @@
 @_extern(c, "hermit_write_cr0") func writeCR0(_ value: UInt64)
 @_extern(c, "hermit_write_cr3") func writeCR3(_ value: UInt64)
 @_extern(c, "hermit_write_cr4") func writeCR4(_ value: UInt64)
+@_extern(c, "hermit_invlpg") func invalidatePage(_ address: UInt64)
 @_extern(c, "hermit_rdmsr") func rdmsr(_ msr: UInt32) -> UInt64
 @_extern(c, "hermit_wrmsr") func wrmsr(_ msr: UInt32, _ value: UInt64)
 @_extern(c, "hermit_cpuid") func cpuidRaw(

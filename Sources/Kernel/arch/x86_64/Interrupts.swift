@@ -105,9 +105,7 @@ func reportException(_ frame: TrapFrame) -> Never {
   Console.writeDecimal(UInt64(vector))
   Console.write(": ")
   Console.write(Vector.name(vector))
-  Console.write("\n")
-  Console.writePrefix("PANIC")
-  Console.write("error code ")
+  Console.writeLine(continuing: "PANIC", "error code ")
   Console.writeHex(frame.errorCode)
   Console.write(" rip ")
   Console.writeHex(frame.rip)
@@ -123,14 +121,13 @@ func reportException(_ frame: TrapFrame) -> Never {
     if frame.errorCode & 16 != 0 { Console.write(", instruction fetch") }
     Console.write(")")
     if address < 4096 {
-      Console.write("\n")
-      Console.writePrefix("PANIC")
-      Console.write("null pointer dereference")
+      Console.writeLine(continuing: "PANIC", "null pointer dereference")
+    }
+    if frame.errorCode & 1 == 0 && Heap.contains(address) {
+      Console.writeLine(continuing: "PANIC", "thread stack overflow (guard page)")
     }
     if Memory.isStackGuard(address) {
-      Console.write("\n")
-      Console.writePrefix("PANIC")
-      Console.write("kernel stack overflow")
+      Console.writeLine(continuing: "PANIC", "kernel stack overflow")
     }
   }
   if vector == Vector.invalidOpcode, Memory.isMapped(frame.rip, length: 2),
@@ -138,9 +135,7 @@ func reportException(_ frame: TrapFrame) -> Never {
   {
     // ud2 (0F 0B) is how Swift traps: overflow, index out of range, nil unwrap,
     // division by zero, fatalError and failed preconditions.
-    Console.write("\n")
-    Console.writePrefix("PANIC")
-    Console.write("Swift runtime failure (trap)")
+    Console.writeLine(continuing: "PANIC", "Swift runtime failure (trap)")
   }
   Console.write("\n")
   Backtrace.print(rip: frame.rip, rbp: frame.rbp)

@@ -69,6 +69,36 @@ struct PageTables {
     pt[Int((address >> 12) & 511)] = flags == 0 ? 0 : address | flags
   }
 
+  /// Sets the 4 KiB page at `address`, which enablePaging mapped, to `flags`
+  /// (0: not present) and drops this core's stale TLB entry. If a 2 MiB page
+  /// covers it, that one is first split into 512 pages with its flags, in
+  /// `newTable`; returns whether `newTable` was used (it then belongs to the tables).
+  ///
+  /// - Safety: the caller serializes changes to the tables; `newTable` is 4096
+  ///   bytes, 4096-aligned, and unused. Other cores may keep the old mapping in
+  ///   their TLBs (no shootdown): fine for equal mappings, and for a page made
+  ///   present again (x86 TLBs never hold not-present entries, SDM §4.10.2.1).
+  func remap(_ address: UInt64, flags: UInt64, newTable: UnsafeMutablePointer<UInt64>) -> Bool {
+    let pd = directory(for: address)
+    let index = Int((address >> 21) & 511)
+    var split = false
+    if pd[index] & PageEntry.huge != 0 {
+      // Same frames and rights in 4 KiB entries; bit 7 (PS in a PDE) is PAT in
+      // a PTE and bit 12 (PAT in a PDE) an address bit: we set neither.
+      let base = pd[index] & PageEntry.addressMask & ~(PageTables.hugePageSize - 1)
+      let entryFlags = pd[index] & ~PageEntry.addressMask & ~PageEntry.huge
+      for page in 0..<512 {
+        newTable[page] = (base + UInt64(page) * PageTables.pageSize) | entryFlags
+      }
+      pd[index] = UInt64(UInt(bitPattern: newTable)) | PageEntry.present | PageEntry.writable
+      split = true
+    }
+    let pt = UnsafeMutablePointer<UInt64>(bitPattern: UInt(pd[index] & PageEntry.addressMask))!
+    pt[Int((address >> 12) & 511)] = flags == 0 ? 0 : address | flags
+    invalidatePage(address)
+    return split
+  }
+
   /// Flags for ordinary data: present, writable, never executed.
   var dataFlags: UInt64 { PageEntry.present | PageEntry.writable | noExecute }
   /// Flags for device registers: data, uncached.
