@@ -76,9 +76,11 @@ import Testing
     #expect(lines.contains { $0.contains("CPUs: 2") })
   }
 
-  @Test func threadStackOverflowHitsTheGuardPage() throws {
-    let run = try GuestBoot.boot("stackoverflow", append: "quiet")
+  @Test(arguments: [1, 2])
+  func threadStackOverflowHitsTheGuardPage(smp: Int) throws {
+    let run = try GuestBoot.boot("stackoverflow", append: "quiet", smp: smp)
     #expect(run.status == .panicked, "\(run.output)")
+    #expect(run.output.contains("[\(smp - 1)][PANIC] CPU exception 14"), "\(run.output)")
     #expect(run.output.contains("about to overflow a thread's stack\n"))
     #expect(run.output.contains("page fault (#PF)"))
     #expect(run.output.contains("thread stack overflow (guard page)"))

@@ -84,6 +84,9 @@ enum Scheduler {
     guard previous !== next else { return }
     next.state = .running
     core.current = next
+    // The guard page was unmapped on the core that spawned the thread; this
+    // core's TLB may still map it (Memory.setGuardPage sends no shootdown).
+    if let stack = next.stack { Arch.invalidateMapping(of: stack) }
     Arch.switchContext(save: previous.context, to: next.context.pointee)
     reap()  // perhaps on another core now
   }
@@ -212,6 +215,7 @@ enum Scheduler {
     while let joiner = dying.joiners.dequeue() { makeReady(joiner) }
     let next = runQueue.dequeue() ?? core.idle
     next.state = .running
+    if let stack = next.stack { Arch.invalidateMapping(of: stack) }
     core.dead = dying
     core.current = next
     return (dying.context, next.context.pointee)

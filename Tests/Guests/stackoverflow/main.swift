@@ -1,5 +1,6 @@
 // A thread recursing without end must hit its stack's guard page and panic,
-// not overwrite the heap.
+// not overwrite the heap. Main keeps its core busy, so with two cores the
+// thread runs on the other one (whose TLB never saw the guard unmapped).
 import Kernel
 
 @inline(never)
@@ -16,4 +17,5 @@ let thread = Thread.spawn { () -> UInt64 in
   var seed: UInt64 = 7
   return recurse(0, &seed)
 }
+while !thread.isFinished {}
 print("unreachable: \(thread.join())")

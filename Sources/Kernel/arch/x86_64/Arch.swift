@@ -29,6 +29,10 @@ enum Arch {
   static func wakeCore(_ index: Int) {
     LocalAPIC.sendIPI(to: UInt32(index), command: UInt32(Vector.wakeUp))  // fixed delivery
   }
+  /// Drops this core's cached translation of the page at `address`.
+  static func invalidateMapping(of address: UnsafeMutableRawPointer) {
+    invalidatePage(UInt64(UInt(bitPattern: address)))
+  }
   static func spinLock(_ word: UnsafeMutablePointer<UInt32>) { hermitSpinLock(word) }
   static func spinUnlock(_ word: UnsafeMutablePointer<UInt32>) { hermitSpinUnlock(word) }
   /// Disables interrupts on this core; returns whether they were enabled.

@@ -76,8 +76,10 @@ struct PageTables {
   ///
   /// - Safety: the caller serializes changes to the tables; `newTable` is 4096
   ///   bytes, 4096-aligned, and unused. Other cores may keep the old mapping in
-  ///   their TLBs (no shootdown): fine for equal mappings, and for a page made
-  ///   present again (x86 TLBs never hold not-present entries, SDM §4.10.2.1).
+  ///   their TLBs (no shootdown): fine for equal mappings and for a page made
+  ///   present again (x86 TLBs never hold not-present entries, SDM §4.10.2.1);
+  ///   for a page made not present, each core drops its entry itself before it
+  ///   relies on the fault (the scheduler does, for a stack's guard page).
   func remap(_ address: UInt64, flags: UInt64, newTable: UnsafeMutablePointer<UInt64>) -> Bool {
     let pd = directory(for: address)
     let index = Int((address >> 21) & 511)
