@@ -99,6 +99,10 @@ struct VolatileFlag {
 /// An AP's first Swift code (called by Trampoline.asm): its own GDT, TSS and
 /// per-core word, the shared IDT, its local APIC and timer; then it tells the
 /// boot core it is up and runs the scheduler's entry with interrupts enabled.
+///
+/// - Safety: called once per AP, by Trampoline.asm only: interrupts off, on the
+///   stack startSecondaryCores allocated for it, while the boot core waits for
+///   the ready slot (so the trampoline's slots stay put until then).
 @_cdecl("kernel_ap_start")
 func kernelAPStart(_ core: UInt64) -> Never {
   let gdt = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
@@ -106,6 +110,9 @@ func kernelAPStart(_ core: UInt64) -> Never {
   let istStacks = UnsafeMutableRawPointer.allocate(byteCount: CPUTables.istBytes, alignment: 4096)
   CPUTables.load(core: Int(core), gdt: gdt, istStacks: istStacks)
   LocalAPIC.enableOnSecondaryCore()
+  if LocalAPIC.id != UInt32(core) {
+    Log.warning("core \(core) has APIC ID \(LocalAPIC.id): wake-ups will miss it")
+  }
   Timer.startTicking()  // the boot core measured the timer: QEMU's APICs share one clock
   VolatileFlag(UnsafeMutableRawPointer(bitPattern: UInt(SMP.trampolineBase) + UInt(SMP.slotReady))!)
     .set()
