@@ -65,13 +65,12 @@ enum SMP {
       Timer.spin(nanoseconds: CPUID.family >= 6 ? 10_000 : 10_000_000)
       let vector = UInt32(trampolineBase >> 12)
       LocalAPIC.sendIPI(to: apicID, command: LocalAPIC.icrModeStartUp | vector)
-      Timer.spin(nanoseconds: 200_000)
+      ready.wait(nanoseconds: 200_000)  // no need to sit out the 200 µs once it is up
       if !ready.isSet {
         LocalAPIC.sendIPI(to: apicID, command: LocalAPIC.icrModeStartUp | vector)
       }
-      // Wait for the AP to be done with the shared slots and the frame allocator.
-      let deadline = Timer.uptimeNanoseconds() + 1_000_000_000
-      while !ready.isSet && Timer.uptimeNanoseconds() < deadline { Arch.spinHint() }
+      // Wait for the AP to be done with the shared slots.
+      ready.wait(nanoseconds: 1_000_000_000)
       guard ready.isSet else {
         Log.warning("core \(core) did not start")
         return
@@ -90,6 +89,11 @@ struct VolatileFlag {
   }
   func set() {
     VolatileMappedRegister<UInt64>(unsafeBitPattern: UInt(bitPattern: address)).store(1)
+  }
+  /// Spins until the flag is set or `nanoseconds` passed.
+  func wait(nanoseconds: UInt64) {
+    let deadline = Timer.uptimeNanoseconds() + nanoseconds
+    while !isSet && Timer.uptimeNanoseconds() < deadline { Arch.spinHint() }
   }
   func clear() {
     VolatileMappedRegister<UInt64>(unsafeBitPattern: UInt(bitPattern: address)).store(0)
