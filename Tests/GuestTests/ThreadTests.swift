@@ -80,7 +80,8 @@ import Testing
   func threadStackOverflowHitsTheGuardPage(smp: Int) throws {
     let run = try GuestBoot.boot("stackoverflow", append: "quiet", smp: smp)
     #expect(run.status == .panicked, "\(run.output)")
-    #expect(run.output.contains("[\(smp - 1)][PANIC] CPU exception 14"), "\(run.output)")
+    // Which core the thread overflows on is up to the scheduler.
+    #expect(run.output.contains(/\[[01]\]\[PANIC\] CPU exception 14/), "\(run.output)")
     #expect(run.output.contains("about to overflow a thread's stack\n"))
     #expect(run.output.contains("page fault (#PF)"))
     #expect(run.output.contains("thread stack overflow (guard page)"))

@@ -1,6 +1,6 @@
 // A thread recursing without end must hit its stack's guard page and panic,
 // not overwrite the heap. Main keeps its core busy, so with two cores the
-// thread runs on the other one (whose TLB never saw the guard unmapped).
+// thread mostly runs on the other one (whose TLB never saw the guard unmapped).
 import Kernel
 
 @inline(never)
