@@ -18,6 +18,8 @@ enum Memory {
   nonisolated(unsafe) static var appBias: UInt64 = 0
   nonisolated(unsafe) static var totalBytes: UInt64 = 0
   nonisolated(unsafe) static var mappedEnd: UInt64 = 0
+  /// Whether the page tables use XD (the CPU has NX).
+  nonisolated(unsafe) static var noExecute = false
 
   /// Takes over the memory map; frames start at `bootInfo.freeStart`.
   static func initialize(_ bootInfo: BootInfo) {
@@ -74,7 +76,7 @@ enum Memory {
   /// app's code, the app's segments W^X, page 0 and the stack guard unmapped,
   /// local APIC and I/O APIC uncached.
   static func enablePaging(appFile: ELFFile?) {
-    let noExecute = CPUID.hasNoExecute
+    noExecute = CPUID.hasNoExecute
     if noExecute { wrmsr(MSR.efer, rdmsr(MSR.efer) | EFER.noExecuteEnable) }
     let tables = PageTables(noExecute: noExecute)
     var top: UInt64 = 0
@@ -129,7 +131,7 @@ enum Memory {
   /// Maps the AP start-up page executable (true) or back to plain data (false).
   /// The page lies in the first 2 MiB, which enablePaging maps with 4 KiB pages.
   static func setTrampolineExecutable(_ page: UInt64, _ executable: Bool) {
-    let tables = PageTables.active(noExecute: CPUID.hasNoExecute)
+    let tables = PageTables.active(noExecute: noExecute)
     let flags =
       executable ? PageEntry.present | PageEntry.writable : tables.dataFlags
     tables.map(page, flags: flags)
@@ -146,7 +148,7 @@ enum Memory {
       byteCount: Int(frameSize), alignment: Int(frameSize))
     spare.initializeMemory(as: UInt8.self, repeating: 0, count: Int(frameSize))
     let interruptsWereEnabled = pagingLock.acquire()
-    let tables = PageTables.active(noExecute: CPUID.hasNoExecute)
+    let tables = PageTables.active(noExecute: noExecute)
     let split = tables.remap(
       UInt64(UInt(bitPattern: page)), flags: isGuard ? 0 : tables.dataFlags,
       newTable: spare.bindMemory(to: UInt64.self, capacity: 512))
