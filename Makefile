@@ -37,7 +37,7 @@ all: host guest
 guest: $(B)/hermit-loader $(B)/kernel/libhermit.a $(EXAMPLES:%=$(B)/examples/%) $(GUESTS:%=$(B)/guests/%)
 
 host:
-	swift build -c release
+	swift build -c release --static-swift-stdlib
 
 # --- loader ---------------------------------------------------------------
 $(B)/loader/Boot.o: Sources/Loader/Boot.asm

@@ -5,7 +5,7 @@
 # hosts KVM fails on SSE and QEMU then hangs: PLATFORM.md), TCG otherwise.
 # Exits with the app's exit code, decoded from the status record (docs/ABI.md).
 #
-# usage: scripts/boot.sh APP [KERNEL-OPTIONS] [-- ARGS...]
+# usage: [HERMIT_CPUS=N] [HERMIT_MEMORY=SIZE] scripts/boot.sh APP [KERNEL-OPTIONS] [-- ARGS...]
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 loader="$here/build/hermit-loader"
@@ -13,6 +13,7 @@ app=${1:?usage: boot.sh APP [OPTIONS] [-- ARGS]}
 shift
 append="$*"
 memory=${HERMIT_MEMORY:-64M}
+cpus=${HERMIT_CPUS:-1}
 
 accel_flags() {
   local cache="$here/build/.kvm-probe-$(uname -r)-$(qemu-system-x86_64 --version | head -1 | tr -cd '0-9.')"
@@ -28,6 +29,8 @@ accel_flags() {
   fi
   if [ "$(cat "$cache")" = kvm ]; then
     echo "-accel kvm -cpu host,-arch-capabilities"
+  elif [ "$cpus" -gt 1 ]; then
+    echo "-accel tcg,thread=multi -cpu max"  # one host thread per vCPU
   else
     echo "-accel tcg -cpu max"
   fi
@@ -35,7 +38,7 @@ accel_flags() {
 
 status=$(mktemp)
 trap 'rm -f "$status"' EXIT
-command=(qemu-system-x86_64 -M microvm $(accel_flags) -m "$memory" -smp 1 -nodefaults
+command=(qemu-system-x86_64 -M microvm $(accel_flags) -m "$memory" -smp "$cpus" -nodefaults
   -no-user-config -display none -serial stdio -no-reboot
   -device isa-debug-exit,iobase=0xf4,iosize=0x04
   -chardev file,id=hstatus,path="$status" -device isa-debugcon,iobase=0xe9,chardev=hstatus
