@@ -34,12 +34,8 @@ public enum LayoutArchive {
     let index = try CanonicalJSON.encode(Index(manifests: entries))
     let layout = try CanonicalJSON.encode(ImageLayout())
 
-    let directory = url.deletingLastPathComponent()
-    let temporary = directory.appendingPathComponent(
-      ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw HermitOCIError.posix(url.path, "create", errno: errno) }
-    do {
+    let temporary = AtomicFile.temporaryURL(for: url)
+    try AtomicFile.fill(temporary, errorPath: url.path) { fd in
       let writer = try TarWriter(compression: .none, mtime: epoch, fd: fd)
       try writer.addFile("oci-layout", data: layout)
       try writer.addFile("index.json", data: index)
@@ -53,14 +49,6 @@ public enum LayoutArchive {
         }
       }
       try writer.finish()
-      guard fsync(fd) == 0 else {
-        throw HermitOCIError.posix(temporary.path, "fsync", errno: errno)
-      }
-      close(fd)
-    } catch {
-      close(fd)
-      unlink(temporary.path)
-      throw error
     }
     try AtomicFile.rename(temporary, to: url)
   }

@@ -13,13 +13,31 @@ import Foundation
 enum AtomicFile {
   /// Replaces `url` with `data`.
   static func write(_ data: Data, to url: URL) throws {
-    let directory = url.deletingLastPathComponent()
-    let temporary = directory.appendingPathComponent(
-      ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw HermitOCIError.posix(temporary.path, "create", errno: errno) }
-    do {
+    let temporary = temporaryURL(for: url)
+    try fill(temporary) { fd in
       try data.withUnsafeBytes { try writeAll(fd, $0, path: temporary.path) }
+    }
+    try rename(temporary, to: url)
+  }
+
+  /// A fresh name beside `url` for the temporary file of an atomic write.
+  static func temporaryURL(for url: URL) -> URL {
+    url.deletingLastPathComponent().appendingPathComponent(
+      ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+  }
+
+  /// Creates `temporary` (it must not exist), lets `body` write through its file
+  /// descriptor, then fsyncs and closes it. On any error the file is closed and
+  /// removed, so no partial file is left behind. Errors name `errorPath`.
+  static func fill(
+    _ temporary: URL, errorPath: String? = nil, _ body: (Int32) throws -> Void
+  ) throws {
+    let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    guard fd >= 0 else {
+      throw HermitOCIError.posix(errorPath ?? temporary.path, "create", errno: errno)
+    }
+    do {
+      try body(fd)
       guard fsync(fd) == 0 else {
         throw HermitOCIError.posix(temporary.path, "fsync", errno: errno)
       }
@@ -29,7 +47,6 @@ enum AtomicFile {
       unlink(temporary.path)
       throw error
     }
-    try rename(temporary, to: url)
   }
 
   /// Renames `from` over `to` and makes the rename durable.

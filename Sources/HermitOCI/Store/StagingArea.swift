@@ -50,12 +50,10 @@ final class StagingArea {
     what: String, expected: Digest?, read: (UnsafeMutableRawBufferPointer) throws -> Int
   ) throws -> (digest: Digest, size: Int64) {
     let temporary = directory.appendingPathComponent("partial-\(UInt64.random(in: 0...UInt64.max))")
-    let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw HermitOCIError.posix(temporary.path, "create", errno: errno) }
     var hasher = DigestHasher()
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
     defer { buffer.deallocate() }
-    do {
+    try AtomicFile.fill(temporary) { fd in
       while true {
         let n = try read(buffer)
         if n == 0 { break }
@@ -63,14 +61,6 @@ final class StagingArea {
         hasher.update(chunk)
         try AtomicFile.writeAll(fd, chunk, path: temporary.path)
       }
-      guard fsync(fd) == 0 else {
-        throw HermitOCIError.posix(temporary.path, "fsync", errno: errno)
-      }
-      close(fd)
-    } catch {
-      close(fd)
-      unlink(temporary.path)
-      throw error
     }
     let digest = hasher.finalize()
     if let expected, expected != digest {

@@ -111,12 +111,7 @@ enum Scheduler {
   static func yield() {
     startIfNeeded()
     let interruptsWereEnabled = lock.acquire()
-    let core = currentCore
-    if !core.isIdle, let next = runQueue.dequeue() {
-      core.current.state = .ready
-      runQueue.enqueue(core.current)
-      switchTo(next, on: core)
-    }
+    rotate()
     lock.release(interruptsWereEnabled: interruptsWereEnabled)
   }
 
@@ -124,13 +119,19 @@ enum Scheduler {
   static func timerTick() {
     let interruptsWereEnabled = lock.acquire()
     wakeSleepers()
+    rotate()
+    lock.release(interruptsWereEnabled: interruptsWereEnabled)
+  }
+
+  /// Round robin: puts this core's running thread at the back of the run queue
+  /// and switches to the first ready one, if there is one. Call with `lock` held.
+  private static func rotate() {
     let core = currentCore
     if !core.isIdle, let next = runQueue.dequeue() {
       core.current.state = .ready
       runQueue.enqueue(core.current)
       switchTo(next, on: core)
     }
-    lock.release(interruptsWereEnabled: interruptsWereEnabled)
   }
 
   /// Each core's idle thread: take a ready thread if there is one, else halt
