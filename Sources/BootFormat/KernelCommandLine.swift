@@ -97,29 +97,44 @@ public enum KernelCommandLine {
   static func splitBytes(_ line: some Sequence<UInt8>) -> [[UInt8]] {
     var tokens: [[UInt8]] = []
     var current: [UInt8] = []
+    tokenize(line) {
+      current.append($0)
+    } end: {
+      tokens.append(current)
+      current.removeAll()
+      return true
+    }
+    return tokens
+  }
+
+  /// The one tokenizer behind `split`, `parse` and `hasOption`: calls `byte` for
+  /// each byte of a token (quotes and escapes removed) and `end` after each token.
+  /// Tokens are separated by spaces or tabs outside double quotes; inside quotes
+  /// `\"` and `\\` escape. `end` returning false stops early.
+  static func tokenize(
+    _ line: some Sequence<UInt8>, byte: (UInt8) -> Void, end: () -> Bool
+  ) {
     var inToken = false
     var inQuotes = false
     var escaped = false
-    for byte in line {
+    for next in line {
       if escaped {
-        current.append(byte)
+        byte(next)
         escaped = false
-      } else if inQuotes && byte == UInt8(ascii: "\\") {
+      } else if inQuotes && next == UInt8(ascii: "\\") {
         escaped = true
-      } else if byte == UInt8(ascii: "\"") {
+      } else if next == UInt8(ascii: "\"") {
         inQuotes.toggle()
         inToken = true
-      } else if !inQuotes && (byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")) {
-        if inToken { tokens.append(current) }
-        current.removeAll()
+      } else if !inQuotes && (next == UInt8(ascii: " ") || next == UInt8(ascii: "\t")) {
+        if inToken && !end() { return }
         inToken = false
       } else {
-        current.append(byte)
+        byte(next)
         inToken = true
       }
     }
-    if inToken { tokens.append(current) }
-    return tokens
+    if inToken { _ = end() }
   }
 
   /// Quotes `token` if it is empty or holds a space, tab, quote or backslash.
@@ -167,10 +182,28 @@ extension KernelCommandLine {
   /// arguments or environment. Tokenizes exactly as `parse` does, so the two
   /// can never disagree about quoting.
   public static func hasOption(_ name: StaticString, in line: UnsafeRawBufferPointer) -> Bool {
-    for token in splitBytes(line) {
-      if equal(token, "--") { return false }
-      if equal(token, name) { return true }
+    name.withUTF8Buffer { wanted -> Bool in
+      // Compare each token on the fly, without allocating it: the kernel asks
+      // at boot, and allocation would be the slow part.
+      var length = 0
+      var isName = true
+      var isSeparator = true
+      var found = false
+      tokenize(line) { byte in
+        isName = isName && length < wanted.count && wanted[length] == byte
+        isSeparator = isSeparator && length < 2 && byte == UInt8(ascii: "-")
+        length += 1
+      } end: {
+        defer { (length, isName, isSeparator) = (0, true, true) }
+        if isSeparator && length == 2 { return false }
+        if isName && length == wanted.count {
+          found = true
+          return false
+        }
+        return true
+      }
+      return found
     }
-    return false
   }
+
 }

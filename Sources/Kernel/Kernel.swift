@@ -14,11 +14,13 @@ func kernelStart(_ bootInfoAddress: UInt64) -> Never {
   guard bootInfo.magic == BootInfo.magicValue, bootInfo.version == BootInfo.currentVersion else {
     panic("boot: BootInfo from an incompatible loader")
   }
+  LocalAPIC.enable()  // mask the 8259 PICs, enable the APIC
+  Timer.startCalibration()  // PIT, TSC and APIC timer run while boot goes on
   Memory.initialize(bootInfo)  // frames from the loader's memory map
   let appFile = ELFFile(
     base: UnsafeRawPointer(bitPattern: UInt(bootInfo.appFileStart))!,
     size: Int(bootInfo.appFileEnd - bootInfo.appFileStart))
-  let validApp = (try? appFile.validate()) != nil
+  let validApp = bootInfo.appFileEnd > bootInfo.appFileStart  // the loader validated it
   SMP.cpuCount = max(Int(bootInfo.cpuCount), 1)  // the other cores start with the first thread
   CPUTables.load()  // GDT, TSS (IST stacks), IDT: exceptions report from here on
   InterruptCounters.setUp()  // per-core counters for the shutdown report
@@ -30,9 +32,8 @@ func kernelStart(_ bootInfoAddress: UInt64) -> Never {
     count: Int(bootInfo.commandLineLength))
   BootCommandLine.skipsImageName = bootInfo.bootProtocol == 1  // Multiboot: first word is the image
   Console.quiet = KernelCommandLine.hasOption("quiet", in: BootCommandLine.text)
-  LocalAPIC.enable()  // mask the 8259 PICs, enable the APIC
   Timer.bootTSC = bootInfo.loaderEntryTSC
-  Timer.calibrate()  // TSC and APIC timer rates against the PIT
+  Timer.finishCalibration()  // TSC and APIC timer rates against the PIT
   Timer.startTicking()  // periodic timer interrupt
   enableInterrupts()
 

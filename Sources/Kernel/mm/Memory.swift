@@ -94,18 +94,13 @@ enum Memory {
       } else {
         var page = chunk
         while page < chunkEnd {
-          var flags = tables.dataFlags
-          if page == 0 || page == guardPage {
-            flags = 0
-          } else if page >= appStart && page < appEnd, let appFile {
-            flags = appPageFlags(page, file: appFile, tables: tables)
-          }
-          tables.map(page, flags: flags)
+          tables.map(page, flags: page == 0 || page == guardPage ? 0 : tables.dataFlags)
           page += frameSize
         }
       }
       chunk = chunkEnd
     }
+    if let appFile { mapAppSegments(appFile, tables: tables) }
     mappedEnd = top
     // MMIO: local APIC (SDM §11.4.1) and I/O APIC (82093AA datasheet §3.0).
     let apic = LocalAPIC.physicalBase & ~(PageTables.hugePageSize - 1)
@@ -114,18 +109,28 @@ enum Memory {
     tables.activate()
   }
 
-  /// W^X flags for an app page: the union of the segments that cover it.
-  private static func appPageFlags(_ page: UInt64, file: ELFFile, tables: PageTables) -> UInt64 {
-    var segmentFlags: UInt32 = 0
+  /// Gives the app's pages the permissions of their PT_LOAD segments (W^X). A
+  /// page two segments share gets the union of both (PageEntry.fromSegment marks
+  /// pages already given a segment's flags). One pass per segment, not per page:
+  /// boot time under TCG is dominated by code that runs, so keep it short.
+  private static func mapAppSegments(_ file: ELFFile, tables: PageTables) {
     for index in 0..<file.programHeaderCount {
       let segment = file.segment(index)
-      guard segment.type == ELFFile.segmentLoad else { continue }
-      let start = (segment.virtualAddress &+ appBias) & ~(frameSize - 1)
+      guard segment.type == ELFFile.segmentLoad, segment.memorySize > 0 else { continue }
+      var page = (segment.virtualAddress &+ appBias) & ~(frameSize - 1)
       let end = segment.end &+ appBias
-      if page >= start && page < end { segmentFlags |= segment.flags }
+      let flags = tables.flags(segmentFlags: segment.flags) | PageEntry.fromSegment
+      while page < end {
+        let current = tables.entry(page)
+        var merged = flags
+        if current & PageEntry.fromSegment != 0 {
+          merged |= current & PageEntry.writable  // writable if either is
+          if current & PageEntry.noExecute == 0 { merged &= ~PageEntry.noExecute }
+        }
+        tables.map(page, flags: merged)
+        page += frameSize
+      }
     }
-    if segmentFlags == 0 { return tables.dataFlags }
-    return tables.flags(segmentFlags: segmentFlags)
   }
 
   /// Maps the AP start-up page executable (true) or back to plain data (false).

@@ -11,6 +11,7 @@ enum PageEntry {
   static let writeThrough: UInt64 = 1 << 3  // PWT
   static let cacheDisable: UInt64 = 1 << 4  // PCD
   static let huge: UInt64 = 1 << 7  // PS: 2 MiB page in a page directory
+  static let fromSegment: UInt64 = 1 << 9  // ignored by the CPU (SDM Table 4-20): ours
   static let noExecute: UInt64 = 1 << 63  // XD
   static let addressMask: UInt64 = 0x000F_FFFF_FFFF_F000
 }
@@ -99,6 +100,13 @@ struct PageTables {
     pt[Int((address >> 12) & 511)] = flags == 0 ? 0 : address | flags
     invalidatePage(address)
     return split
+  }
+
+  /// The 4 KiB page table entry for `address` (it must be mapped with 4 KiB pages).
+  func entry(_ address: UInt64) -> UInt64 {
+    let pd = directory(for: address)
+    let pt = table(pd, Int((address >> 21) & 511))
+    return pt[Int((address >> 12) & 511)]
   }
 
   /// Flags for ordinary data: present, writable, never executed.
