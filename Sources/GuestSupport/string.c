@@ -1,19 +1,23 @@
 // The C memory functions Embedded Swift and clang-generated code call.
 //
-// Freestanding: no libc here. Bulk work uses `rep movsq` / `rep stosq`: on KVM any
-// rep string op is fast, but QEMU's TCG runs them one element per iteration, so
-// moving quadwords instead of bytes makes loading and zeroing 8x cheaper there.
-// The compiler must not turn these loops back into calls to themselves, hence
-// -ffreestanding -fno-builtin in the Makefile.
+// Freestanding: no libc here. Plain quadword loops, not `rep movs`/`rep stos`:
+// QEMU's TCG runs a rep string instruction one element per trip through its
+// dispatcher, while a loop stays inside one chained translation block; measured
+// here, boot-to-main of hello went from ~4.0 to ~2.8 ms. The compiler must not
+// turn these loops back into calls to themselves, hence -ffreestanding
+// -fno-builtin in the Makefile.
 #include <stddef.h>
 #include <stdint.h>
 
 void *memcpy(void *restrict dst, const void *restrict src, size_t n) {
-  void *ret = dst;
-  size_t quads = n >> 3, rest = n & 7;
-  __asm__ volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(quads) : : "memory");
-  __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(rest) : : "memory");
-  return ret;
+  uint64_t *d = dst;
+  const uint64_t *s = src;
+  size_t quads = n >> 3;
+  for (size_t i = 0; i < quads; i++) d[i] = s[i];
+  unsigned char *db = (unsigned char *)(d + quads);
+  const unsigned char *sb = (const unsigned char *)(s + quads);
+  for (size_t i = 0; i < (n & 7); i++) db[i] = sb[i];
+  return dst;
 }
 
 void *memmove(void *dst, const void *src, size_t n) {
@@ -29,12 +33,13 @@ void *memmove(void *dst, const void *src, size_t n) {
 }
 
 void *memset(void *dst, int c, size_t n) {
-  void *ret = dst;
   uint64_t pattern = (uint8_t)c * 0x0101010101010101ull;
-  size_t quads = n >> 3, rest = n & 7;
-  __asm__ volatile("rep stosq" : "+D"(dst), "+c"(quads) : "a"(pattern) : "memory");
-  __asm__ volatile("rep stosb" : "+D"(dst), "+c"(rest) : "a"(pattern) : "memory");
-  return ret;
+  uint64_t *d = dst;
+  size_t quads = n >> 3;
+  for (size_t i = 0; i < quads; i++) d[i] = pattern;
+  unsigned char *db = (unsigned char *)(d + quads);
+  for (size_t i = 0; i < (n & 7); i++) db[i] = (unsigned char)c;
+  return dst;
 }
 
 int memcmp(const void *a, const void *b, size_t n) {
