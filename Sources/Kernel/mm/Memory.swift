@@ -92,11 +92,9 @@ enum Memory {
       if !fine {
         tables.mapHuge(chunk, flags: tables.dataFlags)
       } else {
-        var page = chunk
-        while page < chunkEnd {
-          tables.map(page, flags: page == 0 || page == guardPage ? 0 : tables.dataFlags)
-          page += frameSize
-        }
+        tables.mapFine(chunk, flags: tables.dataFlags)
+        if chunk == 0 { tables.map(0, flags: 0) }  // null pointers fault
+        if guardPage >= chunk && guardPage < chunkEnd { tables.map(guardPage, flags: 0) }
       }
       chunk = chunkEnd
     }

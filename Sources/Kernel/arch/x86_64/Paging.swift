@@ -62,6 +62,13 @@ struct PageTables {
       address | flags | PageEntry.present | PageEntry.huge
   }
 
+  /// Maps the 2 MiB chunk at `address` (aligned) to itself with 4 KiB pages,
+  /// all with `flags`, filling its page table in one loop.
+  func mapFine(_ address: UInt64, flags: UInt64) {
+    let pt = table(directory(for: address), Int((address >> 21) & 511))
+    for index in 0..<512 { pt[index] = (address + UInt64(index) << 12) | flags }
+  }
+
   /// Maps the 4 KiB page at `address` to itself with `flags`; `flags` without
   /// `present` leaves it unmapped.
   func map(_ address: UInt64, flags: UInt64) {
