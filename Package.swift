@@ -71,7 +71,7 @@ let package = Package(
     .testTarget(name: "HermitOCITests", dependencies: ["HermitOCI"]),
     .testTarget(name: "HermitQEMUTests", dependencies: ["HermitQEMU"]),
     // Boots real guests (build/ artifacts from `make`) under QEMU/TCG.
-    .testTarget(name: "GuestTests", dependencies: ["BootFormat"]),
+    .testTarget(name: "GuestTests", dependencies: ["BootFormat", "HermitQEMU"]),
     // Drives the built hermit-image / hermit-runtime binaries and real checkers.
     .testTarget(name: "ImageToolTests", dependencies: ["HermitOCI"]),
     .testTarget(name: "RuntimeTests", dependencies: ["HermitOCI", "HermitQEMU"]),

@@ -64,15 +64,15 @@ import Testing
         """)
   }
 
-  @Test(arguments: ["2M", "4M", "32M", "1G"])
-  func helloBootsWithMemory(size: String) throws {
-    let run = try GuestBoot.boot("hello", append: "quiet", memory: size)
+  @Test(arguments: [2, 4, 32, 1024])
+  func helloBootsWithMemory(mebibytes: Int) throws {
+    let run = try GuestBoot.boot("hello", append: "quiet", memoryMiB: mebibytes)
     #expect(run.status == .exited(0), "\(run.output)")
     #expect(run.output == "Hello World!\n")
   }
 
   @Test func heapGivesBackWhatWasFreed() throws {
-    let run = try GuestBoot.boot("heapstress", append: "quiet", memory: "256M", timeout: 180)
+    let run = try GuestBoot.boot("heapstress", append: "quiet", memoryMiB: 256, timeout: 180)
     #expect(run.status == .exited(0), "\(run.output)")
     #expect(run.output.contains("heap stress passed"))
     let allocated = try #require(run.output.firstMatch(of: /allocated and freed (\d+) MB/))

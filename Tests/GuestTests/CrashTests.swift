@@ -44,8 +44,8 @@ import Testing
 
 /// The loader refuses bad apps with one clear line and a failure exit.
 @Suite struct LoaderTests {
-  func expectLoaderError(_ file: URL, _ message: String, memory: String = "64M") throws {
-    let run = try GuestBoot.boot(file, memory: memory, timeout: 30)
+  func expectLoaderError(_ file: URL, _ message: String) throws {
+    let run = try GuestBoot.boot(file, timeout: 30)
     #expect(run.status == .panicked, "\(run.output)")
     #expect(run.output == "[LOADER] error: \(message)\n", "\(run.output)")
   }

@@ -1,5 +1,6 @@
 import BootFormat
 import Foundation
+import HermitQEMU
 
 /// Boots one app from `build/` under QEMU (TCG, microvm) the way docs/ABI.md
 /// describes, with a timeout so a hung guest fails its test instead of hanging
@@ -34,7 +35,7 @@ enum GuestBoot {
 
   /// Runs QEMU and waits at most `timeout` seconds.
   static func boot(
-    _ appFile: URL, append: String = "", memory: String = "64M", statusChannel: Bool = true,
+    _ appFile: URL, append: String = "", memoryMiB: Int = 64, statusChannel: Bool = true,
     smp: Int = 1, timeout: TimeInterval = 90
   ) throws -> GuestRun {
     for file in [loader, appFile] where !FileManager.default.fileExists(atPath: file.path) {
@@ -48,20 +49,18 @@ enum GuestBoot {
     let outputFile = scratch.appendingPathComponent("output")
     FileManager.default.createFile(atPath: outputFile.path, contents: nil)
 
-    // Several vCPUs run in parallel only with multi-threaded TCG.
-    var arguments = [
-      "-M", "microvm", "-accel", smp > 1 ? "tcg,thread=multi" : "tcg", "-cpu", "max",
-      "-m", memory, "-smp", "\(smp)",
-      "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
-      "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-    ]
-    if statusChannel {
-      arguments += [
-        "-chardev", "file,id=hstatus,path=\(statusFile.path)",
-        "-device", "isa-debugcon,iobase=0xe9,chardev=hstatus",
-      ]
+    // The runtime's own command builder (docs/ABI.md "Booting"), so these boots
+    // also check the command line every `hermit-runtime run` uses.
+    let configuration = VMConfiguration(
+      name: "guesttest-\(scratch.lastPathComponent)", loader: loader.path, app: appFile.path,
+      commandLine: append, cpus: smp, memoryMiB: memoryMiB, accelerator: .tcg,
+      statusFile: statusFile.path)
+    var arguments = QEMUCommand(configuration).arguments
+    if !statusChannel {
+      // The seed's plain command line: isa-debug-exit only, no status record.
+      let chardev = arguments.firstIndex(of: "-chardev")!
+      arguments.removeSubrange(chardev..<chardev + 4)
     }
-    arguments += ["-kernel", loader.path, "-initrd", appFile.path, "-append", append]
 
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
@@ -92,10 +91,10 @@ enum GuestBoot {
   }
 
   static func boot(
-    _ name: String, append: String = "", memory: String = "64M", smp: Int = 1,
+    _ name: String, append: String = "", memoryMiB: Int = 64, smp: Int = 1,
     timeout: TimeInterval = 90
   ) throws -> GuestRun {
-    try boot(app(name), append: append, memory: memory, smp: smp, timeout: timeout)
+    try boot(app(name), append: append, memoryMiB: memoryMiB, smp: smp, timeout: timeout)
   }
 
   /// A copy of an app with `patch` applied to its bytes, in a temp file the
