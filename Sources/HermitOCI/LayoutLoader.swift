@@ -51,7 +51,7 @@ struct LayoutLoader {
         guard size <= Int64(CanonicalJSON.maxDocumentSize) else {
           throw HermitOCIError.invalidJSON(what: path, reason: "\(size) bytes is too large")
         }
-        small[path] = try readAll(size: size, read)
+        small[path] = try Data(readingAll: read)
       case _ where path.hasPrefix("blobs/"):
         let parts = path.split(separator: "/")
         guard parts.count == 3, parts[1] == "sha256" else {
@@ -253,18 +253,18 @@ struct LayoutLoader {
     }
     return data
   }
+}
 
-  private func readAll(size: Int64, _ read: (UnsafeMutableRawBufferPointer) throws -> Int) throws
-    -> Data
-  {
-    var data = Data()
+extension Data {
+  /// Everything `read` delivers until it returns 0 (a tar entry's contents).
+  init(readingAll read: (UnsafeMutableRawBufferPointer) throws -> Int) throws {
+    self.init()
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
     defer { buffer.deallocate() }
     while true {
       let n = try read(buffer)
       if n == 0 { break }
-      data.append(contentsOf: buffer[0..<n])
+      append(contentsOf: buffer[0..<n])
     }
-    return data
   }
 }

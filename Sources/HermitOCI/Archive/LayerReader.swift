@@ -34,14 +34,7 @@ enum LayerReader {
         guard size <= Int64(CanonicalJSON.maxDocumentSize) else {
           throw HermitOCIError.invalidJSON(what: path, reason: "\(size) bytes is too large")
         }
-        var data = Data()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-          let n = try read(buffer)
-          if n == 0 { break }
-          data.append(contentsOf: buffer[0..<n])
-        }
+        let data = try Data(readingAll: read)
         captured = data
         if let extractInto {
           var offset = 0
