@@ -69,11 +69,13 @@ let package = Package(
     ),
     .testTarget(name: "BootFormatTests", dependencies: ["BootFormat"]),
     .testTarget(name: "HermitOCITests", dependencies: ["HermitOCI"]),
-    .testTarget(name: "HermitQEMUTests", dependencies: ["HermitQEMU"]),
+    // Helpers shared by the test targets.
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .testTarget(name: "HermitQEMUTests", dependencies: ["HermitQEMU", "TestSupport"]),
     // Boots real guests (build/ artifacts from `make`) under QEMU/TCG.
     .testTarget(name: "GuestTests", dependencies: ["BootFormat", "HermitQEMU"]),
     // Drives the built hermit-image / hermit-runtime binaries and real checkers.
     .testTarget(name: "ImageToolTests", dependencies: ["HermitOCI"]),
-    .testTarget(name: "RuntimeTests", dependencies: ["HermitOCI", "HermitQEMU"]),
+    .testTarget(name: "RuntimeTests", dependencies: ["HermitOCI", "HermitQEMU", "TestSupport"]),
   ]
 )

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import HermitQEMU
@@ -31,7 +32,7 @@ import Testing
   }
 
   @Test func aPortWithAListenerIsReportedBusyByNumber() throws {
-    let (fd, port) = try listenOnLoopback()
+    let (fd, port) = try Loopback.listen()
     defer { close(fd) }
     let mapping = PortMapping(hostAddress: "127.0.0.1", hostPort: port, guestPort: 80)
     #expect(throws: HermitQEMUError.portInUse(address: "127.0.0.1", port: port, proto: "tcp")) {
@@ -42,27 +43,8 @@ import Testing
   }
 
   @Test func aFreePortPassesTheCheck() throws {
-    let (fd, port) = try listenOnLoopback()
+    let (fd, port) = try Loopback.listen()
     close(fd)  // now free
     try PortMapping(hostAddress: "127.0.0.1", hostPort: port, guestPort: 80).checkAvailable()
-  }
-
-  /// A TCP listener on an ephemeral loopback port.
-  func listenOnLoopback() throws -> (Int32, Int) {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-    _ = withUnsafePointer(to: &addr) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
-    }
-    listen(fd, 1)
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return (fd, Int(UInt16(bigEndian: addr.sin_port)))
   }
 }

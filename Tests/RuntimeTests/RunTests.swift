@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -137,7 +138,7 @@ struct RunTests {
   @Test func aBusyHostPortIsAOneLineErrorAndNothingBoots() throws {
     let scratch = try Scratch()
     defer { scratch.delete() }
-    let (fd, port) = try listener()
+    let (fd, port) = try Loopback.listen()
     defer { close(fd) }
     let name = scratch.name("busy")
     let result = try scratch.runtime([
@@ -154,7 +155,7 @@ struct RunTests {
   @Test func aPublishedPortBootsWithUserNetworking() throws {
     let scratch = try Scratch()
     defer { scratch.delete() }
-    let (fd, port) = try listener()
+    let (fd, port) = try Loopback.listen()
     close(fd)
     let result = try scratch.runtime([
       "run", "--rm", "-p", "127.0.0.1:\(port):80", images.exit, "--", "5",
@@ -254,24 +255,5 @@ struct RunTests {
     #expect(result.status == 125)
     #expect(result.stderr.hasPrefix("hermit-runtime: error: "))
     #expect(result.stderr.contains(message), "stderr: \(result.stderr)")
-  }
-
-  /// A TCP listener on an ephemeral loopback port.
-  func listener() throws -> (Int32, Int) {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-    _ = withUnsafePointer(to: &addr) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
-    }
-    listen(fd, 1)
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return (fd, Int(UInt16(bigEndian: addr.sin_port)))
   }
 }
