@@ -68,7 +68,7 @@ let package = Package(
       ]
     ),
     .testTarget(name: "BootFormatTests", dependencies: ["BootFormat"]),
-    .testTarget(name: "HermitOCITests", dependencies: ["HermitOCI"]),
+    .testTarget(name: "HermitOCITests", dependencies: ["HermitOCI", "TestSupport"]),
     // Helpers shared by the test targets.
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "HermitQEMUTests", dependencies: ["HermitQEMU", "TestSupport"]),

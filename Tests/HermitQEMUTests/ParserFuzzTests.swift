@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import HermitQEMU
@@ -5,25 +6,13 @@ import Testing
 /// Random inputs for the CLI parsers: they never crash, and what they accept
 /// renders back to something they parse to the same value.
 @Suite struct ParserFuzzTests {
-  /// A small deterministic generator (SplitMix64), so failures reproduce.
-  struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-  }
-
-  func randomString(_ alphabet: [Character], _ generator: inout SplitMix) -> String {
+  func randomString(_ alphabet: [Character], _ generator: inout SplitMix64) -> String {
     let length = Int.random(in: 0...14, using: &generator)
     return String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
   }
 
   @Test func portMappingsRoundTripOrAreRefused() {
-    var generator = SplitMix(state: 42)
+    var generator = SplitMix64(state: 42)
     let alphabet = Array("0123456789:./tcpudTCPx- 6553")
     for _ in 0..<20_000 {
       let text = randomString(alphabet, &generator)
@@ -37,7 +26,7 @@ import Testing
   }
 
   @Test func memorySizesAreInRangeOrRefused() {
-    var generator = SplitMix(state: 7)
+    var generator = SplitMix64(state: 7)
     let alphabet = Array("0123456789kKmMgGiIbBtT -.")
     for _ in 0..<20_000 {
       let text = randomString(alphabet, &generator)
