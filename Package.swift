@@ -27,6 +27,9 @@ let package = Package(
     // Boot-time formats shared by loader, kernel and host: ELF64, boot info,
     // kernel command line, exit status record. No Foundation, Embedded-clean.
     .target(name: "BootFormat"),
+    // The portable network stack (Ethernet, ARP, IPv4, ICMP, UDP, DHCP, DNS,
+    // TCP). Embedded-clean; compiled into the kernel by the Makefile.
+    .target(name: "NetStack"),
     // libarchive (libarchive-dev) for tar and gzip.
     .systemLibrary(
       name: "CArchive",
@@ -68,6 +71,7 @@ let package = Package(
       ]
     ),
     .testTarget(name: "BootFormatTests", dependencies: ["BootFormat"]),
+    .testTarget(name: "NetStackTests", dependencies: ["NetStack"]),
     .testTarget(name: "HermitOCITests", dependencies: ["HermitOCI", "TestSupport"]),
     // Helpers shared by the test targets.
     .target(name: "TestSupport", path: "Tests/TestSupport"),

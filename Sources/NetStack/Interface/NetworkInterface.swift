@@ -1,0 +1,131 @@
+// One Ethernet interface and the protocol stack above it (smoltcp's
+// iface::Interface plus its socket set). The driver feeds it received frames
+// and drains the frames it wants sent; the kernel calls `poll` for timers.
+//
+// Caller contract:
+// - Single-threaded: the kernel serializes all calls (one lock).
+// - `now` is a monotonic millisecond clock. The stack reads no clock and no
+//   entropy itself; `seed` at init replaces randomness.
+// - After every call, the driver drains `dequeueFrame()` until nil.
+// - `poll(now:)` must run at `nextPollTime(now:)` at the latest.
+
+/// An Ethernet interface with ARP, IPv4, ICMP, UDP, DHCP, DNS and TCP.
+public final class NetworkInterface {
+  /// Our hardware address.
+  public let mac: MACAddress
+  /// The IPv4 configuration: static, or set once DHCP acks (nil until then).
+  public internal(set) var configuration: NetworkConfiguration?
+  /// Receives human-readable lines (DHCP lease acquired, ...). The kernel logs them as INFO.
+  public var log: ((String) -> Void)?
+  /// Received frames dropped as malformed, misaddressed or unsupported (for tests and stats).
+  public internal(set) var droppedFrames = 0
+
+  var arpCache = ARPCache()
+  var random: NetRandom
+  /// The latest `now` seen, for calls that take no time (receive/close paths).
+  var lastNow: UInt64 = 0
+  var nextIdentification: UInt16
+
+  /// Frames to transmit, FIFO. `loopback` frames are fed back into
+  /// `receive` by `dequeueFrame` instead of being returned.
+  var transmitQueue: [(frame: [UInt8], loopback: Bool)] = []
+  var transmitHead = 0
+
+  /// The most frames waiting for the driver; beyond this new ones are dropped
+  /// (as a full NIC ring would), and TCP retransmits.
+  static let maximumQueuedFrames = 4096
+
+  /// - Parameters:
+  ///   - mac: the NIC's address.
+  ///   - configuration: a static configuration, or nil to run the DHCP client.
+  ///   - seed: seeds DHCP xids, DNS ids, ephemeral ports and TCP ISNs; pass
+  ///     something different on every boot (RDRAND, the clock).
+  public init(mac: MACAddress, configuration: NetworkConfiguration?, seed: UInt64) {
+    self.mac = mac
+    self.configuration = configuration
+    random = NetRandom(seed: seed)
+    nextIdentification = random.next16()
+  }
+
+  // MARK: Driver side
+
+  /// Handles one received Ethernet frame (without FCS). Replies are queued.
+  public func receive(frame: UnsafeRawBufferPointer, now: UInt64) {
+    advanceClock(now)
+    guard let ethernet = EthernetFrame(frame) else { return drop() }
+    guard ethernet.destination == mac || ethernet.destination.isBroadcast else { return drop() }
+    switch ethernet.etherType {
+    case EtherType.arp: handleARP(ethernet.payload, now: lastNow)
+    case EtherType.ipv4: handleIPv4(ethernet.payload, now: lastNow)
+    default: drop()
+    }
+  }
+
+  /// Runs timers that are due: ARP retries and expiry, DHCP, DNS, TCP.
+  public func poll(now: UInt64) {
+    advanceClock(now)
+    for address in arpCache.poll(now: lastNow) {
+      sendARPRequest(for: address)
+    }
+    pollProtocols(now: lastNow)
+  }
+
+  /// The next frame to transmit, oldest first, or nil when none is queued.
+  public func dequeueFrame() -> [UInt8]? {
+    while transmitHead < transmitQueue.count {
+      let next = transmitQueue[transmitHead]
+      transmitQueue[transmitHead].frame = []
+      transmitHead += 1
+      if transmitHead == transmitQueue.count {
+        transmitQueue.removeAll(keepingCapacity: true)
+        transmitHead = 0
+      } else if transmitHead >= 64 && transmitHead * 2 >= transmitQueue.count {
+        transmitQueue.removeFirst(transmitHead)
+        transmitHead = 0
+      }
+      if next.loopback {
+        next.frame.withUnsafeBytes { receive(frame: $0, now: lastNow) }
+        continue
+      }
+      return next.frame
+    }
+    return nil
+  }
+
+  /// Frames waiting for `dequeueFrame`.
+  public var queuedFrameCount: Int { transmitQueue.count - transmitHead }
+
+  /// When `poll` must run next (absolute, same clock as `now`), or nil if no
+  /// timer is armed. A value `<= now` means "now".
+  public func nextPollTime(now: UInt64) -> UInt64? {
+    var earliest = arpCache.nextDeadline
+    if let protocols = protocolDeadline() {
+      earliest = min(earliest ?? protocols, protocols)
+    }
+    return earliest
+  }
+
+  // MARK: Internals shared by the layers
+
+  func advanceClock(_ now: UInt64) {
+    if now > lastNow { lastNow = now }
+  }
+
+  func drop() {
+    droppedFrames += 1
+  }
+
+  func enqueue(_ frame: [UInt8], loopback: Bool = false) {
+    guard queuedFrameCount < NetworkInterface.maximumQueuedFrames else { return }
+    transmitQueue.append((frame: frame, loopback: loopback))
+  }
+
+  /// Protocol timers (`poll`); grows with each protocol.
+  func pollProtocols(now: UInt64) {
+  }
+
+  /// The earliest protocol timer; grows with each protocol.
+  func protocolDeadline() -> UInt64? {
+    nil
+  }
+}
