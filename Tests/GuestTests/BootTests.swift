@@ -14,10 +14,11 @@ import Testing
     let hello = try #require(lines.firstIndex(of: "Hello World!"), "\(run.output)")
     let header = try #require(lines.firstIndex(of: "[0][INFO] Number of interrupts"))
     #expect(hello < header)
+    // Only counters that are not zero, named where the vector has a name; hello
+    // may end before the first timer tick, so there may be none.
     let counters = lines[(header + 1)...].prefix { $0.hasPrefix("[0][INFO] [") }
-    #expect(!counters.isEmpty)
     for line in counters {
-      #expect(line.wholeMatch(of: /\[0\]\[INFO\] \[\d+\]\[\d+\]: \d+/) != nil, "\(line)")
+      #expect(line.wholeMatch(of: /\[0\]\[INFO\] \[\d+\]\[\w+\]: [1-9]\d*/) != nil, "\(line)")
     }
     #expect(lines.last == "[0][INFO] Shutting down system")
     #expect(lines[..<hello].contains { $0.contains("boot to main:") && $0.hasSuffix(" us") })

@@ -59,6 +59,11 @@ enum Memory {
 
   static func allocateFrames(_ count: Int) -> UnsafeMutableRawPointer {
     let bytes = UInt64(count) * frameSize
+    if regionEnd - nextFrame < bytes && Heap.arenaEnd > Heap.arenaStart {
+      // After boot the heap owns the free frames: take aligned, never-freed memory
+      // from it (page tables for device mappings made later).
+      return UnsafeMutableRawPointer.allocate(byteCount: Int(bytes), alignment: Int(frameSize))
+    }
     guard regionEnd - nextFrame >= bytes else { panic("memory: out of physical frames") }
     let frame = nextFrame
     nextFrame += bytes

@@ -19,17 +19,22 @@ enum Shutdown {
   }
 
   /// `[0][INFO] [core][vector]: count` for each online core and each vector
-  /// that fired there, and always the timer, like the seed's per-core counters.
+  /// that fired there, named where the vector has a name (`[1][Wakeup]: 1`),
+  /// like the seed's per-core counters.
   static func printInterruptCounts() {
     for core in 0..<Arch.onlineCores {
       for vector in 0..<256 {
         let count = InterruptCounters.value(core: core, vector: vector)
-        guard count > 0 || vector == Vector.timer else { continue }
+        guard count > 0 else { continue }
         Console.writePrefix("INFO")
         Console.write("[")
         Console.writeDecimal(UInt64(core))
         Console.write("][")
-        Console.writeDecimal(UInt64(vector))
+        if let name = Interrupts.name(of: vector) {
+          Console.write(name)
+        } else {
+          Console.writeDecimal(UInt64(vector))
+        }
         Console.write("]: ")
         Console.writeDecimal(count)
         Console.write(UInt8(ascii: "\n"))

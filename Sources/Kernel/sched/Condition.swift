@@ -4,35 +4,54 @@
 
 public final class Condition {
   /// Waiting threads, guarded by the scheduler's lock.
-  var waiters = ThreadQueue()
+  let waiters = WaitList()
 
   public init() {}
 
   /// Releases `lock` (which the caller holds), waits for signal or broadcast,
   /// then takes `lock` again before returning.
   public func wait(_ lock: Lock) {
+    _ = wait(lock, deadline: nil)
+  }
+
+  /// Like `wait(_:)`, but gives up after `timeout`; returns false if it did.
+  public func wait(_ lock: Lock, timeout: Duration) -> Bool {
+    wait(lock, deadline: Timer.uptimeNanoseconds() &+ timeout.nanosecondsClamped)
+  }
+
+  /// Like `wait(_:)`, until uptime `deadline` (nanoseconds) at the latest.
+  func wait(_ lock: Lock, deadline: UInt64?) -> Bool {
     Scheduler.startIfNeeded()
     let interruptsWereEnabled = Scheduler.lock.acquire()
-    let core = Scheduler.currentCore
-    core.current.state = .blocked
-    waiters.enqueue(core.current)
     lock.unlockHoldingScheduler()
-    Scheduler.blockCurrent(on: core)
+    let woken = Scheduler.block(on: waiters, deadline: deadline)
     Scheduler.lock.release(interruptsWereEnabled: interruptsWereEnabled)
     lock.lock()
+    return woken
   }
 
   /// Wakes one waiting thread, if any.
   public func signal() {
     let interruptsWereEnabled = Scheduler.lock.acquire()
-    if let thread = waiters.dequeue() { Scheduler.makeReady(thread) }
+    Scheduler.wake(from: waiters)
     Scheduler.lock.release(interruptsWereEnabled: interruptsWereEnabled)
   }
 
   /// Wakes every waiting thread.
   public func broadcast() {
     let interruptsWereEnabled = Scheduler.lock.acquire()
-    while let thread = waiters.dequeue() { Scheduler.makeReady(thread) }
+    while Scheduler.wake(from: waiters) {}
     Scheduler.lock.release(interruptsWereEnabled: interruptsWereEnabled)
+  }
+}
+
+extension Duration {
+  /// Whole nanoseconds, 0 for negative durations, saturating at UInt64.max.
+  var nanosecondsClamped: UInt64 {
+    let (seconds, attoseconds) = components
+    if seconds < 0 || (seconds == 0 && attoseconds <= 0) { return 0 }
+    let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+    if overflow { return UInt64.max }
+    return whole &+ UInt64(attoseconds / 1_000_000_000)
   }
 }

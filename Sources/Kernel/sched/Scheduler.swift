@@ -18,8 +18,8 @@ enum Scheduler {
   nonisolated(unsafe) static var lock = SpinLock()
   nonisolated(unsafe) static var started = false
   nonisolated(unsafe) static var runQueue = ThreadQueue()
-  /// Sleeping threads, unordered: few, scanned each tick.
-  nonisolated(unsafe) static var sleepers = ThreadQueue()
+  /// Threads with a deadline (sleeping, or waiting with a timeout).
+  nonisolated(unsafe) static var timers = TimerList()
   /// Per core, indexed by Arch.coreIndex(); fixed once started.
   nonisolated(unsafe) static var cores: [CPUState] = []
   static let idleStackSize = 16384
@@ -167,22 +167,51 @@ enum Scheduler {
   static func sleep(until deadline: UInt64) {
     startIfNeeded()
     let interruptsWereEnabled = lock.acquire()
-    let core = currentCore
-    core.current.wakeTime = deadline
-    core.current.state = .blocked
-    sleepers.enqueue(core.current)
-    blockCurrent(on: core)
+    _ = block(on: nil, deadline: deadline)
     lock.release(interruptsWereEnabled: interruptsWereEnabled)
   }
 
-  private static func wakeSleepers() {
-    guard !sleepers.isEmpty else { return }
-    let now = Timer.uptimeNanoseconds()
-    var stillSleeping = ThreadQueue()
-    while let thread = sleepers.dequeue() {
-      if thread.wakeTime <= now { makeReady(thread) } else { stillSleeping.enqueue(thread) }
+  /// Blocks the current thread on `list` (if any) until `wake(from:)` takes it,
+  /// or until uptime `deadline` (if any) passes. Returns false if the deadline
+  /// ended the wait. Call with `lock` held; returns with it held.
+  static func block(on list: WaitList?, deadline: UInt64?) -> Bool {
+    let core = currentCore
+    let thread = core.current
+    thread.state = .blocked
+    thread.timedOut = false
+    if let list {
+      list.queue.enqueue(thread)
+      thread.waitList = list
     }
-    sleepers = stillSleeping
+    if let deadline {
+      thread.wakeTime = deadline
+      timers.insert(thread)
+    }
+    blockCurrent(on: core)
+    return !thread.timedOut
+  }
+
+  /// Makes the first thread waiting on `list` ready; returns whether there was one.
+  /// Call with `lock` held.
+  @discardableResult
+  static func wake(from list: WaitList) -> Bool {
+    guard let thread = list.queue.dequeue() else { return false }
+    thread.waitList = nil
+    timers.remove(thread)
+    makeReady(thread)
+    return true
+  }
+
+  private static func wakeSleepers() {
+    guard !timers.isEmpty else { return }
+    for thread in timers.takeExpired(now: Timer.uptimeNanoseconds()) {
+      if let list = thread.waitList {
+        list.queue.remove(thread)
+        thread.waitList = nil
+        thread.timedOut = true
+      }
+      makeReady(thread)
+    }
   }
 
   // MARK: Thread start and end

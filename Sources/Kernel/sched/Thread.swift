@@ -27,6 +27,13 @@ public final class Thread {
   var joiners = ThreadQueue()
   /// For a sleeping thread: when to wake, in uptime nanoseconds.
   var wakeTime: UInt64 = 0
+  /// Link in the scheduler's TimerList, and whether the thread is in it.
+  var nextTimed: Thread? = nil
+  var isTimed = false
+  /// The WaitList a blocked thread is in (for removal at its deadline).
+  var waitList: WaitList? = nil
+  /// Set when a timed wait ended by its deadline rather than a wake-up.
+  var timedOut = false
 
   nonisolated(unsafe) static var nextID = 0
 

@@ -86,6 +86,13 @@ func kernelTrap(_ frameAddress: UnsafeMutableRawPointer) {
   let vector = Int(frame.pointee.vector)
   InterruptCounters.count(core: Arch.coreIndex(), vector: vector)
   if vector >= Vector.firstExternal {
+    if vector >= Interrupts.firstDeviceVector && vector != Vector.spurious {
+      // A device's handler acknowledges the device before the EOI: a level-
+      // triggered line still asserted at EOI would fire again at once (SDM §11.8.5).
+      _ = Interrupts.dispatch(vector)
+      LocalAPIC.endOfInterrupt()
+      return
+    }
     // End of interrupt first: the timer handler may switch threads, and the
     // APIC holds back further interrupts of this priority until EOI (SDM §11.8.5).
     if vector != Vector.spurious { LocalAPIC.endOfInterrupt() }

@@ -1,0 +1,135 @@
+// virtio-net (virtio 1.2 §5.1) over virtio-mmio: one receive queue (0), one
+// transmit queue (1), no offloads yet. Every buffer is one descriptor holding
+// the 12-byte virtio_net_hdr (§5.1.6: with VIRTIO_F_VERSION_1 the header always
+// has num_buffers) followed by the frame.
+
+final class VirtioNet: NetworkDevice {
+  // Feature bits (§5.1.3, §6).
+  static let featureMAC: UInt64 = 1 << 5  // VIRTIO_NET_F_MAC: config holds the MAC
+  static let featureVersion1: UInt64 = 1 << 32  // VIRTIO_F_VERSION_1
+  // Device status bits (§2.1).
+  static let statusAcknowledge: UInt32 = 1
+  static let statusDriver: UInt32 = 2
+  static let statusDriverOK: UInt32 = 4
+  static let statusFeaturesOK: UInt32 = 8
+  static let headerSize = 12
+  static let bufferSize = 2048  // header + 1514-byte frame, rounded
+  static let receiveQueue = 0
+  static let transmitQueue = 1
+  static let queueSize = 128
+
+  let transport: VirtioMMIO
+  let rx: Virtqueue
+  let tx: Virtqueue
+  var txPool: [UnsafeMutableRawPointer] = []
+  var txPending = false
+  let mac: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
+
+  /// Finds and initializes the first virtio-net device (§3.1.1's sequence), or nil.
+  static func probe() -> VirtioNet? {
+    guard let transport = VirtioMMIO.find(deviceID: 1) else { return nil }
+    return VirtioNet(transport)
+  }
+
+  private init?(_ transport: VirtioMMIO) {
+    self.transport = transport
+    transport.write(VirtioMMIO.status, 0)  // 1. reset
+    transport.write(VirtioMMIO.status, Self.statusAcknowledge)  // 2. we saw it
+    transport.write(VirtioMMIO.status, Self.statusAcknowledge | Self.statusDriver)  // 3. we drive it
+    let offered = transport.offeredFeatures
+    guard offered & Self.featureVersion1 != 0 else { return nil }
+    let accepted = offered & (Self.featureVersion1 | Self.featureMAC)
+    transport.accept(features: accepted)  // 4.
+    let featuresOK = Self.statusAcknowledge | Self.statusDriver | Self.statusFeaturesOK
+    transport.write(VirtioMMIO.status, featuresOK)  // 5.
+    // 6. "re-read device status to ensure the FEATURES_OK bit is still set"
+    guard transport.read(VirtioMMIO.status) & Self.statusFeaturesOK != 0 else { return nil }
+    let rxSize = min(Self.queueSize, transport.maximumQueueSize(Self.receiveQueue))
+    let txSize = min(Self.queueSize, transport.maximumQueueSize(Self.transmitQueue))
+    guard rxSize >= 2, txSize >= 2, rxSize & (rxSize - 1) == 0, txSize & (txSize - 1) == 0 else {
+      return nil
+    }
+    rx = Virtqueue(size: rxSize)
+    tx = Virtqueue(size: txSize)
+    transport.activate(queue: Self.receiveQueue, rx)  // 7. queues
+    transport.activate(queue: Self.transmitQueue, tx)
+    if accepted & Self.featureMAC != 0 {
+      mac = (
+        transport.readConfigByte(0), transport.readConfigByte(1), transport.readConfigByte(2),
+        transport.readConfigByte(3), transport.readConfigByte(4), transport.readConfigByte(5)
+      )
+    } else {
+      mac = (0x52, 0x54, 0x00, 0x12, 0x34, 0x56)
+    }
+    for _ in 0..<rxSize {
+      let buffer = UnsafeMutableRawPointer.allocate(byteCount: Self.bufferSize, alignment: 16)
+      _ = rx.offer(buffer, length: Self.bufferSize, deviceWrites: true)
+    }
+    for _ in 0..<txSize {
+      txPool.append(UnsafeMutableRawPointer.allocate(byteCount: Self.bufferSize, alignment: 16))
+    }
+    rx.publish()
+    transport.write(VirtioMMIO.status, featuresOK | Self.statusDriverOK)  // 8. live
+    transport.notify(queue: Self.receiveQueue)
+  }
+
+  func receive(_ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+    var count = 0
+    reclaimTransmitted()
+    while let (descriptor, length) = rx.takeUsed() {
+      let buffer = rx.buffer(of: descriptor)
+      if length > Self.headerSize {
+        body(UnsafeRawBufferPointer(start: buffer + Self.headerSize, count: length - Self.headerSize))
+      }
+      rx.recycle(descriptor)
+      _ = rx.offer(buffer, length: Self.bufferSize, deviceWrites: true)
+      count += 1
+    }
+    if count > 0 {
+      rx.publish()
+      transport.notify(queue: Self.receiveQueue)
+    }
+    return count
+  }
+
+  func transmit(_ frame: UnsafeRawBufferPointer) -> Bool {
+    guard frame.count <= Self.bufferSize - Self.headerSize else { return true }  // drop: too big
+    if txPool.isEmpty { reclaimTransmitted() }
+    guard let buffer = txPool.popLast() else { return false }
+    buffer.initializeMemory(as: UInt8.self, repeating: 0, count: Self.headerSize)
+    if let source = frame.baseAddress {
+      (buffer + Self.headerSize).copyMemory(from: source, byteCount: frame.count)
+    }
+    guard tx.offer(buffer, length: Self.headerSize + frame.count, deviceWrites: false) != nil else {
+      txPool.append(buffer)
+      return false
+    }
+    txPending = true
+    return true
+  }
+
+  func flush() {
+    guard txPending else { return }
+    txPending = false
+    tx.publish()
+    transport.notify(queue: Self.transmitQueue)
+  }
+
+  /// Takes back the transmit buffers the device has sent.
+  private func reclaimTransmitted() {
+    while let (descriptor, _) = tx.takeUsed() {
+      txPool.append(tx.buffer(of: descriptor))
+      tx.recycle(descriptor)
+    }
+  }
+
+  func onInterrupt(_ handler: @escaping () -> Void) -> Bool {
+    let transport = self.transport
+    // virtio-mmio lines are level-triggered, active high; acknowledging the
+    // interrupt status lowers the line (§4.2.3.3).
+    return Interrupts.register(gsi: transport.gsi, level: true, name: "virtio-net") {
+      _ = transport.acknowledgeInterrupt()
+      handler()
+    }
+  }
+}
