@@ -79,7 +79,8 @@ enum Memory {
 
   /// Builds and activates page tables: RAM identity-mapped, no-execute except the
   /// app's code, the app's segments W^X, page 0 and the stack guard unmapped,
-  /// local APIC and I/O APIC uncached.
+  /// local APIC and I/O APIC uncached; then sets CR0.WP so that W^X binds the
+  /// kernel as well.
   static func enablePaging(appFile: ELFFile?) {
     noExecute = CPUID.hasNoExecute
     if noExecute { wrmsr(MSR.efer, rdmsr(MSR.efer) | EFER.noExecuteEnable) }
@@ -110,6 +111,7 @@ enum Memory {
     tables.mapHuge(apic, flags: tables.deviceFlags)
     tables.mapHuge(0xFEC0_0000 & ~(PageTables.hugePageSize - 1), flags: tables.deviceFlags)
     tables.activate()
+    ControlRegisters.load()  // WP: read-only pages hold in ring 0 too; caches on
   }
 
   /// Gives the app's pages the permissions of their PT_LOAD segments (W^X). A
@@ -169,9 +171,13 @@ enum Memory {
       && !isStackGuard(address)
   }
 
+  /// Whether `address` lies in the guard page of a core's start-up stack: the
+  /// boot stack's (Start.asm) or another core's (SMP.swift).
   static func isStackGuard(_ address: UInt64) -> Bool {
-    let guardPage = bootStackGuard()
-    return address >= guardPage && address < guardPage + frameSize
+    let page = address & ~(frameSize - 1)
+    if page == bootStackGuard() { return true }
+    for core in 1..<Arch.onlineCores where coreStackGuard(core) == page { return true }
+    return false
   }
 
   static func isInApp(_ address: UInt64) -> Bool { address >= appStart && address < appEnd }

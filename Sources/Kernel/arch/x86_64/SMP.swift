@@ -21,9 +21,13 @@ enum SMP {
   static let trampolineBase: UInt64 = 0x8000
   /// Slot offsets inside the trampoline (Trampoline.asm).
   static let slotCR3 = 8, slotCR4 = 16, slotEFER = 24, slotStack = 32
-  static let slotEntry = 40, slotCore = 48, slotReady = 56
-  static let apStackSize = 16384
+  static let slotEntry = 40, slotCore = 48, slotReady = 56, slotCR0 = 64
+  static let apStackSize = 16384  // a multiple of the page size
   static let maxCores = InterruptCounters.maxCores
+
+  /// Per core, the unmapped page below its start-up stack (0: none, as for core
+  /// 0, whose boot stack's guard is in Start.asm); allocated with the first AP.
+  nonisolated(unsafe) static var stackGuards: UnsafeMutablePointer<UInt64>? = nil
 
   nonisolated(unsafe) static var cpuCount = 1
   nonisolated(unsafe) static var onlineCores = 1
@@ -40,18 +44,27 @@ enum SMP {
     let blob = trampolineBlob(&size)
     let page = UnsafeMutableRawPointer(bitPattern: UInt(trampolineBase))!
     page.copyMemory(from: blob, byteCount: Int(size))
+    page.storeBytes(of: readCR0(), toByteOffset: slotCR0, as: UInt64.self)
     page.storeBytes(of: readCR3(), toByteOffset: slotCR3, as: UInt64.self)
     page.storeBytes(of: readCR4(), toByteOffset: slotCR4, as: UInt64.self)
     let efer = rdmsr(MSR.efer) & (EFER.longModeEnable | EFER.noExecuteEnable)
     page.storeBytes(of: efer, toByteOffset: slotEFER, as: UInt64.self)
     page.storeBytes(of: apEntryAddress(), toByteOffset: slotEntry, as: UInt64.self)
+    let stackGuards = UnsafeMutablePointer<UInt64>.allocate(capacity: count)
+    stackGuards.initialize(repeating: 0, count: count)
+    self.stackGuards = stackGuards
     Memory.setTrampolineExecutable(trampolineBase, true)
     defer { Memory.setTrampolineExecutable(trampolineBase, false) }
 
     for core in 1..<count {
-      let stack = UnsafeMutableRawPointer.allocate(byteCount: apStackSize, alignment: 16)
-      page.storeBytes(
-        of: UInt64(UInt(bitPattern: stack + apStackSize)), toByteOffset: slotStack, as: UInt64.self)
+      // [guard page][stack ... top], like a thread's (Thread.swift): the stack
+      // stays the core's idle thread's, so it lives as long as the kernel.
+      let memory = UnsafeMutableRawPointer.allocate(
+        byteCount: Thread.guardSize + apStackSize, alignment: Thread.guardSize)
+      Memory.setGuardPage(memory, true)
+      stackGuards[core] = UInt64(UInt(bitPattern: memory))
+      let top = memory + Thread.guardSize + apStackSize
+      page.storeBytes(of: UInt64(UInt(bitPattern: top)), toByteOffset: slotStack, as: UInt64.self)
       page.storeBytes(of: UInt64(core), toByteOffset: slotCore, as: UInt64.self)
       let ready = VolatileFlag(page + slotReady)
       ready.clear()
@@ -123,4 +136,12 @@ func kernelAPStart(_ core: UInt64) -> Never {
   enableInterrupts()
   SMP.entry?()
   while true { waitForInterrupt() }
+}
+
+/// The guard page below core `core`'s start-up stack, or 0 (core 0, or a core
+/// that did not start): for tests and debuggers, which have no Swift API for it.
+@_cdecl("hermit_core_stack_guard")
+func coreStackGuard(_ core: Int) -> UInt64 {
+  guard let guards = SMP.stackGuards, core > 0, core < SMP.onlineCores else { return 0 }
+  return guards[core]
 }

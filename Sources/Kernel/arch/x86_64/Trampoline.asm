@@ -2,7 +2,9 @@
 ;
 ; Spec: Intel SDM vol. 3 §8.4.4 (MP initialization: INIT-SIPI-SIPI; the AP starts
 ; in real mode at CS:IP = vector << 8 : 0), §9.9.1 (switching to protected mode),
-; §9.8.5 (initializing IA-32e mode: PAE, CR3, EFER.LME, then CR0.PG).
+; §9.8.5 (initializing IA-32e mode: PAE, CR3, EFER.LME, then CR0.PG), §9.1.1
+; (CR0 after INIT is 0x60000010: CD and NW set, so the AP would run with its
+; caches off if we only ORed bits onto it).
 ;
 ; This blob is not run where it is linked: SMP.swift copies it to
 ; TRAMPOLINE_BASE (a free page below 1 MiB, SIPI vector 0x08), fills the slots
@@ -10,14 +12,12 @@
 ; address below is therefore TRAMPOLINE_BASE + (label - trampoline_start), a
 ; constant, so the blob needs no relocation.
 ;
-; Exit state: 64-bit mode on the kernel's page tables (slot CR3), CR4 and EFER
-; as the boot CPU has them, rsp = slot stack, rdi = slot core index; calls slot
-; entry (kernel_ap_start), which never returns. Interrupts stay disabled.
+; Exit state: 64-bit mode on the kernel's page tables (slot CR3), CR0, CR4 and
+; EFER as the boot CPU has them (CR0 loaded whole, never ORed onto the reset
+; value), rsp = slot stack, rdi = slot core index; calls slot entry
+; (kernel_ap_start), which never returns. Interrupts stay disabled.
 
 TRAMPOLINE_BASE equ 0x8000
-CR0_PE          equ 1 << 0
-CR0_MP          equ 1 << 1
-CR0_EM          equ 1 << 2
 CR0_PG          equ 1 << 31
 EFER            equ 0xC0000080
 IA32_GS_BASE    equ 0xC0000101
@@ -38,6 +38,7 @@ slot_stack:     dq 0            ; +32  the AP's initial stack top
 slot_entry:     dq 0            ; +40  64-bit entry point
 slot_core:      dq 0            ; +48  the AP's core index
 slot_ready:     dq 0            ; +56  set by the AP once it runs Swift code
+slot_cr0:       dq 0            ; +64  CR0 as on the boot CPU (ControlRegisters.swift)
 
 real_mode:
     cli
@@ -45,9 +46,9 @@ real_mode:
     mov ax, cs                  ; 0x0800 for SIPI vector 0x08
     mov ds, ax
     o32 lgdt [gdt_pointer - trampoline_start]
-    mov eax, cr0
-    or eax, CR0_PE
-    mov cr0, eax
+    mov eax, [slot_cr0 - trampoline_start]
+    and eax, CR0_PG - 1         ; the boot CPU's CR0 without paging: protected
+    mov cr0, eax                ; mode, caches on (CD = NW = 0), WP, NE
     jmp dword 0x08:ABS(protected_mode)
 
 bits 32
@@ -64,9 +65,7 @@ protected_mode:
     mov eax, [ABS(slot_efer)]
     xor edx, edx
     wrmsr
-    mov eax, cr0
-    and eax, ~CR0_EM            ; SSE needs EM clear and MP set (SDM §13.1.3)
-    or eax, CR0_PG | CR0_MP | CR0_PE
+    mov eax, [ABS(slot_cr0)]    ; the whole value: PG, and MP set, EM clear for SSE
     mov cr0, eax                ; IA-32e mode is active from here (EFER.LMA)
     jmp 0x18:ABS(long_mode)
 
