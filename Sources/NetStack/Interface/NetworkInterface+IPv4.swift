@@ -95,8 +95,11 @@ extension NetworkInterface {
   /// Our source address for packets to anywhere, if configured.
   var sourceAddress: IPv4Address? { configuration?.address }
 
-  /// UDP and TCP input; grows with each transport.
+  /// UDP and TCP input.
   func handleTransport(_ packet: IPv4Packet, isBroadcast: Bool, now: UInt64) {
-    drop()
+    switch packet.protocolNumber {
+    case IPProtocol.udp: handleUDP(packet, isBroadcast: isBroadcast, now: now)
+    default: drop()
+    }
   }
 }

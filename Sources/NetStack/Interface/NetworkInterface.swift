@@ -31,6 +31,15 @@ public final class NetworkInterface {
   var transmitQueue: [(frame: [UInt8], loopback: Bool)] = []
   var transmitHead = 0
 
+  /// The last handle id given out (UDP, TCP and DNS share the sequence).
+  var nextHandleID = 0
+  var udpSockets: [Int: UDPSocketState] = [:]
+  /// Bound UDP ports → socket id (`dnsPortOwner` for the resolver).
+  var udpPorts: [UInt16: Int] = [:]
+  /// Runs while the configuration is not static.
+  var dhcp: DHCPClient?
+  var dnsResolver = DNSResolver()
+
   /// The most frames waiting for the driver; beyond this new ones are dropped
   /// (as a full NIC ring would), and TCP retransmits.
   static let maximumQueuedFrames = 4096
@@ -45,6 +54,9 @@ public final class NetworkInterface {
     self.configuration = configuration
     random = NetRandom(seed: seed)
     nextIdentification = random.next16()
+    if configuration == nil {
+      dhcp = DHCPClient(hardwareAddress: mac, transactionID: random.next32())
+    }
   }
 
   // MARK: Driver side
@@ -120,12 +132,15 @@ public final class NetworkInterface {
     transmitQueue.append((frame: frame, loopback: loopback))
   }
 
-  /// Protocol timers (`poll`); grows with each protocol.
+  /// Protocol timers (`poll`).
   func pollProtocols(now: UInt64) {
+    pollDHCP(now: now)
+    pollDNS(now: now)
   }
 
-  /// The earliest protocol timer; grows with each protocol.
+  /// The earliest protocol timer.
   func protocolDeadline() -> UInt64? {
-    nil
+    let deadlines: [UInt64?] = [dhcp?.deadline, dnsResolver.nextDeadline]
+    return deadlines.compactMap { $0 }.filter { $0 != UInt64.max }.min()
   }
 }
