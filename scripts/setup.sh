@@ -6,6 +6,7 @@ packages=(qemu-system-x86 nasm libarchive-dev pkg-config skopeo umoci oci-image-
   containerd python3-jsonschema golang-github-opencontainers-image-spec-dev
   golang-github-opencontainers-specs-dev hyperfine)
 missing=()
+packages+=(musl-dev)  # musl's libm objects for apps (Makefile, Sources/Kernel/runtime/libm.c)
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$package")

@@ -43,6 +43,7 @@
 enum MSR {
   static let apicBase: UInt32 = 0x1B  // IA32_APIC_BASE
   static let efer: UInt32 = 0xC000_0080  // IA32_EFER
+  static let fsBase: UInt32 = 0xC000_0100  // IA32_FS_BASE
   static let gsBase: UInt32 = 0xC000_0101  // IA32_GS_BASE
 }
 

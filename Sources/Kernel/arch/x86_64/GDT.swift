@@ -18,10 +18,15 @@ enum GDT {
   /// Offset in `storage` of the core's index word, which IA32_GS_BASE points at
   /// (read by hermit_read_core_index).
   static let coreWordOffset = 256
+  /// Offset in `storage` of the 64-byte block IA32_FS_BASE points at.
+  static let threadBlockOffset = 512
+  /// The stack protector's canary: a NUL, CR, LF and 0xFF stop string copies
+  /// (a "terminator canary"); fixed, since a thread may move between cores.
+  static let stackCanary: UInt64 = 0x7A5E_1F00_FF0A_0D00
 
-  /// Builds the GDT and TSS for core `core` in `storage` (zeroed, at least 264
-  /// bytes, 16-byte aligned and never freed), loads them, and points GS at the
-  /// core's index word.
+  /// Builds the GDT and TSS for core `core` in `storage` (zeroed, at least 576
+  /// bytes, 16-byte aligned and never freed), loads them, points GS at the
+  /// core's index word and FS at a block holding the stack protector's canary.
   static func load(storage: UnsafeMutableRawPointer, istStacks: UnsafeMutableRawPointer, core: Int)
   {
     let gdt = storage.bindMemory(to: UInt64.self, capacity: 5)
@@ -52,5 +57,11 @@ enum GDT {
     let coreWord = storage + coreWordOffset
     coreWord.storeBytes(of: core, as: Int.self)
     wrmsr(MSR.gsBase, UInt64(UInt(bitPattern: coreWord)))
+    // FS: the block where code built with the stack protector (musl's libm
+    // objects, runtime/libm.c) finds its canary, at %fs:0x28 as in glibc's and
+    // musl's thread control block. The same value on every core.
+    let threadBlock = storage + threadBlockOffset
+    threadBlock.storeBytes(of: stackCanary, toByteOffset: 0x28, as: UInt64.self)
+    wrmsr(MSR.fsBase, UInt64(UInt(bitPattern: threadBlock)))
   }
 }
