@@ -27,7 +27,7 @@ APP_LDFLAGS := -nostdlib -static -pie --no-dynamic-linker -z max-page-size=4096 
 
 BOOTFORMAT_SRCS := $(wildcard Sources/BootFormat/*.swift)
 LOADER_SRCS     := $(wildcard Sources/Loader/*.swift) Sources/BootFormat/ELF.swift Sources/BootFormat/BootInfo.swift
-KERNEL_SRCS     := $(shell find Sources/Kernel -name '*.swift' | sort) $(BOOTFORMAT_SRCS)
+KERNEL_SRCS     := $(shell find Sources/Kernel Sources/NetStack -name '*.swift' | sort) $(BOOTFORMAT_SRCS)
 KERNEL_ASMS     := $(shell find Sources/Kernel -name '*.asm' | sort)
 EXAMPLES        := $(notdir $(wildcard examples/*))
 GUESTS          := $(notdir $(wildcard Tests/Guests/*))
@@ -74,16 +74,22 @@ $(B)/kernel/string.o: Sources/GuestSupport/string.c
 $(B)/kernel/malloc.o: Sources/Kernel/mm/malloc.c
 	@mkdir -p $(@D)
 	$(CLANG) $(KERNEL_CFLAGS) -c -o $@ $<
-$(B)/kernel/Kernel.o: $(KERNEL_SRCS)
-	@mkdir -p $(@D)
-	$(SWIFTC) $(GUEST_SWIFTFLAGS) -parse-as-library -module-name Kernel \
-	  -emit-module -emit-module-path $(B)/kernel/Kernel.swiftmodule \
-	  -c $(KERNEL_SRCS) -o $@
-KERNEL_OBJS := $(B)/kernel/Kernel.o $(B)/kernel/Port.o $(B)/kernel/string.o $(B)/kernel/malloc.o \
+# One object per source file (whole-module optimized all the same), so that an
+# app links only the archive members it reaches: one Kernel.o would carry every
+# class's metadata in one .data section, and with it the network stack into hello.
+$(B)/kernel/swift/.stamp: $(KERNEL_SRCS)
+	@test -z "$$(printf '%s\n' $(notdir $(KERNEL_SRCS)) | sort | uniq -d)" || \
+	  { echo "kernel sources need unique file names"; exit 1; }
+	rm -rf $(@D) && mkdir -p $(@D)
+	cd $(@D) && $(SWIFTC) $(GUEST_SWIFTFLAGS) -num-threads 2 -parse-as-library -module-name Kernel \
+	  -emit-module -emit-module-path $(CURDIR)/$(B)/kernel/Kernel.swiftmodule \
+	  -c $(addprefix $(CURDIR)/,$(KERNEL_SRCS))
+	touch $@
+KERNEL_OBJS := $(B)/kernel/Port.o $(B)/kernel/string.o $(B)/kernel/malloc.o \
   $(patsubst Sources/Kernel/arch/x86_64/%.asm,$(B)/kernel/%.o,$(KERNEL_ASMS))
-$(B)/kernel/libhermit.a: $(KERNEL_OBJS)
+$(B)/kernel/libhermit.a: $(B)/kernel/swift/.stamp $(KERNEL_OBJS)
 	rm -f $@
-	$(SWIFT_BIN)/llvm-ar rcs $@ $^
+	$(SWIFT_BIN)/llvm-ar rcs $@ $(B)/kernel/swift/*.o $(KERNEL_OBJS)
 $(B)/kernel/app.ld: Sources/Kernel/app.ld
 	@mkdir -p $(@D)
 	cp $< $@

@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(qemu-system-x86 nasm libarchive-dev pkg-config skopeo umoci oci-image-tool podman
   containerd python3-jsonschema golang-github-opencontainers-image-spec-dev
-  golang-github-opencontainers-specs-dev hyperfine)
+  golang-github-opencontainers-specs-dev hyperfine iproute2 iputils-ping curl dnsmasq-base)
 missing=()
 packages+=(musl-dev)  # musl's libm objects for apps (Makefile, Sources/Kernel/runtime/libm.c)
 for package in "${packages[@]}"; do

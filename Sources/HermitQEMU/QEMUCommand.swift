@@ -47,23 +47,28 @@ public struct QEMUCommand: Equatable, Sendable {
     case .user(let ports):
       let options = ["user", "id=net0"] + ports.map(\.hostfwd)
       a += ["-netdev", options.joined(separator: ",")]
-      a += ["-device", Self.nicDevice(c)]
+      a += Self.nicDevice(c)
     case .tap(let name):
       a += ["-netdev", "tap,id=net0,ifname=\(name),script=no,downscript=no,vhost=off"]
-      a += ["-device", Self.nicDevice(c)]
+      a += Self.nicDevice(c)
     }
     a += ["-kernel", c.loader, "-initrd", c.app, "-append", c.commandLine]
     self.arguments = a
   }
 
   /// The NIC `-device` option; `romfile=` skips the PXE option ROM (boot time, and
-  /// the ROM file may not be installed).
-  static func nicDevice(_ c: VMConfiguration) -> String {
+  /// the ROM file may not be installed). virtio-net goes on a virtio-mmio
+  /// transport, which QEMU makes legacy (version 1) unless told otherwise; the
+  /// kernel drives only the modern interface.
+  static func nicDevice(_ c: VMConfiguration) -> [String] {
     switch c.nic {
     case .virtio:
-      return "virtio-net-pci,netdev=net0,disable-legacy=on,romfile=,mac=\(c.effectiveMAC)"
+      return [
+        "-global", "virtio-mmio.force-legacy=false",
+        "-device", "virtio-net-device,netdev=net0,mac=\(c.effectiveMAC)",
+      ]
     case .rtl8139:
-      return "rtl8139,netdev=net0,romfile=,mac=\(c.effectiveMAC)"
+      return ["-device", "rtl8139,netdev=net0,romfile=,mac=\(c.effectiveMAC)"]
     }
   }
 

@@ -16,7 +16,7 @@ public struct VMConfiguration: Codable, Equatable, Sendable {
 
   /// The guest NIC model (when there is a network).
   public enum NIC: String, Codable, Sendable {
-    /// virtio-net, modern only (virtio 1.x over PCI), no option ROM.
+    /// virtio-net, modern only (virtio 1.x), on microvm's virtio-mmio transport.
     case virtio
     /// Realtek 8139, as in the seed.
     case rtl8139
@@ -67,11 +67,11 @@ public struct VMConfiguration: Codable, Equatable, Sendable {
   }
 
   /// microvm whenever no PCI device is needed: it reaches the kernel in ~60 ms
-  /// where `pc` with SeaBIOS takes seconds under KVM (PLATFORM.md). Our NICs are
-  /// PCI devices, so any network means `pc`.
+  /// where `pc` with SeaBIOS takes seconds under KVM (PLATFORM.md). virtio-net
+  /// sits on microvm's virtio-mmio transports; only rtl8139 (a PCI card) needs `pc`.
   public var machine: Machine {
     if case .none = network { return .microvm }
-    return .pc
+    return nic == .rtl8139 ? .pc : .microvm
   }
 
   /// Host ports this configuration forwards.

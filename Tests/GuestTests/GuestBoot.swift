@@ -36,7 +36,9 @@ enum GuestBoot {
   /// Runs QEMU and waits at most `timeout` seconds.
   static func boot(
     _ appFile: URL, append: String = "", memoryMiB: Int = 64, statusChannel: Bool = true,
-    smp: Int = 1, timeout: TimeInterval = 90
+    smp: Int = 1, network: VMConfiguration.Network = .none, nic: VMConfiguration.NIC = .virtio,
+    namespace: String? = nil, timeout: TimeInterval = 90,
+    whileRunning: ((_ outputFile: URL) throws -> Void)? = nil
   ) throws -> GuestRun {
     for file in [loader, appFile] where !FileManager.default.fileExists(atPath: file.path) {
       throw MissingArtifact(path: file.path)
@@ -54,7 +56,7 @@ enum GuestBoot {
     let configuration = VMConfiguration(
       name: "guesttest-\(scratch.lastPathComponent)", loader: loader.path, app: appFile.path,
       commandLine: append, cpus: smp, memoryMiB: memoryMiB, accelerator: .tcg,
-      statusFile: statusFile.path)
+      network: network, nic: nic, statusFile: statusFile.path)
     var arguments = QEMUCommand(configuration).arguments
     if !statusChannel {
       // The seed's plain command line: isa-debug-exit only, no status record.
@@ -63,8 +65,14 @@ enum GuestBoot {
     }
 
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
-    process.arguments = arguments
+    if let namespace {
+      // QEMU opens its tap inside the namespace the test made.
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/ip")
+      process.arguments = ["netns", "exec", namespace, "/usr/bin/qemu-system-x86_64"] + arguments
+    } else {
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
+      process.arguments = arguments
+    }
     let output = try FileHandle(forWritingTo: outputFile)
     defer { try? output.close() }
     process.standardOutput = output
@@ -73,6 +81,11 @@ enum GuestBoot {
     try process.run()
     let deadline = Date().addingTimeInterval(timeout)
     var timedOut = false
+    if let whileRunning {
+      // The test talks to the running guest, then the guest is stopped.
+      defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+      try whileRunning(outputFile)
+    }
     while process.isRunning {
       if Date() > deadline {
         timedOut = true
@@ -92,9 +105,28 @@ enum GuestBoot {
 
   static func boot(
     _ name: String, append: String = "", memoryMiB: Int = 64, smp: Int = 1,
-    timeout: TimeInterval = 90
+    network: VMConfiguration.Network = .none, nic: VMConfiguration.NIC = .virtio,
+    namespace: String? = nil, timeout: TimeInterval = 90,
+    whileRunning: ((_ outputFile: URL) throws -> Void)? = nil
   ) throws -> GuestRun {
-    try boot(app(name), append: append, memoryMiB: memoryMiB, smp: smp, timeout: timeout)
+    try boot(
+      app(name), append: append, memoryMiB: memoryMiB, smp: smp, network: network, nic: nic,
+      namespace: namespace, timeout: timeout, whileRunning: whileRunning)
+  }
+
+  /// Waits until the guest's console (in `outputFile`) has a line containing
+  /// `text`; false after `timeout` seconds.
+  static func waitForOutput(_ outputFile: URL, containing text: String, timeout: TimeInterval)
+    -> Bool
+  {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+      if let output = try? String(contentsOf: outputFile, encoding: .utf8), output.contains(text) {
+        return true
+      }
+      usleep(20_000)
+    }
+    return false
   }
 
   /// A copy of an app with `patch` applied to its bytes, in a temp file the

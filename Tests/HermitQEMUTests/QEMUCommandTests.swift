@@ -75,22 +75,21 @@ import Testing
     #expect(value("-cpu", in: a) == "host,-arch-capabilities")
   }
 
-  @Test func userNetworkingForwardsPortsOnAPCMachine() {
+  @Test func userNetworkingForwardsPortsToVirtioMMIOOnMicrovm() {
     let ports = [
       PortMapping(hostAddress: "127.0.0.1", hostPort: 8080, guestPort: 80),
       PortMapping(hostPort: 5353, guestPort: 53, proto: .udp),
     ]
     let a = QEMUCommand(configuration(network: .user(ports: ports)), pcFirmware: "/q/qboot.rom")
       .arguments
-    #expect(value("-M", in: a) == "pc")
-    #expect(value("-bios", in: a) == "/q/qboot.rom")
+    #expect(value("-M", in: a) == "microvm")
+    #expect(value("-bios", in: a) == nil)
     #expect(
       value("-netdev", in: a) == "user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp::5353-:53"
     )
-    let nic = values("-device", in: a).first { $0.hasPrefix("virtio-net-pci") }
+    let nic = values("-device", in: a).first { $0.hasPrefix("virtio-net-device") }
     #expect(nic?.contains("netdev=net0") == true)
-    #expect(nic?.contains("disable-legacy=on") == true)
-    #expect(nic?.contains("romfile=") == true)
+    #expect(values("-global", in: a).contains("virtio-mmio.force-legacy=false"))
   }
 
   @Test func tapNetworkingUsesTheNamedTapWithoutVhost() {

@@ -1,0 +1,80 @@
+import Foundation
+import HermitQEMU
+import Testing
+
+/// Guests on a real network: QEMU's user networking (DHCP from slirp), and a tap
+/// inside a network namespace the test creates (nothing leaves the machine).
+@Suite(.serialized) struct NetworkTests {
+  @Test func guestAnswersPingOnATapInATestNamespace() throws {
+    let namespace = try TestNamespace(hostAddress: "192.168.77.1/24")
+    defer { namespace.remove() }
+    var pinged: (status: Int32, output: String) = (-1, "")
+    let run = try GuestBoot.boot(
+      "netconfig", append: "ip=192.168.77.2/24 gateway=192.168.77.1 -- 60",
+      network: .tap(name: namespace.tap), namespace: namespace.name, timeout: 120
+    ) { output in
+      #expect(GuestBoot.waitForOutput(output, containing: "configured", timeout: 60))
+      pinged = namespace.run(["ping", "-c", "3", "-W", "5", "192.168.77.2"])
+    }
+    #expect(pinged.status == 0, "\(pinged.output)")
+    #expect(pinged.output.contains("3 received"), "\(pinged.output)")
+    #expect(run.output.contains("[0][INFO] IP address: 192.168.77.2/24"), "\(run.output)")
+    #expect(run.output.contains("[0][INFO] Default gateway: 192.168.77.1"))
+    #expect(run.output.contains("configured 192.168.77.2/24"))
+  }
+
+  @Test func guestWithoutANICSaysSoAndFails() throws {
+    let run = try GuestBoot.boot("netconfig", append: "-- 0")
+    #expect(run.status == .exited(3), "\(run.output)")
+    #expect(run.output.contains("No network device found"))
+    #expect(run.output.contains("no network"))
+  }
+}
+
+/// A network namespace with a tap device for QEMU, its host side addressed;
+/// removed (with everything in it) by `remove()`.
+struct TestNamespace {
+  let name = "hermit-test-\(UInt32.random(in: 0...UInt32.max))"
+  let tap = "htap0"
+
+  init(hostAddress: String) throws {
+    for command in [
+      ["ip", "netns", "add", name],
+      ["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"],
+      ["ip", "netns", "exec", name, "ip", "tuntap", "add", "dev", tap, "mode", "tap"],
+      ["ip", "netns", "exec", name, "ip", "addr", "add", hostAddress, "dev", tap],
+      ["ip", "netns", "exec", name, "ip", "link", "set", tap, "up"],
+    ] {
+      let result = TestNamespace.execute(command)
+      guard result.status == 0 else {
+        remove()
+        throw SetupFailed(message: "\(command.joined(separator: " ")): \(result.output)")
+      }
+    }
+  }
+
+  struct SetupFailed: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+  }
+
+  /// Runs `command` inside the namespace.
+  func run(_ command: [String]) -> (status: Int32, output: String) {
+    TestNamespace.execute(["ip", "netns", "exec", name] + command)
+  }
+
+  func remove() { _ = TestNamespace.execute(["ip", "netns", "del", name]) }
+
+  static func execute(_ command: [String]) -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = command
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    do { try process.run() } catch { return (-1, "\(error)") }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+  }
+}
