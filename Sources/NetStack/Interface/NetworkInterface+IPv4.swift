@@ -99,6 +99,7 @@ extension NetworkInterface {
   func handleTransport(_ packet: IPv4Packet, isBroadcast: Bool, now: UInt64) {
     switch packet.protocolNumber {
     case IPProtocol.udp: handleUDP(packet, isBroadcast: isBroadcast, now: now)
+    case IPProtocol.tcp: handleTCP(packet, isBroadcast: isBroadcast, now: now)
     default: drop()
     }
   }

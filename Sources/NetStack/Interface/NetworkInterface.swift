@@ -39,6 +39,18 @@ public final class NetworkInterface {
   /// Runs while the configuration is not static.
   var dhcp: DHCPClient?
   var dnsResolver = DNSResolver()
+  /// TCP listeners and connections by handle id.
+  var tcpBlocks: [Int: TCPControlBlock] = [:]
+  var tcpConnections: [TCPEndpoints: Int] = [:]
+  var tcpListeners: [UInt16: Int] = [:]
+  /// Connections per local port (ephemeral ports are not shared).
+  var tcpPortUsers: [UInt16: Int] = [:]
+  /// The key of the ISN hash (RFC 6528).
+  var tcpSecret: UInt64 = 0
+
+  /// Send and receive buffer size of each new TCP connection, in bytes
+  /// (64 KiB: a connection holds two). Larger values use window scaling.
+  public var tcpBufferSize = 65536
 
   /// The most frames waiting for the driver; beyond this new ones are dropped
   /// (as a full NIC ring would), and TCP retransmits.
@@ -54,6 +66,7 @@ public final class NetworkInterface {
     self.configuration = configuration
     random = NetRandom(seed: seed)
     nextIdentification = random.next16()
+    tcpSecret = random.next()
     if configuration == nil {
       dhcp = DHCPClient(hardwareAddress: mac, transactionID: random.next32())
     }
@@ -136,11 +149,12 @@ public final class NetworkInterface {
   func pollProtocols(now: UInt64) {
     pollDHCP(now: now)
     pollDNS(now: now)
+    pollTCP(now: now)
   }
 
   /// The earliest protocol timer.
   func protocolDeadline() -> UInt64? {
-    let deadlines: [UInt64?] = [dhcp?.deadline, dnsResolver.nextDeadline]
+    let deadlines: [UInt64?] = [dhcp?.deadline, dnsResolver.nextDeadline, tcpDeadline]
     return deadlines.compactMap { $0 }.filter { $0 != UInt64.max }.min()
   }
 }

@@ -10,6 +10,13 @@ enum InternetChecksum {
     var total = sum
     let count = bytes.count
     var index = 0
+    // 32-bit words sum to the same folded result as 16-bit ones (RFC 1071
+    // §2(C): "the sum may be computed in ... larger units").
+    while index + 4 <= count {
+      total &+= UInt64(
+        UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt32.self)))
+      index += 4
+    }
     while index + 1 < count {
       total &+= UInt64(bytes[index]) << 8 | UInt64(bytes[index + 1])
       index += 2

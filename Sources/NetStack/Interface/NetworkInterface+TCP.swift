@@ -1,0 +1,339 @@
+// TCP on the interface: demultiplexing (RFC 9293 §3.10.7), listeners with a
+// backlog, resets for segments nobody wants (§3.10.7.1), initial sequence
+// numbers per RFC 6528, and the socket API. The per-connection state machine
+// is Sockets/TCPControlBlock.swift.
+
+/// Identifies a connection on this interface (we have one local address).
+struct TCPEndpoints: Hashable {
+  var localPort: UInt16
+  var remoteAddress: IPv4Address
+  var remotePort: UInt16
+}
+
+extension NetworkInterface {
+  // MARK: Socket API
+
+  /// Listens on `port` (1...65535) with room for `backlog` (clamped to
+  /// 1...1024) connections that are not yet accepted, handshakes in
+  /// progress included; SYNs beyond it are dropped (the peer retries).
+  public func tcpListen(port: UInt16, backlog: Int) -> Result<TCPHandle, NetError> {
+    guard port != 0 else { return .failure(.invalidArgument) }
+    guard tcpListeners[port] == nil else { return .failure(.addressInUse) }
+    let id = makeHandleID()
+    let listener = TCPControlBlock(
+      listenerID: id, address: configuration?.address ?? .unspecified, port: port,
+      backlog: min(max(backlog, 1), 1024))
+    tcpBlocks[id] = listener
+    tcpListeners[port] = id
+    return .success(TCPHandle(id: id))
+  }
+
+  /// The oldest established connection of a listener, or `.wouldBlock`.
+  /// `.invalidArgument` if `listener` is not a listener.
+  public func tcpAccept(_ listener: TCPHandle) -> Result<TCPHandle, NetError> {
+    guard let block = tcpBlocks[listener.id], block.state == .listen else {
+      return .failure(.invalidArgument)
+    }
+    guard !block.acceptQueue.isEmpty else { return .failure(.wouldBlock) }
+    let childID = block.acceptQueue.removeFirst()
+    block.children.removeAll { $0 == childID }
+    tcpBlocks[childID]?.listenerID = nil
+    tcpBlocks[childID]?.isReleased = false
+    return .success(TCPHandle(id: childID))
+  }
+
+  /// Connections waiting for `tcpAccept`.
+  public func tcpPendingAccepts(_ listener: TCPHandle) -> Int {
+    tcpBlocks[listener.id]?.acceptQueue.count ?? 0
+  }
+
+  /// Opens a connection from an ephemeral port: sends SYN and returns at
+  /// once in `synSent`; watch `tcpState` for `established` (or `closed`
+  /// with `tcpReceive` telling `.connectionRefused`/`.timedOut`).
+  public func tcpConnect(to address: IPv4Address, port: UInt16, now: UInt64) -> Result<
+    TCPHandle, NetError
+  > {
+    advanceClock(now)
+    guard port != 0, !address.isUnspecified, !address.isBroadcast, !address.isMulticast else {
+      return .failure(.invalidArgument)
+    }
+    guard let configuration else { return .failure(.noRoute) }
+    if case .failure(let error) = configuration.nextHop(for: address) { return .failure(error) }
+    guard
+      let localPort = ephemeralPort(isFree: {
+        tcpListeners[$0] == nil && tcpPortUsers[$0] == nil
+      })
+    else { return .failure(.noBuffers) }
+    let endpoints = TCPEndpoints(localPort: localPort, remoteAddress: address, remotePort: port)
+    let id = makeHandleID()
+    let block = TCPControlBlock(
+      id: id, localAddress: configuration.address, localPort: localPort, remoteAddress: address,
+      remotePort: port, iss: initialSequenceNumber(endpoints, now: lastNow),
+      bufferSize: tcpBufferSize)
+    register(block, endpoints)
+    block.connect(now: lastNow)
+    flush(block)
+    return .success(TCPHandle(id: id))
+  }
+
+  /// The state of a connection or listener; `.closed` for unknown handles.
+  public func tcpState(_ handle: TCPHandle) -> TCPState {
+    tcpBlocks[handle.id]?.state ?? .closed
+  }
+
+  /// Queues bytes for sending and sends what the windows allow. Returns how
+  /// many were taken (fewer than offered if the buffer fills), `.wouldBlock`
+  /// if none fit, `.closed` after `tcpClose`, or the connection's error.
+  /// Data queued in `synSent` goes out once established.
+  public func tcpSend(_ handle: TCPHandle, _ bytes: UnsafeRawBufferPointer, now: UInt64)
+    -> Result<Int, NetError>
+  {
+    advanceClock(now)
+    guard let block = tcpBlocks[handle.id], block.state != .listen else {
+      return .failure(.invalidArgument)
+    }
+    if let error = block.error { return .failure(error) }
+    switch block.state {
+    case .synSent, .synReceived, .established, .closeWait: break
+    default: return .failure(.closed)
+    }
+    guard !bytes.isEmpty else { return .success(0) }
+    let taken = block.send(bytes, now: lastNow)
+    flush(block)
+    return taken == 0 ? .failure(.wouldBlock) : .success(taken)
+  }
+
+  /// Copies received bytes. 0 means the peer closed (EOF) and everything was
+  /// read; `.wouldBlock` means nothing yet; a reset or timeout is reported
+  /// once the buffered bytes are read.
+  public func tcpReceive(_ handle: TCPHandle, into buffer: UnsafeMutableRawBufferPointer)
+    -> Result<Int, NetError>
+  {
+    guard let block = tcpBlocks[handle.id], block.state != .listen else {
+      return .failure(.invalidArgument)
+    }
+    let count = block.receive(into: buffer, now: lastNow)
+    flush(block)
+    if count > 0 || buffer.isEmpty { return .success(count) }
+    if let error = block.error { return .failure(error) }
+    if block.finReceived || block.state == .closed { return .success(0) }
+    return .failure(.wouldBlock)
+  }
+
+  /// Bytes `tcpReceive` can return now.
+  public func tcpReceivable(_ handle: TCPHandle) -> Int {
+    tcpBlocks[handle.id]?.receiveBuffer.count ?? 0
+  }
+
+  /// Free room in the send buffer (what `tcpSend` would take now).
+  public func tcpSendSpace(_ handle: TCPHandle) -> Int {
+    tcpBlocks[handle.id]?.sendBuffer.freeSpace ?? 0
+  }
+
+  /// True if `tcpReceive` would not return `.wouldBlock`.
+  public func tcpIsReadable(_ handle: TCPHandle) -> Bool {
+    guard let block = tcpBlocks[handle.id] else { return true }
+    if block.state == .listen { return !block.acceptQueue.isEmpty }
+    return block.receiveBuffer.count > 0 || block.finReceived || block.error != nil
+      || block.state == .closed
+  }
+
+  /// The peer of a connection.
+  public func tcpRemoteEndpoint(_ handle: TCPHandle) -> (address: IPv4Address, port: UInt16)? {
+    guard let block = tcpBlocks[handle.id], block.state != .listen else { return nil }
+    return (block.remoteAddress, block.remotePort)
+  }
+
+  /// The local port of a connection or listener.
+  public func tcpLocalPort(_ handle: TCPHandle) -> UInt16? {
+    tcpBlocks[handle.id]?.localPort
+  }
+
+  /// Closes for sending: FIN after the queued data. The handle must not be
+  /// used afterwards; the connection lingers (FIN-WAIT, TIME-WAIT) and is
+  /// freed when fully closed. Closing a listener resets its unaccepted
+  /// connections.
+  public func tcpClose(_ handle: TCPHandle, now: UInt64) {
+    advanceClock(now)
+    guard let block = tcpBlocks[handle.id] else { return }
+    if block.state == .listen { return closeListener(block) }
+    block.isReleased = true
+    block.close(now: lastNow)
+    flush(block)
+  }
+
+  /// Resets the connection (RST) and frees it at once.
+  public func tcpAbort(_ handle: TCPHandle, now: UInt64) {
+    advanceClock(now)
+    guard let block = tcpBlocks[handle.id] else { return }
+    if block.state == .listen { return closeListener(block) }
+    block.isReleased = true
+    block.abort()
+    flush(block)
+  }
+
+  // MARK: Input
+
+  func handleTCP(_ packet: IPv4Packet, isBroadcast: Bool, now: UInt64) {
+    // RFC 9293 §3.9.1: TCP is unicast only.
+    guard !isBroadcast, let segment = TCPSegment(packet.payload),
+      segment.isChecksumValid(source: packet.source, destination: packet.destination)
+    else { return drop() }
+    let options = segment.flags.contains(.syn) ? segment.options : (nil, nil)
+    let incoming = TCPIncoming(
+      sequenceNumber: segment.sequenceNumber, acknowledgmentNumber: segment.acknowledgmentNumber,
+      flags: segment.flags, window: segment.window, maximumSegmentSize: options.0,
+      windowScale: options.1, payload: segment.payload)
+    let endpoints = TCPEndpoints(
+      localPort: segment.destinationPort, remoteAddress: packet.source,
+      remotePort: segment.sourcePort)
+    if let id = tcpConnections[endpoints], let block = tcpBlocks[id] {
+      block.process(incoming, now: now)
+      flush(block)
+      return
+    }
+    if let id = tcpListeners[segment.destinationPort], let listener = tcpBlocks[id] {
+      return listen(listener, incoming, endpoints, localAddress: packet.destination, now: now)
+    }
+    sendReset(answering: incoming, endpoints, localAddress: packet.destination, now: now)
+  }
+
+  /// §3.10.7.2, LISTEN: ignore RST, reset an ACK, open a child for a SYN.
+  private func listen(
+    _ listener: TCPControlBlock, _ segment: TCPIncoming, _ endpoints: TCPEndpoints,
+    localAddress: IPv4Address, now: UInt64
+  ) {
+    if segment.flags.contains(.rst) { return }
+    if segment.flags.contains(.ack) {
+      return sendReset(answering: segment, endpoints, localAddress: localAddress, now: now)
+    }
+    guard segment.flags.contains(.syn) else { return drop() }
+    guard listener.children.count < listener.backlog else { return drop() }
+    let id = makeHandleID()
+    let child = TCPControlBlock(
+      id: id, localAddress: localAddress, localPort: endpoints.localPort,
+      remoteAddress: endpoints.remoteAddress, remotePort: endpoints.remotePort,
+      iss: initialSequenceNumber(endpoints, now: now), bufferSize: tcpBufferSize)
+    child.listenerID = listener.id
+    child.isReleased = true  // until accepted, nobody else will close it
+    listener.children.append(id)
+    register(child, endpoints)
+    child.acceptSyn(segment, now: now)
+    flush(child)
+  }
+
+  /// §3.10.7.1: "If the ACK bit is off, sequence number zero is used,
+  /// <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. If the ACK bit is on,
+  /// <SEQ=SEG.ACK><CTL=RST>." Never in answer to a RST.
+  private func sendReset(
+    answering segment: TCPIncoming, _ endpoints: TCPEndpoints, localAddress: IPv4Address,
+    now: UInt64
+  ) {
+    guard !segment.flags.contains(.rst) else { return }
+    var header = TCPHeader(
+      sourcePort: endpoints.localPort, destinationPort: endpoints.remotePort, sequenceNumber: 0,
+      acknowledgmentNumber: 0, flags: [.rst], window: 0)
+    if segment.flags.contains(.ack) {
+      header.sequenceNumber = segment.acknowledgmentNumber
+    } else {
+      header.acknowledgmentNumber = segment.sequenceNumber &+ UInt32(segment.length)
+      header.flags.insert(.ack)
+    }
+    transmitTCP(
+      TCPOutgoing(header: header, payload: []), from: localAddress, to: endpoints.remoteAddress,
+      now: now)
+  }
+
+  // MARK: Timers
+
+  func pollTCP(now: UInt64) {
+    var due: [TCPControlBlock] = []
+    for block in tcpBlocks.values {
+      if let deadline = block.nextDeadline, deadline <= now { due.append(block) }
+    }
+    for block in due {
+      block.poll(now: now)
+      flush(block)
+    }
+  }
+
+  var tcpDeadline: UInt64? {
+    var earliest: UInt64?
+    for block in tcpBlocks.values {
+      if let deadline = block.nextDeadline { earliest = min(earliest ?? deadline, deadline) }
+    }
+    return earliest
+  }
+
+  // MARK: Bookkeeping
+
+  private func register(_ block: TCPControlBlock, _ endpoints: TCPEndpoints) {
+    tcpBlocks[block.id] = block
+    tcpConnections[endpoints] = block.id
+    tcpPortUsers[endpoints.localPort, default: 0] += 1
+  }
+
+  /// Sends the block's outbox, then updates listener queues and frees it if done.
+  func flush(_ block: TCPControlBlock) {
+    if !block.outbox.isEmpty {
+      for segment in block.outbox {
+        transmitTCP(segment, from: block.localAddress, to: block.remoteAddress, now: lastNow)
+      }
+      block.outbox.removeAll(keepingCapacity: true)
+    }
+    if let listenerID = block.listenerID, let listener = tcpBlocks[listenerID] {
+      if block.state == .closed {
+        listener.children.removeAll { $0 == block.id }
+        listener.acceptQueue.removeAll { $0 == block.id }
+      } else if block.state != .synReceived && !listener.acceptQueue.contains(block.id) {
+        listener.acceptQueue.append(block.id)
+      }
+    }
+    if block.state == .closed {
+      let endpoints = TCPEndpoints(
+        localPort: block.localPort, remoteAddress: block.remoteAddress,
+        remotePort: block.remotePort)
+      if tcpConnections[endpoints] == block.id {
+        tcpConnections[endpoints] = nil
+        let users = (tcpPortUsers[block.localPort] ?? 1) - 1
+        tcpPortUsers[block.localPort] = users > 0 ? users : nil
+      }
+      if block.isReleased { tcpBlocks[block.id] = nil }
+    }
+  }
+
+  private func closeListener(_ listener: TCPControlBlock) {
+    for childID in listener.children {
+      guard let child = tcpBlocks[childID] else { continue }
+      child.listenerID = nil
+      child.abort()
+      flush(child)
+    }
+    listener.children = []
+    listener.acceptQueue = []
+    tcpListeners[listener.localPort] = nil
+    tcpBlocks[listener.id] = nil
+  }
+
+  func transmitTCP(
+    _ segment: TCPOutgoing, from source: IPv4Address, to destination: IPv4Address, now: UInt64
+  ) {
+    var frame = NetworkInterface.makeIPv4Frame(reserving: 28 + segment.payload.count)
+    let start = frame.count
+    TCPSegment.emitHeader(segment.header, into: &frame)
+    frame.append(contentsOf: segment.payload)
+    TCPSegment.finish(&frame, segmentStart: start, source: source, destination: destination)
+    transmitIPv4(
+      frame, source: source, destination: destination, protocolNumber: IPProtocol.tcp, now: now)
+  }
+
+  /// RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
+  /// M a 4-microsecond timer, F a keyed hash (SplitMix64 over the tuple).
+  private func initialSequenceNumber(_ endpoints: TCPEndpoints, now: UInt64) -> UInt32 {
+    let tuple =
+      UInt64(endpoints.remoteAddress.value) << 32 | UInt64(endpoints.localPort) << 16
+      | UInt64(endpoints.remotePort)
+    var hash = NetRandom(seed: tcpSecret ^ tuple ^ UInt64(configuration?.address.value ?? 0) << 7)
+    return UInt32(truncatingIfNeeded: hash.next()) &+ UInt32(truncatingIfNeeded: now &* 250)
+  }
+}

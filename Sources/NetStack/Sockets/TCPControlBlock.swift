@@ -1,0 +1,784 @@
+// A TCP connection or listener: the transmission control block of RFC 9293
+// §3.3.1 and its segment processing (§3.10.7), with
+// - retransmission timeout per RFC 6298 (Karn's algorithm, backoff),
+// - slow start, congestion avoidance, fast retransmit and NewReno fast
+//   recovery per RFC 5681 and RFC 6582,
+// - MSS (RFC 9293 §3.7.1) and window scaling (RFC 7323 §2),
+// - delayed ACKs (RFC 1122 §4.2.3.2, RFC 5681 §4.2), zero-window probes
+//   (RFC 9293 §3.8.6.1), TIME-WAIT of 2 MSL, RST validation (RFC 5961).
+//
+// The block knows no interface: segments to send go to `outbox` (the
+// interface wraps them in IPv4 and Ethernet), times are passed in.
+
+/// A segment the block wants sent.
+struct TCPOutgoing {
+  var header: TCPHeader
+  var payload: [UInt8]
+}
+
+/// The fields of a received segment the state machine reads.
+struct TCPIncoming {
+  var sequenceNumber: UInt32
+  var acknowledgmentNumber: UInt32
+  var flags: TCPFlags
+  var window: UInt16
+  var maximumSegmentSize: UInt16?
+  var windowScale: UInt8?
+  var payload: UnsafeRawBufferPointer
+
+  /// SEG.LEN: data plus one for each of SYN and FIN.
+  var length: Int {
+    payload.count + (flags.contains(.syn) ? 1 : 0) + (flags.contains(.fin) ? 1 : 0)
+  }
+}
+
+final class TCPControlBlock {
+  /// RFC 9293 §3.7.1: assume 536 if the peer sends no MSS option.
+  static let defaultSendMSS = 536
+  /// What we announce: an Ethernet MTU minus IPv4 and TCP headers.
+  static let ourMSS =
+    EthernetFrame.mtu - IPv4Packet.minimumHeaderLength - TCPSegment.minimumHeaderLength
+  /// RFC 6298 §2.1 and §2.4.
+  static let initialRTO: UInt64 = 1_000
+  static let minimumRTO: UInt64 = 1_000
+  static let maximumRTO: UInt64 = 60_000
+  /// Consecutive timeouts before giving up (RFC 1122 §4.2.3.5 R2: at least
+  /// 100 s, and 3 minutes for a SYN): 1+2+4+...+60 s.
+  static let maximumRetransmissions = 10
+  static let maximumSynRetransmissions = 7
+  /// RFC 1122 §4.2.3.2: an ACK "MUST NOT be excessively delayed ... less than 0.5 seconds".
+  static let ackDelay: UInt64 = 40
+  /// RFC 9293 §3.4.1: MSL is 2 minutes "for engineering purposes"; like most
+  /// stacks we use a shorter one so that TIME-WAIT lasts 60 s.
+  static let maximumSegmentLifetime: UInt64 = 30_000
+
+  let id: Int
+  private(set) var state: TCPState
+  let localAddress: IPv4Address
+  let localPort: UInt16
+  let remoteAddress: IPv4Address
+  let remotePort: UInt16
+
+  /// The listener that spawned this connection, until it is accepted.
+  var listenerID: Int?
+  /// The app called close (or never had the handle): free once CLOSED.
+  var isReleased = false
+  /// Why the connection died (reset, timeout, refused).
+  private(set) var error: NetError?
+
+  // Listener.
+  var backlog = 0
+  /// Children not yet accepted (SYN-RECEIVED or later).
+  var children: [Int] = []
+  /// Children ready for `accept`, in order of establishment.
+  var acceptQueue: [Int] = []
+
+  // Send sequence space (RFC 9293 §3.3.1).
+  private(set) var iss: UInt32
+  private(set) var sndUna: UInt32
+  private(set) var sndNxt: UInt32
+  /// The highest sequence number sent (SND.NXT may go back on a timeout).
+  private(set) var sndMax: UInt32
+  /// SND.WND in bytes (already scaled).
+  private(set) var sndWnd: UInt32 = 0
+  private var sndWl1: UInt32 = 0
+  private var sndWl2: UInt32 = 0
+  /// Data not yet acknowledged, from sequence number `sendBufferStart`.
+  private(set) var sendBuffer: ByteRing
+  private var sendBufferStart: UInt32
+  /// The sequence number of our FIN once the app closed.
+  private(set) var finSequence: UInt32?
+
+  // Receive sequence space.
+  private(set) var irs: UInt32 = 0
+  private(set) var rcvNxt: UInt32 = 0
+  private(set) var receiveBuffer: ByteRing
+  private var assembler = TCPAssembler()
+  /// A FIN that arrived ahead of missing data.
+  private var pendingFin: UInt32?
+  private(set) var finReceived = false
+  /// RCV.NXT + RCV.WND as last advertised.
+  private var advertisedEdge: UInt32 = 0
+
+  // Options.
+  private(set) var sendMSS = TCPControlBlock.defaultSendMSS
+  /// The peer's window shift (applied to windows it sends).
+  private(set) var sendScale: UInt8 = 0
+  /// Our window shift (applied to windows we send), if the peer agreed.
+  private(set) var receiveScale: UInt8 = 0
+  private let offeredScale: UInt8
+  /// The peer's SYN carried a window scale option.
+  private var scalingEnabled = false
+
+  // Timers (absolute times, nil = stopped).
+  private(set) var rto = TCPControlBlock.initialRTO
+  private var smoothedRTT: UInt64 = 0
+  private var rttVariance: UInt64 = 0
+  private var hasRTTSample = false
+  private var rttProbe: (end: UInt32, sentAt: UInt64)?
+  private(set) var retransmitDeadline: UInt64?
+  private var timeouts = 0
+  private(set) var ackDeadline: UInt64?
+  private var unacknowledgedSegments = 0
+  private(set) var timeWaitDeadline: UInt64?
+
+  // Congestion control (RFC 5681), in bytes.
+  private(set) var congestionWindow = 0
+  private var slowStartThreshold = Int.max
+  private var duplicateAcks = 0
+  private var recoveryPoint: UInt32?
+
+  /// Segments to send, oldest first.
+  var outbox: [TCPOutgoing] = []
+
+  /// A listener (no buffers).
+  init(listenerID id: Int, address: IPv4Address, port: UInt16, backlog: Int) {
+    self.id = id
+    state = .listen
+    localAddress = address
+    localPort = port
+    remoteAddress = .unspecified
+    remotePort = 0
+    self.backlog = backlog
+    iss = 0
+    sndUna = 0
+    sndNxt = 0
+    sndMax = 0
+    sendBufferStart = 0
+    sendBuffer = ByteRing(capacity: 0)
+    receiveBuffer = ByteRing(capacity: 0)
+    offeredScale = 0
+  }
+
+  /// A connection in CLOSED, about to `connect` or `acceptSyn`.
+  init(
+    id: Int, localAddress: IPv4Address, localPort: UInt16, remoteAddress: IPv4Address,
+    remotePort: UInt16, iss: UInt32, bufferSize: Int
+  ) {
+    self.id = id
+    state = .closed
+    self.localAddress = localAddress
+    self.localPort = localPort
+    self.remoteAddress = remoteAddress
+    self.remotePort = remotePort
+    self.iss = iss
+    sndUna = iss
+    sndNxt = iss
+    sndMax = iss
+    sendBufferStart = iss &+ 1
+    sendBuffer = ByteRing(capacity: bufferSize)
+    receiveBuffer = ByteRing(capacity: bufferSize)
+    // RFC 7323 §2.3: the smallest shift that lets the window cover the buffer.
+    var scale: UInt8 = 0
+    while scale < TCPSegment.maximumWindowScale && bufferSize >> Int(scale) > 0xffff {
+      scale += 1
+    }
+    offeredScale = scale
+  }
+
+  // MARK: Opening
+
+  /// Active open: send SYN (RFC 9293 §3.10.1).
+  func connect(now: UInt64) {
+    state = .synSent
+    congestionWindow = initialWindow
+    sendSyn(ack: false, now: now)
+  }
+
+  /// Passive open: a SYN reached our listener; answer SYN-ACK (§3.10.7.2).
+  func acceptSyn(_ segment: TCPIncoming, now: UInt64) {
+    state = .synReceived
+    irs = segment.sequenceNumber
+    rcvNxt = irs &+ 1
+    applySynOptions(segment)
+    sndWnd = UInt32(segment.window)  // §2.2 of RFC 7323: never scaled in a SYN
+    sndWl1 = segment.sequenceNumber
+    sndWl2 = segment.acknowledgmentNumber
+    congestionWindow = initialWindow
+    sendSyn(ack: true, now: now)
+  }
+
+  private func applySynOptions(_ segment: TCPIncoming) {
+    if let mss = segment.maximumSegmentSize, mss > 0 {
+      sendMSS = min(Int(mss), TCPControlBlock.ourMSS)
+    }
+    // RFC 7323 §2.2: scaling is on only if both SYNs carry the option.
+    scalingEnabled = segment.windowScale != nil
+    sendScale = segment.windowScale ?? 0
+    receiveScale = scalingEnabled ? offeredScale : 0
+  }
+
+  /// RFC 5681 §3.1: IW = min(4 * SMSS, max(2 * SMSS, 4380)); SMSS is not
+  /// known before the SYN exchange, so this is recomputed then.
+  private var initialWindow: Int { min(4 * sendMSS, max(2 * sendMSS, 4380)) }
+
+  private func sendSyn(ack: Bool, now: UInt64) {
+    var header = makeHeader(flags: ack ? [.syn, .ack] : [.syn], sequenceNumber: iss)
+    header.maximumSegmentSize = UInt16(TCPControlBlock.ourMSS)
+    // RFC 7323 §2.2: offer scaling on an active open; answer with it only
+    // if the peer's SYN offered it.
+    if !ack || scalingEnabled {
+      header.windowScale = offeredScale
+    }
+    if !ack { header.acknowledgmentNumber = 0 }
+    header.window = UInt16(min(receiveBuffer.freeSpace, 0xffff))
+    outbox.append(TCPOutgoing(header: header, payload: []))
+    sndNxt = iss &+ 1
+    if TCPSeq.gt(sndNxt, sndMax) { sndMax = sndNxt }
+    if retransmitDeadline == nil { retransmitDeadline = now + rto }
+    if rttProbe == nil && timeouts == 0 { rttProbe = (end: sndNxt, sentAt: now) }
+    ackDeadline = nil
+  }
+
+  // MARK: App calls
+
+  /// Queues bytes to send; returns how many fit.
+  func send(_ bytes: UnsafeRawBufferPointer, now: UInt64) -> Int {
+    let accepted = sendBuffer.append(bytes)
+    if state.isSynchronized { transmit(now: now) }
+    return accepted
+  }
+
+  /// Copies received bytes out; may send a window update.
+  func receive(into buffer: UnsafeMutableRawBufferPointer, now: UInt64) -> Int {
+    let count = receiveBuffer.read(into: buffer)
+    if count > 0 && state.isSynchronized && state != .timeWait {
+      // RFC 1122 §4.2.3.3: update the window when it grew by min(half the
+      // buffer, 2 MSS) — receiver-side silly window syndrome avoidance.
+      let edge = rcvNxt &+ UInt32(advertisedWindowBytes)
+      let growth = TCPSeq.distance(from: advertisedEdge, to: edge)
+      if growth >= min(receiveBuffer.capacity / 2, 2 * TCPControlBlock.ourMSS) {
+        sendAck(now: now)
+      }
+    }
+    return count
+  }
+
+  /// Half-closes: FIN after the queued data (RFC 9293 §3.10.4).
+  func close(now: UInt64) {
+    switch state {
+    case .synReceived, .established:
+      finSequence = sendBufferStart &+ UInt32(sendBuffer.count)
+      state = .finWait1
+      transmit(now: now)
+    case .closeWait:
+      finSequence = sendBufferStart &+ UInt32(sendBuffer.count)
+      state = .lastAck
+      transmit(now: now)
+    case .synSent, .listen:
+      enterClosed()
+    default:
+      break
+    }
+  }
+
+  /// Resets a synchronized connection (RFC 9293 §3.10.5) and closes it.
+  func abort() {
+    if state.isSynchronized && state != .timeWait {
+      var header = makeHeader(flags: [.rst], sequenceNumber: sndMax)
+      header.acknowledgmentNumber = 0
+      header.window = 0
+      outbox.append(TCPOutgoing(header: header, payload: []))
+    }
+    enterClosed()
+  }
+
+  // MARK: Segment arrival (RFC 9293 §3.10.7)
+
+  /// A segment for this connection (not a listener). May queue replies.
+  func process(_ segment: TCPIncoming, now: UInt64) {
+    switch state {
+    case .closed, .listen:
+      return
+    case .synSent:
+      return processInSynSent(segment, now: now)
+    default:
+      break
+    }
+    // First: the sequence number (acceptability test of §3.10.7.4).
+    guard isAcceptable(segment) else {
+      if !segment.flags.contains(.rst) {
+        if state == .timeWait && segment.flags.contains(.fin) {
+          timeWaitDeadline = now + 2 * TCPControlBlock.maximumSegmentLifetime
+        }
+        sendAck(now: now)
+      }
+      return
+    }
+    // Second: RST. RFC 5961 §3.2: reset only if it is exactly RCV.NXT,
+    // otherwise answer with a challenge ACK.
+    if segment.flags.contains(.rst) {
+      guard segment.sequenceNumber == rcvNxt else { return sendAck(now: now) }
+      switch state {
+      case .synReceived:
+        // From a passive open: back to LISTEN, i.e. this child goes away.
+        fail(.connectionRefused)
+      case .established, .finWait1, .finWait2, .closeWait:
+        fail(.connectionReset)
+      default:
+        enterClosed()
+      }
+      return
+    }
+    // Fourth: SYN in a synchronized state. RFC 5961 §4: challenge ACK.
+    if segment.flags.contains(.syn) {
+      return sendAck(now: now)
+    }
+    // Fifth: ACK.
+    guard segment.flags.contains(.ack) else { return }
+    if state == .synReceived {
+      // "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED ...
+      // If the segment acknowledgment is not acceptable, form a reset segment
+      // <SEQ=SEG.ACK><CTL=RST> and send it."
+      guard TCPSeq.lt(sndUna, segment.acknowledgmentNumber),
+        TCPSeq.le(segment.acknowledgmentNumber, sndMax)
+      else {
+        return sendReset(sequenceNumber: segment.acknowledgmentNumber)
+      }
+      state = .established
+      sndWnd = UInt32(segment.window) << UInt32(sendScale)
+      sndWl1 = segment.sequenceNumber
+      sndWl2 = segment.acknowledgmentNumber
+    }
+    guard processAck(segment, now: now) else { return }
+    if state == .closed || state == .timeWait { return }
+    // Seventh: segment text, eighth: FIN.
+    processData(segment, now: now)
+    transmit(now: now)
+  }
+
+  /// §3.10.7.3.
+  private func processInSynSent(_ segment: TCPIncoming, now: UInt64) {
+    let flags = segment.flags
+    var ackAcceptable = false
+    if flags.contains(.ack) {
+      // "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the
+      // RST bit is set, if so drop the segment and return)."
+      guard TCPSeq.gt(segment.acknowledgmentNumber, iss),
+        TCPSeq.le(segment.acknowledgmentNumber, sndMax)
+      else {
+        if !flags.contains(.rst) { sendReset(sequenceNumber: segment.acknowledgmentNumber) }
+        return
+      }
+      ackAcceptable = true
+    }
+    if flags.contains(.rst) {
+      // "If the ACK was acceptable, then signal to the user 'error:
+      // connection reset', drop the segment, enter CLOSED state."
+      if ackAcceptable { fail(.connectionRefused) }
+      return
+    }
+    guard flags.contains(.syn) else { return }
+    irs = segment.sequenceNumber
+    rcvNxt = irs &+ 1
+    applySynOptions(segment)
+    congestionWindow = initialWindow
+    if ackAcceptable {
+      acknowledge(upTo: segment.acknowledgmentNumber, now: now)
+      state = .established
+      sndWnd = UInt32(segment.window) << UInt32(sendScale)
+      sndWl1 = segment.sequenceNumber
+      sndWl2 = segment.acknowledgmentNumber
+      sendAck(now: now)
+      transmit(now: now)
+    } else {
+      // Simultaneous open: SYN-ACK with our original ISS.
+      state = .synReceived
+      sndWnd = UInt32(segment.window)
+      sendSyn(ack: true, now: now)
+    }
+  }
+
+  /// §3.10.7.4 "first check sequence number": a segment is acceptable if
+  /// any of it falls in the receive window (zero-length: at RCV.NXT).
+  private func isAcceptable(_ segment: TCPIncoming) -> Bool {
+    let window = UInt32(receiveWindowBytes)
+    let sequence = segment.sequenceNumber
+    let length = segment.length
+    func inWindow(_ value: UInt32) -> Bool {
+      TCPSeq.le(rcvNxt, value) && TCPSeq.lt(value, rcvNxt &+ window)
+    }
+    if length == 0 {
+      return window == 0 ? sequence == rcvNxt : inWindow(sequence)
+    }
+    if window == 0 {
+      // Still process ACKs and FIN/RST at RCV.NXT of an otherwise full window.
+      return sequence == rcvNxt
+    }
+    return inWindow(sequence) || inWindow(sequence &+ UInt32(length - 1))
+  }
+
+  /// §3.10.7.4 "fifth, check the ACK field". False if processing stops.
+  private func processAck(_ segment: TCPIncoming, now: UInt64) -> Bool {
+    let ack = segment.acknowledgmentNumber
+    // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send
+    // an ACK, drop the segment, and return."
+    if TCPSeq.gt(ack, sndMax) {
+      sendAck(now: now)
+      return false
+    }
+    let window = UInt32(segment.window) << UInt32(sendScale)
+    // RFC 9293 §3.8.6.1: while the peer keeps answering zero-window probes,
+    // the connection stays open however long it takes.
+    if window == 0 { timeouts = 0 }
+    if TCPSeq.gt(ack, sndUna) {
+      acknowledge(upTo: ack, now: now)
+    } else if ack == sndUna && segment.payload.isEmpty
+      && !segment.flags.contains(.syn) && !segment.flags.contains(.fin)
+      && window == sndWnd && sndMax != sndUna
+    {
+      duplicateAck(now: now)
+    }
+    // "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK),
+    // set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK."
+    if TCPSeq.le(sndUna, ack)
+      && (TCPSeq.lt(sndWl1, segment.sequenceNumber)
+        || (sndWl1 == segment.sequenceNumber && TCPSeq.le(sndWl2, ack)))
+    {
+      let opened = sndWnd == 0 && window > 0
+      sndWnd = window
+      sndWl1 = segment.sequenceNumber
+      sndWl2 = ack
+      if opened && sndUna == sndMax {
+        // A window probe is no longer needed.
+        retransmitDeadline = nil
+        timeouts = 0
+      }
+    }
+    let finAcknowledged = finSequence.map { TCPSeq.gt(sndUna, $0) } ?? false
+    switch state {
+    case .finWait1 where finAcknowledged:
+      state = .finWait2
+    case .closing where finAcknowledged:
+      enterTimeWait(now: now)
+      return false
+    case .lastAck where finAcknowledged:
+      enterClosed()
+      return false
+    case .timeWait:
+      return true
+    default:
+      break
+    }
+    return true
+  }
+
+  /// SND.UNA advances to `ack`: drop acknowledged data, take an RTT sample,
+  /// grow the congestion window, restart the retransmission timer.
+  private func acknowledge(upTo ack: UInt32, now: UInt64) {
+    let acked = TCPSeq.distance(from: sndUna, to: ack)
+    // RFC 6298 §3 (Karn): time only segments sent once.
+    if let probe = rttProbe, TCPSeq.ge(ack, probe.end) {
+      sample(now - probe.sentAt)
+      rttProbe = nil
+    }
+    let dataAcked = max(0, min(TCPSeq.distance(from: sendBufferStart, to: ack), sendBuffer.count))
+    sendBuffer.discard(dataAcked)
+    sendBufferStart = sendBufferStart &+ UInt32(dataAcked)
+    sndUna = ack
+    if TCPSeq.lt(sndNxt, sndUna) { sndNxt = sndUna }
+    timeouts = 0
+    if let recover = recoveryPoint {
+      if TCPSeq.ge(ack, recover) {
+        // RFC 6582 §3.2 step 3: full acknowledgment ends recovery.
+        congestionWindow = min(slowStartThreshold, flightSize + sendMSS)
+        recoveryPoint = nil
+      } else {
+        // Partial acknowledgment: retransmit the next hole, deflate.
+        retransmitFirst(now: now)
+        congestionWindow = max(congestionWindow - acked + sendMSS, sendMSS)
+      }
+    } else if congestionWindow < slowStartThreshold {
+      congestionWindow += min(acked, sendMSS)  // RFC 5681 §3.1 slow start
+    } else {
+      congestionWindow += max(1, sendMSS * sendMSS / max(congestionWindow, 1))
+    }
+    duplicateAcks = 0
+    // RFC 6298 §5.2/5.3: stop when all is acknowledged, else restart.
+    retransmitDeadline = sndUna == sndMax ? nil : now + rto
+  }
+
+  /// RFC 5681 §3.2 / RFC 6582: the third duplicate ACK retransmits.
+  private func duplicateAck(now: UInt64) {
+    duplicateAcks += 1
+    if recoveryPoint != nil {
+      congestionWindow += sendMSS  // inflate for each segment that left the network
+      return
+    }
+    guard duplicateAcks == 3 else { return }
+    slowStartThreshold = max(flightSize / 2, 2 * sendMSS)
+    recoveryPoint = sndMax
+    retransmitFirst(now: now)
+    congestionWindow = slowStartThreshold + 3 * sendMSS
+  }
+
+  /// Resends one segment at SND.UNA without moving SND.NXT.
+  private func retransmitFirst(now: UInt64) {
+    rttProbe = nil
+    let saved = sndNxt
+    sndNxt = sndUna
+    emitSegment(maximumPayload: sendMSS, ignoreWindow: true, now: now)
+    if TCPSeq.gt(saved, sndNxt) { sndNxt = saved }
+  }
+
+  /// §3.10.7.4 "seventh, process the segment text" and "eighth, check the FIN bit".
+  private func processData(_ segment: TCPIncoming, now: UInt64) {
+    guard state == .established || state == .finWait1 || state == .finWait2 else {
+      if segment.flags.contains(.fin) || !segment.payload.isEmpty { sendAck(now: now) }
+      return
+    }
+    var payload = segment.payload
+    var sequence = segment.sequenceNumber
+    // Trim what we already have, then what does not fit the window.
+    let duplicate = TCPSeq.distance(from: sequence, to: rcvNxt)
+    if duplicate > 0 {
+      payload = payload.netSlice(min(duplicate, payload.count)..<payload.count)
+      sequence = rcvNxt
+    }
+    let offset = TCPSeq.distance(from: rcvNxt, to: sequence)
+    let room = receiveWindowBytes - offset
+    var finSequence: UInt32?
+    if segment.flags.contains(.fin) {
+      finSequence = segment.sequenceNumber &+ UInt32(segment.payload.count)
+    }
+    if payload.count > room {
+      payload = payload.netSlice(0..<max(room, 0))
+      finSequence = nil  // the FIN lies beyond the window
+    }
+    var outOfOrder = false
+    if !payload.isEmpty {
+      receiveBuffer.write(payload, atOffset: offset)
+      if offset == 0 {
+        let hadHoles = !assembler.isEmpty
+        let advance = assembler.advance(by: payload.count)
+        receiveBuffer.commit(advance)
+        rcvNxt = rcvNxt &+ UInt32(advance)
+        // RFC 5681 §4.2: ACK at once when a segment fills a hole.
+        outOfOrder = hadHoles
+      } else {
+        _ = assembler.add(offset..<offset + payload.count)
+        outOfOrder = true
+      }
+    } else if duplicate > 0 && !segment.payload.isEmpty {
+      outOfOrder = true  // a retransmission of data we had: ACK at once
+    }
+    if let finSequence { pendingFin = finSequence }
+    if let fin = pendingFin, fin == rcvNxt {
+      pendingFin = nil
+      rcvNxt = rcvNxt &+ 1
+      finReceived = true
+      switch state {
+      case .established: state = .closeWait
+      case .finWait1:
+        // Our FIN not yet acknowledged: simultaneous close.
+        state = .closing
+      case .finWait2:
+        enterTimeWait(now: now)
+      default: break
+      }
+      sendAck(now: now)
+      return
+    }
+    if outOfOrder {
+      sendAck(now: now)
+    } else if !payload.isEmpty {
+      // RFC 5681 §4.2: "an ACK SHOULD be generated for at least every
+      // second full-sized segment", otherwise after a short delay.
+      unacknowledgedSegments += 1
+      if unacknowledgedSegments >= 2 {
+        sendAck(now: now)
+      } else if ackDeadline == nil {
+        ackDeadline = now + TCPControlBlock.ackDelay
+      }
+    }
+  }
+
+  // MARK: Output
+
+  /// Sends new data (and FIN) as windows allow.
+  func transmit(now: UInt64) {
+    guard state.isSynchronized, state != .synReceived, state != .timeWait else { return }
+    while emitSegment(maximumPayload: sendMSS, ignoreWindow: false, now: now) {}
+    // A zero window with data waiting: probe on the retransmission timer.
+    if retransmitDeadline == nil && sndWnd == 0 && unsentCount > 0 {
+      retransmitDeadline = now + rto
+    }
+  }
+
+  /// Bytes in flight (sequence space sent and not acknowledged).
+  private var flightSize: Int { TCPSeq.distance(from: sndUna, to: sndMax) }
+
+  /// Buffered bytes at or after SND.NXT.
+  private var unsentCount: Int {
+    max(0, sendBuffer.count - TCPSeq.distance(from: sendBufferStart, to: sndNxt))
+  }
+
+  /// Sends one segment from SND.NXT; false if nothing could be sent.
+  @discardableResult
+  private func emitSegment(maximumPayload: Int, ignoreWindow: Bool, now: UInt64) -> Bool {
+    if state == .synSent || state == .synReceived {
+      guard ignoreWindow, sndNxt == sndUna else { return false }
+      sendSyn(ack: state == .synReceived, now: now)
+      return true
+    }
+    let offset = max(0, TCPSeq.distance(from: sendBufferStart, to: sndNxt))
+    let unsent = max(0, sendBuffer.count - offset)
+    let inFlight = TCPSeq.distance(from: sndUna, to: sndNxt)
+    let window = Int(min(UInt64(sndWnd), UInt64(max(congestionWindow, sendMSS))))
+    var allowed = max(0, window - inFlight)
+    if ignoreWindow { allowed = max(allowed, 1) }
+    let length = min(unsent, maximumPayload, allowed)
+    let sendFin =
+      (finSequence.map { $0 == sndNxt &+ UInt32(length) } ?? false) && length == unsent
+    guard length > 0 || sendFin else { return false }
+    var flags: TCPFlags = [.ack]
+    if sendFin { flags.insert(.fin) }
+    if length > 0 && length == unsent { flags.insert(.psh) }
+    let header = makeHeader(flags: flags, sequenceNumber: sndNxt)
+    outbox.append(
+      TCPOutgoing(header: header, payload: sendBuffer.bytes(offset: offset, length: length)))
+    let end = sndNxt &+ UInt32(length + (sendFin ? 1 : 0))
+    let isNew = TCPSeq.ge(sndNxt, sndMax)
+    sndNxt = end
+    if TCPSeq.gt(end, sndMax) {
+      sndMax = end
+      if isNew && rttProbe == nil { rttProbe = (end: end, sentAt: now) }
+    }
+    if retransmitDeadline == nil { retransmitDeadline = now + rto }
+    ackDeadline = nil
+    unacknowledgedSegments = 0
+    advertisedEdge = rcvNxt &+ UInt32(advertisedWindowBytes)
+    return true
+  }
+
+  /// Sends a bare ACK now. Its sequence number is the highest sent (SND.NXT
+  /// of RFC 9293, which our go-back retransmission may have rewound), so
+  /// the peer finds it acceptable.
+  func sendAck(now: UInt64) {
+    guard state.isSynchronized || state == .synSent else { return }
+    let header = makeHeader(flags: [.ack], sequenceNumber: sndMax)
+    outbox.append(TCPOutgoing(header: header, payload: []))
+    ackDeadline = nil
+    unacknowledgedSegments = 0
+    advertisedEdge = rcvNxt &+ UInt32(advertisedWindowBytes)
+  }
+
+  /// <SEQ=seq><CTL=RST>.
+  private func sendReset(sequenceNumber: UInt32) {
+    var header = makeHeader(flags: [.rst], sequenceNumber: sequenceNumber)
+    header.acknowledgmentNumber = 0
+    header.window = 0
+    outbox.append(TCPOutgoing(header: header, payload: []))
+  }
+
+  private func makeHeader(flags: TCPFlags, sequenceNumber: UInt32) -> TCPHeader {
+    TCPHeader(
+      sourcePort: localPort, destinationPort: remotePort, sequenceNumber: sequenceNumber,
+      acknowledgmentNumber: rcvNxt, flags: flags,
+      window: UInt16(min(advertisedWindowBytes >> Int(receiveScale), 0xffff)))
+  }
+
+  /// The receive window: free buffer space (RCV.WND).
+  private var receiveWindowBytes: Int { receiveBuffer.freeSpace }
+
+  /// What the window field can say, in bytes.
+  private var advertisedWindowBytes: Int {
+    (min(receiveWindowBytes, 0xffff << Int(receiveScale)) >> Int(receiveScale)) << Int(receiveScale)
+  }
+
+  // MARK: Timers
+
+  /// The earliest timer, if any.
+  var nextDeadline: UInt64? {
+    [retransmitDeadline, ackDeadline, timeWaitDeadline].compactMap { $0 }.min()
+  }
+
+  /// Runs expired timers.
+  func poll(now: UInt64) {
+    if let deadline = timeWaitDeadline, deadline <= now {
+      timeWaitDeadline = nil
+      enterClosed()
+      return
+    }
+    if let deadline = ackDeadline, deadline <= now {
+      sendAck(now: now)
+    }
+    if let deadline = retransmitDeadline, deadline <= now {
+      retransmitTimeout(now: now)
+    }
+  }
+
+  /// RFC 6298 §5.4–5.7 and RFC 5681 §3.1 (loss window).
+  private func retransmitTimeout(now: UInt64) {
+    timeouts += 1
+    let limit =
+      state == .synSent || state == .synReceived
+      ? TCPControlBlock.maximumSynRetransmissions : TCPControlBlock.maximumRetransmissions
+    if timeouts > limit {
+      fail(.timedOut)
+      return
+    }
+    let probing = sndWnd == 0 && sndUna == sndMax
+    if !probing {
+      slowStartThreshold = max(flightSize / 2, 2 * sendMSS)
+      congestionWindow = sendMSS
+      recoveryPoint = nil
+      duplicateAcks = 0
+      rto = min(rto * 2, TCPControlBlock.maximumRTO)
+    } else {
+      // Zero-window probes back off the same way (RFC 9293 §3.8.6.1).
+      rto = min(rto * 2, TCPControlBlock.maximumRTO)
+    }
+    rttProbe = nil
+    // Go back: resend from SND.UNA; the rest follows as ACKs open cwnd.
+    sndNxt = sndUna
+    retransmitDeadline = nil
+    emitSegment(maximumPayload: probing ? 1 : sendMSS, ignoreWindow: true, now: now)
+    if retransmitDeadline == nil { retransmitDeadline = now + rto }
+  }
+
+  /// RFC 6298 §2.2–2.4, in milliseconds (clock granularity G = 1 ms).
+  private func sample(_ measured: UInt64) {
+    if !hasRTTSample {
+      smoothedRTT = measured
+      rttVariance = measured / 2
+      hasRTTSample = true
+    } else {
+      let difference = smoothedRTT > measured ? smoothedRTT - measured : measured - smoothedRTT
+      rttVariance = (3 * rttVariance + difference) / 4
+      smoothedRTT = (7 * smoothedRTT + measured) / 8
+    }
+    let computed = smoothedRTT + max(1, 4 * rttVariance)
+    rto = min(max(computed, TCPControlBlock.minimumRTO), TCPControlBlock.maximumRTO)
+  }
+
+  // MARK: Closing
+
+  private func enterTimeWait(now: UInt64) {
+    state = .timeWait
+    timeWaitDeadline = now + 2 * TCPControlBlock.maximumSegmentLifetime
+    retransmitDeadline = nil
+    ackDeadline = nil
+    releaseBuffers()
+  }
+
+  private func enterClosed() {
+    state = .closed
+    retransmitDeadline = nil
+    ackDeadline = nil
+    timeWaitDeadline = nil
+    if receiveBuffer.isEmpty { releaseBuffers() }
+  }
+
+  private func fail(_ reason: NetError) {
+    error = reason
+    enterClosed()
+  }
+
+  /// Frees the send buffer and an empty receive buffer.
+  private func releaseBuffers() {
+    sendBuffer = ByteRing(capacity: 0)
+    sendBufferStart = sndUna
+    if receiveBuffer.isEmpty { receiveBuffer = ByteRing(capacity: 0) }
+  }
+}
