@@ -628,6 +628,10 @@ final class TCPControlBlock {
     var allowed = max(0, window - inFlight)
     if ignoreWindow { allowed = max(allowed, 1) }
     let length = min(unsent, maximumPayload, allowed)
+    // RFC 1122 §4.2.3.4 (sender silly window avoidance): hold back a
+    // segment smaller than the MSS while more data waits and some is in
+    // flight; the ACK that opens the window sends it in full.
+    if !ignoreWindow && length < min(unsent, sendMSS) && inFlight > 0 { return false }
     let sendFin =
       (finSequence.map { $0 == sndNxt &+ UInt32(length) } ?? false) && length == unsent
     guard length > 0 || sendFin else { return false }
