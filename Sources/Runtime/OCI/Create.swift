@@ -49,11 +49,24 @@ struct Create: ParsableCommand {
     plan.accelerator = try AcceleratorProbe(
       cacheDirectory: store.root.appendingPathComponent("cache"), qemu: VMRunner.qemu
     ).resolve(.auto)
+    var joinsNamespace = true
     if let namespace = ociBundle.networkNamespace {
-      if let addressing = try NetworkNamespace(path: namespace).setUp() {
+      switch try NetworkNamespace(path: namespace).setUp(for: id, in: store) {
+      case .wired(let addressing):
         plan.network = .tap(name: NetworkNamespace.tapName)
         plan.ip = addressing.address
         plan.gateway = addressing.gateway
+      case .noAddress:
+        break
+      case .refused(let reason):
+        // Never a bridge over an interface that is not the container's own. QEMU
+        // still joins the namespace if it can (its user networking then leaves
+        // from there); one it cannot open (process 1's here) it leaves alone.
+        plan.network = .user(ports: [])
+        if !NetworkNamespace(path: namespace).isJoinable { joinsNamespace = false }
+        StandardError.write(
+          line: "hermit-runtime: network namespace \(namespace) left untouched, \(reason); "
+            + "the guest gets user networking")
       }
     }
     try store.reserve(id)
@@ -62,7 +75,7 @@ struct Create: ParsableCommand {
       var record = ContainerRecord(
         id: id, kind: .oci, image: rootfs.path, bundle: bundleURL.path, created: Date(), vm: vm,
         autoRemove: false, annotations: ociBundle.config.annotations ?? [:])
-      record.networkNamespace = ociBundle.networkNamespace
+      record.networkNamespace = joinsNamespace ? ociBundle.networkNamespace : nil
       try store.save(record)
       guard mkfifo(store.file(id, "exec.fifo").path, 0o600) == 0 else {
         throw RuntimeError.io(

@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Wires a VM into a container's network namespace, on the host side.
 ///
 /// podman (netavark) and CNI create the namespace before `create` and give it an
@@ -25,11 +29,30 @@ struct NetworkNamespace {
     var gateway: String?
   }
 
+  /// What `setUp` did.
+  enum Outcome: Equatable {
+    /// The bridge and tap are up; the guest must be told this.
+    case wired(Addressing)
+    /// The namespace has no IPv4 address (e.g. `--network none`: only `lo`): the VM
+    /// gets no NIC.
+    case noAddress
+    /// The namespace may not belong to the container alone; nothing was changed.
+    case refused(reason: String)
+  }
+
   /// Reads the first global IPv4 address and the default gateway, then builds the
-  /// bridge and tap. Nil if the namespace has no IPv4 address (e.g. `--network none`:
-  /// only `lo`), in which case the VM gets no NIC.
-  func setUp() throws -> Addressing? {
-    guard let addressing = try addressing() else { return nil }
+  /// bridge and tap, but only in a namespace that provably belongs to container
+  /// `id` alone (see NetworkNamespace+Ownership.swift) and holds no bridge yet.
+  func setUp(for id: String, in store: ContainerStore) throws -> Outcome {
+    guard access(path, F_OK) == 0 || errno != ENOENT else {
+      throw RuntimeError.network("network namespace \(path) does not exist")
+    }
+    if let reason = refusal(for: id, in: store) { return .refused(reason: reason) }
+    let links = try self.links()
+    if links.contains(where: { $0.ifname == Self.bridgeName }) {
+      return .refused(reason: "it already has \(Self.bridgeName)")
+    }
+    guard let addressing = try addressing(links) else { return .noAddress }
     let bridge = Self.bridgeName
     let tap = Self.tapName
     let commands: [[String]] = [
@@ -42,25 +65,31 @@ struct NetworkNamespace {
       ["link", "set", bridge, "up"],
     ]
     for arguments in commands { _ = try ip(arguments) }
-    return addressing
+    return .wired(addressing)
+  }
+
+  /// One interface as `ip -j addr show` lists it.
+  struct Link: Decodable {
+    struct Address: Decodable {
+      var family: String
+      var local: String
+      var prefixlen: Int
+    }
+    var ifname: String
+    var addr_info: [Address]?
+  }
+
+  /// The namespace's interfaces and their addresses.
+  func links() throws -> [Link] {
+    try JSONDecoder().decode([Link].self, from: try ip(["-j", "addr", "show"]))
   }
 
   /// The address of the namespace's first non-loopback interface with IPv4.
-  func addressing() throws -> Addressing? {
-    struct Link: Decodable {
-      struct Address: Decodable {
-        var family: String
-        var local: String
-        var prefixlen: Int
-      }
-      var ifname: String
-      var addr_info: [Address]?
-    }
+  func addressing(_ links: [Link]) throws -> Addressing? {
     struct Route: Decodable {
       var gateway: String?
       var dev: String?
     }
-    let links = try JSONDecoder().decode([Link].self, from: try ip(["-j", "addr", "show"]))
     guard
       let link = links.first(where: {
         $0.ifname != "lo" && ($0.addr_info ?? []).contains { $0.family == "inet" }
@@ -76,10 +105,14 @@ struct NetworkNamespace {
   }
 
   /// Runs `ip ARGS` inside the namespace; returns its stdout.
-  private func ip(_ arguments: [String]) throws -> Data {
+  private func ip(_ arguments: [String]) throws -> Data { try inside(["ip"] + arguments) }
+
+  /// Runs `COMMAND` inside the namespace (`nsenter --net=PATH COMMAND`); returns
+  /// its stdout.
+  func inside(_ command: [String]) throws -> Data {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
-    process.arguments = ["--net=\(path)", "ip"] + arguments
+    process.arguments = ["--net=\(path)"] + command
     let output = Pipe()
     let errors = Pipe()
     process.standardOutput = output
@@ -95,7 +128,7 @@ struct NetworkNamespace {
     guard process.terminationStatus == 0 else {
       let text = String(decoding: message, as: UTF8.self).trimmingCharacters(
         in: .whitespacesAndNewlines)
-      throw RuntimeError.network("ip \(arguments.joined(separator: " ")) in \(path): \(text)")
+      throw RuntimeError.network("\(command.joined(separator: " ")) in \(path): \(text)")
     }
     return data
   }
