@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Fuzzes the boot formats the loader and kernel parse from untrusted input
-# (Sources/BootFormat): ELFFile.validate + load, and KernelCommandLine.
+# Fuzzes what the loader and kernel parse from untrusted input: the boot
+# formats (Sources/BootFormat: ELFFile.validate + load, KernelCommandLine) and
+# the network stack (Sources/NetStack: NetworkInterface.receive).
 # Not part of `make test`.
 #
-#   scripts/fuzz.sh [--smoke] [elf|cmdline]...
+#   scripts/fuzz.sh [--smoke] [elf|cmdline|net]...
 #
-# Builds each harness in fuzz/<Name>Fuzz/main.swift with the BootFormat sources
+# Builds each harness in fuzz/<Name>Fuzz/main.swift with the sources it tests
 # (swiftc -sanitize=fuzzer,address) into build/fuzz/, then runs it for
 # FUZZ_SECONDS (default 60) seconds per target on a working corpus in
 # build/fuzz/corpus-<target>/, seeded from fuzz/corpus/<target>/. --smoke runs
@@ -26,7 +27,7 @@ if [[ ${1:-} == --smoke ]]; then
   shift
 fi
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(elf cmdline)
+[[ ${#targets[@]} -gt 0 ]] || targets=(elf cmdline net)
 swiftc=${SWIFTC:-$(command -v swiftc || echo /opt/swift/usr/bin/swiftc)}
 jobs=${FUZZ_JOBS:-1}
 out=build/fuzz
@@ -36,21 +37,34 @@ harness() {
   case $1 in
     elf) echo fuzz/ELFFuzz ;;
     cmdline) echo fuzz/CommandLineFuzz ;;
-    *) echo "fuzz.sh: unknown target '$1' (elf, cmdline)" >&2; exit 2 ;;
+    net) echo fuzz/NetFuzz ;;
+    *) echo "fuzz.sh: unknown target '$1' (elf, cmdline, net)" >&2; exit 2 ;;
+  esac
+}
+
+# The source directory a harness is compiled with.
+sources() {
+  case $1 in
+    net) echo Sources/NetStack ;;
+    *) echo Sources/BootFormat ;;
   esac
 }
 
 build() {
-  local target=$1 dir binary
+  local target=$1 dir binary src
   dir=$(harness "$target")
+  src=$(sources "$target")
   binary=$out/fuzz-$target
   # Rebuild only when a source is newer than the binary.
-  if [[ -x $binary ]] && [[ -z $(find Sources/BootFormat "$dir" -name '*.swift' -newer "$binary") ]]; then
+  if [[ -x $binary ]] && [[ -z $(find "$src" "$dir" -name '*.swift' -newer "$binary") ]]; then
     return
   fi
   echo "fuzz.sh: building $binary"
-  "$swiftc" -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -module-name BootFormatFuzz \
-    Sources/BootFormat/*.swift "$dir"/main.swift -o "$binary"
+  # shellcheck disable=SC2046 # one word per source path
+  local module=BootFormatFuzz
+  [[ $target == net ]] && module=NetStackFuzz
+  "$swiftc" -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -module-name "$module" \
+    $(find "$src" -name '*.swift' | sort) "$dir"/main.swift -o "$binary"
 }
 
 # libFuzzer prints the stack of a trap; Swift's own backtracer would hang under ASan.
