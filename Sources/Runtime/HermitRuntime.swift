@@ -51,8 +51,8 @@ struct HermitRuntime: ParsableCommand {
       // One line, like every other error; --help has the details.
       var message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? ""
       if message.hasPrefix("Error: ") { message.removeFirst(7) }
-      FileHandle.standardError.write(Data("hermit-runtime: error: \(message)\n".utf8))
-      logError(message.split(separator: "\n").first.map(String.init) ?? message)
+      logError(message)
+      StandardError.write(line: "hermit-runtime: error: \(message)")
       Glibc.exit(125)
     }
   }
@@ -68,10 +68,12 @@ struct HermitRuntime: ParsableCommand {
     return try Run.parseAsRoot(rest)
   }
 
-  /// Prints `error` as one line, logs it to `--log` as JSON, exits 125.
+  /// Logs `error` to `--log` (as JSON for containerd), then prints it as one line,
+  /// and exits 125. The log comes first and neither write can crash: the caller's
+  /// stderr may be anything, even /dev/null opened read-only (containerd's shim).
   static func fail(_ error: RuntimeError) -> Never {
-    FileHandle.standardError.write(Data("hermit-runtime: error: \(error.description)\n".utf8))
     logError(error.description)
+    StandardError.write(line: "hermit-runtime: error: \(error.description)")
     Glibc.exit(125)
   }
 

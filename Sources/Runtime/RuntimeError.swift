@@ -11,6 +11,9 @@ enum RuntimeError: Error, CustomStringConvertible {
   case invalidName(String)
   case invalidArgument(String)
   case invalidState(id: String, status: String, wanted: String)
+  /// A signal for a container that has stopped (runc's words, which containerd's
+  /// shim recognizes).
+  case notRunning(String)
   case invalidBundle(String)
   case network(String)
   case io(path: String, reason: String)
@@ -30,6 +33,7 @@ enum RuntimeError: Error, CustomStringConvertible {
     case .invalidArgument(let text): return text
     case .invalidState(let id, let status, let wanted):
       return "container \(id) is \(status), not \(wanted)"
+    case .notRunning(let id): return "container not running: \(id) has stopped"
     case .invalidBundle(let reason): return "invalid bundle: \(reason)"
     case .network(let reason): return "network setup failed: \(reason)"
     case .io(let path, let reason): return "\(path): \(reason)"

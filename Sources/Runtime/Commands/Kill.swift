@@ -16,7 +16,9 @@ struct Kill: ParsableCommand {
   @Option(name: [.customShort("s"), .long], help: "Signal (name or number).")
   var signal: String?
 
-  @Flag(name: .shortAndLong, help: "Accepted for runc compatibility.")
+  @Flag(
+    name: .shortAndLong,
+    help: "Signal all of the container's processes (runc); a stopped container is then no error.")
   var all = false
 
   @Argument var id: String
@@ -31,15 +33,31 @@ struct Kill: ParsableCommand {
       throw RuntimeError.invalidArgument("unknown signal \(name)")
     }
     guard let pid = record.pid, record.status == .running || record.status == .created else {
-      throw RuntimeError.invalidState(id: id, status: record.status.rawValue, wanted: "running")
+      try alreadyStopped()
+      return
     }
     guard Glibc.kill(pid, number) == 0 else {
+      if errno == ESRCH {
+        try alreadyStopped()
+        return
+      }
       throw RuntimeError.io(path: "kill \(pid)", reason: String(cString: strerror(errno)))
     }
     if number == SIGKILL {
       _ = ProcessIdentity.waitGone(pid, startTime: record.pidStartTime, timeout: .seconds(5))
       Stop.markKilledIfSilent(id, in: store, signal: SIGKILL)
     }
+  }
+
+  /// A signal for a container whose process has already exited, answered as runc
+  /// 1.1 does: `kill --all` succeeds (runc signals every process left in the
+  /// container's cgroup, and there are none), a plain `kill` fails with "container
+  /// not running", the words containerd's shim maps to "process already finished"
+  /// (`checkKillError`), so it reports the task's exit instead of "unknown error
+  /// after kill". The exit status stays 125, our status for every error.
+  func alreadyStopped() throws {
+    guard !all else { return }
+    throw RuntimeError.notRunning(id)
   }
 
   static let names: [String: Int32] = [

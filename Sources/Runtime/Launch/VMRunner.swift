@@ -46,12 +46,12 @@ enum VMRunner {
       }
     }
     if ProcessInfo.processInfo.environment["HERMIT_DEBUG_QEMU"] != nil {
-      FileHandle.standardError.write(Data((command.argv.joined(separator: " ") + "\n").utf8))
+      StandardError.write(line: command.argv.joined(separator: " "))
     }
     let outcome = try Supervisor.run(command, statusFile: record.vm.statusFile, options: options)
     let failure = outcome.failureMessage
     if let failure {
-      FileHandle.standardError.write(Data("hermit-runtime: \(failure)\n".utf8))
+      StandardError.write(line: "hermit-runtime: \(failure)")
     }
     if record.autoRemove {
       store.remove(record.id)
