@@ -16,13 +16,15 @@ extension NetworkInterface {
   /// RFC 1122 §3.2.1: silently discard a bad checksum, version or length;
   /// §3.2.1.3: discard a broadcast or multicast source. We are no router, so
   /// only packets for our address (or broadcasts) go up. Before we have an
-  /// address (DHCP), only UDP goes up.
-  func handleIPv4(_ bytes: UnsafeRawBufferPointer, now: UInt64) {
+  /// address (DHCP), only UDP goes up. §3.2.1.3: 127.0.0.0/8 "MUST NOT
+  /// appear outside a host", so only `loopback` packets may use it.
+  func handleIPv4(_ bytes: UnsafeRawBufferPointer, now: UInt64, loopback: Bool) {
     guard let packet = IPv4Packet(bytes), packet.isChecksumValid else { return drop() }
     guard !packet.isFragment else { return drop() }
     let source = packet.source
     let destination = packet.destination
     guard !source.isBroadcast, !source.isMulticast else { return drop() }
+    guard loopback || (!source.isLoopback && !destination.isLoopback) else { return drop() }
     let isBroadcast: Bool
     if let configuration {
       if destination == configuration.address || destination.isLoopback {

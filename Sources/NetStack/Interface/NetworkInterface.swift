@@ -77,11 +77,17 @@ public final class NetworkInterface {
   /// Handles one received Ethernet frame (without FCS). Replies are queued.
   public func receive(frame: UnsafeRawBufferPointer, now: UInt64) {
     advanceClock(now)
+    handleFrame(frame, now: lastNow, loopback: false)
+  }
+
+  /// `loopback`: the frame is one we sent to ourselves (127.0.0.0/8 or our
+  /// own address), which only this path may carry.
+  func handleFrame(_ frame: UnsafeRawBufferPointer, now: UInt64, loopback: Bool) {
     guard let ethernet = EthernetFrame(frame) else { return drop() }
     guard ethernet.destination == mac || ethernet.destination.isBroadcast else { return drop() }
     switch ethernet.etherType {
-    case EtherType.arp: handleARP(ethernet.payload, now: lastNow)
-    case EtherType.ipv4: handleIPv4(ethernet.payload, now: lastNow)
+    case EtherType.arp: handleARP(ethernet.payload, now: now)
+    case EtherType.ipv4: handleIPv4(ethernet.payload, now: now, loopback: loopback)
     default: drop()
     }
   }
@@ -109,7 +115,7 @@ public final class NetworkInterface {
         transmitHead = 0
       }
       if next.loopback {
-        next.frame.withUnsafeBytes { receive(frame: $0, now: lastNow) }
+        next.frame.withUnsafeBytes { handleFrame($0, now: lastNow, loopback: true) }
         continue
       }
       return next.frame

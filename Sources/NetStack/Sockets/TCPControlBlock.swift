@@ -559,8 +559,11 @@ final class TCPControlBlock {
         _ = assembler.add(offset..<offset + payload.count)
         outOfOrder = true
       }
-    } else if duplicate > 0 && !segment.payload.isEmpty {
-      outOfOrder = true  // a retransmission of data we had: ACK at once
+    } else if !segment.payload.isEmpty {
+      // Data we already had (a retransmission), or none of it fits the
+      // window (a zero-window probe): ACK at once so the peer learns
+      // RCV.NXT and the window (RFC 9293 §3.8.6.1).
+      outOfOrder = true
     }
     if let finSequence { pendingFin = finSequence }
     if let fin = pendingFin, fin == rcvNxt {

@@ -423,3 +423,43 @@ import Testing
     #expect(throws: Never.self) { try interface.tcpListen(port: 80, backlog: 1).get() }
   }
 }
+
+extension TCPStateTests {
+  @Test func fullReceiveWindowAnswersProbeWithZeroWindowAck() throws {
+    let (interface, listener, synAck) = try synReceivedWithSmallBuffer()
+    interface.receive(
+      TCPPeer.segment(.ack, seq: Self.peerISSValue &+ 1, ack: synAck.seq &+ 1), now: 20)
+    let connection = try interface.tcpAccept(listener).get()
+    let start = Self.peerISSValue &+ 1
+    interface.receive(
+      TCPPeer.segment(
+        .ack, seq: start, ack: synAck.seq &+ 1, payload: [UInt8](repeating: 1, count: 1024)),
+      now: 30)
+    interface.receive(
+      TCPPeer.segment(.ack, seq: start &+ 1024, ack: synAck.seq &+ 1, payload: [9]), now: 31)
+    let ack = try #require(interface.sentSegments().last)
+    #expect(ack.ack == start &+ 1024)
+    #expect(ack.window == 0)
+    // Reading opens the window again with an update.
+    var buffer = [UInt8](repeating: 0, count: 1024)
+    _ = buffer.withUnsafeMutableBytes { interface.tcpReceive(connection, into: $0) }
+    let update = try #require(interface.sentSegments().last)
+    #expect(update.window > 0)
+  }
+
+  static var peerISSValue: UInt32 { TCPPeer.capturedSynSequence }
+
+  /// A listener whose connections have 1 KiB buffers, after the captured SYN.
+  func synReceivedWithSmallBuffer() throws -> (NetworkInterface, TCPHandle, SentSegment) {
+    let interface = Slirp.guestInterface()
+    interface.tcpBufferSize = 1024
+    interface.receive(Slirp.arpRequestForGuest, now: 0)
+    _ = interface.drain()
+    let listener = try interface.tcpListen(port: 80, backlog: 1).get()
+    interface.receive(TCPPeer.capturedSyn, now: 10)
+    let synAck = try #require(interface.sentSegments().first)
+    #expect(synAck.windowScale == 0)
+    #expect(synAck.window == 1024)
+    return (interface, listener, synAck)
+  }
+}
