@@ -17,18 +17,23 @@ public enum LayoutArchive {
   }
 
   /// Writes the layout tarball atomically to `url`: each image is named in index.json
-  /// by `org.opencontainers.image.ref.name` and `io.containerd.image.name` (both the
-  /// full `name:tag`, which podman and `ctr import` use).
+  /// by `org.opencontainers.image.ref.name` (the full `name:tag` as given, which
+  /// podman uses) and `io.containerd.image.name` (normalized,
+  /// `docker.io/library/name:tag`, as docker writes it: `ctr import` keeps it and
+  /// the CRI finds a pod's image only by it).
   public static func write(
     to url: URL, images: [(reference: Reference, manifest: Descriptor)],
     blobs: [Digest: BlobSource], epoch: Int = reproducibleEpoch()
   ) throws {
     let entries = images.map { image -> Descriptor in
       let name = image.reference.description
+      let containerdName = image.reference.normalized.description
       return Descriptor(
         mediaType: image.manifest.mediaType, digest: image.manifest.digest,
         size: image.manifest.size,
-        annotations: [AnnotationKey.refName: name, AnnotationKey.containerdImageName: name],
+        annotations: [
+          AnnotationKey.refName: name, AnnotationKey.containerdImageName: containerdName,
+        ],
         platform: .hermit)
     }.sorted { $0.annotations![AnnotationKey.refName]! < $1.annotations![AnnotationKey.refName]! }
     let index = try CanonicalJSON.encode(Index(manifests: entries))

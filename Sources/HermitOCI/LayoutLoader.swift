@@ -221,7 +221,8 @@ struct LayoutLoader {
   }
 
   /// The name of an index entry: `io.containerd.image.name` when present (always a
-  /// full reference), else `org.opencontainers.image.ref.name`.
+  /// full reference, in its familiar form: `docker.io/library/hello:latest` is
+  /// stored as `hello:latest`), else `org.opencontainers.image.ref.name`.
   static func reference(of descriptor: Descriptor, position: Int) throws -> Reference {
     let annotations = descriptor.annotations ?? [:]
     guard
@@ -231,7 +232,7 @@ struct LayoutLoader {
       throw HermitOCIError.notAnOCILayout(
         "index.json entry \(position) has no name (\(AnnotationKey.refName))")
     }
-    return try Reference(parsing: text).withDefaultTag
+    return try Reference(parsing: text).familiar.withDefaultTag
   }
 
   private func checkSize(_ descriptor: Descriptor, what: String, sizes: [Digest: Int64]) throws {

@@ -130,6 +130,31 @@ import Testing
     #expect(inspect.stdout.contains("\"Os\": \"hermit\""))
   }
 
+  /// podman and our store read the name as given; containerd's CRI finds a pod's
+  /// image only by its normalized name (issue 12), so that one goes to containerd.
+  @Test(arguments: [
+    ("interop/sample:1.0", "interop/sample:1.0", "docker.io/interop/sample:1.0"),
+    ("sample", "sample:latest", "docker.io/library/sample:latest"),
+    ("localhost/sample:2", "localhost/sample:2", "localhost/sample:2"),
+    ("example.com:5000/a/b:c", "example.com:5000/a/b:c", "example.com:5000/a/b:c"),
+  ])
+  func theIndexNamesTheImageAsGivenAndNormalizedForContainerd(
+    name: String, given: String, containerdName: String
+  ) throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    let tar = sandbox.root.appendingPathComponent("image.tar")
+    try sandbox.ok(["build", "-o", tar.path, "-t", name, try sandbox.app().path])
+    let index = try runSystem("tar", ["-xOf", tar.path, "index.json"])
+    let object = try JSONSerialization.jsonObject(with: Data(index.stdout.utf8)) as? [String: Any]
+    let entry = (object?["manifests"] as? [[String: Any]])?.first
+    let annotations = entry?["annotations"] as? [String: String]
+    #expect(annotations?["org.opencontainers.image.ref.name"] == given)
+    #expect(annotations?["io.containerd.image.name"] == containerdName)
+    // Loaded back, the store keeps the short name.
+    #expect(try sandbox.ok(["load", "-i", tar.path]).stdout == "Loaded image: \(given)\n")
+  }
+
   @Test func containerdImportsTheImageIntoAPrivateDaemon() throws {
     let sandbox = try Sandbox()
     defer { sandbox.cleanup() }
@@ -167,7 +192,8 @@ import Testing
       "ctr", ["--address", socket, "images", "import", "--all-platforms", tar.path])
     #expect(load.status == 0, "\(load.stderr)")
     let list = try runSystem("ctr", ["--address", socket, "images", "ls"])
-    #expect(list.stdout.contains("interop/sample:1.0"), "\(list.stdout)")
+    // Named as the CRI looks it up (issue 12).
+    #expect(list.stdout.contains("docker.io/interop/sample:1.0"), "\(list.stdout)")
     #expect(list.stdout.contains("hermit/amd64"), "\(list.stdout)")
   }
 
@@ -206,9 +232,11 @@ import Testing
         environment: sandbox.environment)
       #expect(save.status == 0, "\(save.stderr)")
     }
+    // podman names the image by io.containerd.image.name (docker.io/interop/sample:1.0);
+    // loaded back, it has its familiar name again.
     #expect(
       try sandbox.ok(["load", "-i", ociArchive.path]).stdout
-        == "Loaded image: localhost/interop/sample:1.0\n")
+        == "Loaded image: interop/sample:1.0\n")
     let docker = try sandbox.run(["load", "-i", dockerArchive.path])
     #expect(docker.status == 125)
     #expect(docker.stderr.contains("is a docker-archive"), "\(docker.stderr)")

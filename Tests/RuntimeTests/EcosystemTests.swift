@@ -124,15 +124,19 @@ struct EcosystemTests {
       let imported = try ctr(["images", "import", "--platform", "hermit/amd64", image])
       #expect(imported.status == 0, "\(imported.stderr)")
     }
+    // Named as the CRI normalizes references (issue 12), not `hermit-test-hello:latest`.
+    let names = try ctr(["images", "ls", "-q"]).stdout.split(separator: "\n")
+    #expect(names.contains("docker.io/library/hermit-test-hello:latest"), "\(names)")
+    #expect(names.contains("docker.io/library/hermit-test-exit:latest"), "\(names)")
     let hello = try ctr([
       "run", "--rm", "--platform", "hermit/amd64", "--runc-binary", Harness.runtime,
-      "hermit-test-hello:latest", scratch.name("ctr-hello"),
+      "docker.io/library/hermit-test-hello:latest", scratch.name("ctr-hello"),
     ])
     #expect(hello.status == 0, "\(hello.stderr)")
     #expect(hello.stdout.contains("Hello World!"))
     let exit = try ctr([
       "run", "--rm", "--platform", "hermit/amd64", "--runc-binary", Harness.runtime,
-      "hermit-test-exit:latest", scratch.name("ctr-exit"), "/hermit/app", "42",
+      "docker.io/library/hermit-test-exit:latest", scratch.name("ctr-exit"), "/hermit/app", "42",
     ])
     #expect(exit.status == 42, "\(exit.stderr)")
     #expect(exit.stdout.contains("exiting with 42"))
