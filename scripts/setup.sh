@@ -7,6 +7,7 @@ packages=(qemu-system-x86 nasm libarchive-dev pkg-config skopeo umoci oci-image-
   golang-github-opencontainers-specs-dev hyperfine iproute2 iputils-ping curl dnsmasq-base)
 missing=()
 packages+=(musl-dev)  # musl's libm objects for apps (Makefile, Sources/Kernel/runtime/libm.c)
+packages+=(runc busybox-static)  # Linux containers handed to runc (Tests/RuntimeTests/RuncDelegateTests)
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$package")

@@ -27,6 +27,7 @@ struct Kill: ParsableCommand {
   var positionalSignal: String?
 
   func run() throws {
+    try RuncDelegate.forward(id, global)
     let (store, record) = try ContainerStore.locate(id, global)
     let name = signal ?? positionalSignal ?? (record.kind == .oci ? "TERM" : "KILL")
     guard let number = Self.parse(name) else {

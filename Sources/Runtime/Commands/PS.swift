@@ -20,6 +20,7 @@ struct PS: ParsableCommand {
 
   func run() throws {
     if let id {
+      try RuncDelegate.forward(id, global)
       let (_, record) = try ContainerStore.locate(id, global)
       var pids: [Int32] = []
       if record.status == .running || record.status == .created, let pid = record.pid {

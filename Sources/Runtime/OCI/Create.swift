@@ -38,6 +38,8 @@ struct Create: ParsableCommand {
     let bundleURL = URL(fileURLWithPath: bundle).standardizedFileURL
     let ociBundle = try OCIBundle(directory: bundleURL)
     let rootfs = ociBundle.rootfs
+    // A Linux container (a pod's pause sandbox) is runc's.
+    if RuncDelegate.isLinux(rootfs: rootfs) { try RuncDelegate.create(id, global) }
     let metadata = try HermitMetadata.load(fromRootfs: rootfs)
     let prepared = PreparedImage(
       reference: rootfs.path, manifestDigest: nil, rootfs: rootfs.path, entrypoint: [], cmd: [],

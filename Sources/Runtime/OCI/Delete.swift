@@ -18,6 +18,10 @@ struct Delete: ParsableCommand {
   @Argument var id: String
 
   func run() throws {
+    if let status = RuncDelegate.delete(id, global) {
+      guard status == 0 else { throw ExitCode(status) }
+      return
+    }
     let store: ContainerStore
     let record: ContainerRecord
     do {

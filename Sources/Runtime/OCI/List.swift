@@ -16,12 +16,16 @@ struct List: ParsableCommand {
 
   func run() throws {
     let records = ContainerStore.forOCI(global).all()
+    // Linux containers handed to runc (RuncDelegate.swift) are listed after ours.
+    let linux = RuncDelegate.states(global)
     if quiet {
       records.forEach { print($0.id) }
+      linux.forEach { print($0.id) }
     } else if format == "json" {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-      print(String(decoding: try encoder.encode(records.map(State.state(of:))), as: UTF8.self))
+      let states = records.map(State.state(of:)) + linux
+      print(String(decoding: try encoder.encode(states), as: UTF8.self))
     } else {
       var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED"]]
       for record in records {
@@ -30,6 +34,9 @@ struct List: ParsableCommand {
           record.id, String(state.pid ?? 0), state.status, record.bundle,
           ISO8601DateFormatter().string(from: record.created),
         ])
+      }
+      for state in linux {
+        rows.append([state.id, String(state.pid ?? 0), state.status, state.bundle, "(runc)"])
       }
       print(Table.render(rows))
     }

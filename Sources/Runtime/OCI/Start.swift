@@ -15,6 +15,7 @@ struct Start: ParsableCommand {
   @Argument var id: String
 
   func run() throws {
+    try RuncDelegate.forward(id, global)
     let store = ContainerStore.forOCI(global)
     let record = try store.load(id)
     guard record.status == .created else {

@@ -31,6 +31,7 @@ struct State: ParsableCommand {
   }
 
   func run() throws {
+    try RuncDelegate.forward(id, global)
     let (_, record) = try ContainerStore.locate(id, global)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
