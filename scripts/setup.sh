@@ -8,6 +8,9 @@ packages=(qemu-system-x86 nasm libarchive-dev pkg-config skopeo umoci oci-image-
 missing=()
 packages+=(musl-dev)  # musl's libm objects for apps (Makefile, Sources/Kernel/runtime/libm.c)
 packages+=(runc busybox-static)  # Linux containers handed to runc (Tests/RuntimeTests/RuncDelegateTests)
+# The CRI end-to-end test (Tests/RuntimeTests/CRITests, scripts/cri-pod.py): a pod
+# network, a gRPC client, and gcc for the static pause of the sandbox image.
+packages+=(containernetworking-plugins python3-grpcio python3-protobuf gcc libc6-dev)
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$package")
