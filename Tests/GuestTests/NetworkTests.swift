@@ -23,6 +23,47 @@ import Testing
     #expect(run.output.contains("configured 192.168.77.2/24"))
   }
 
+  @Test func dhcpOverUserNetworkingPrintsTheSeedLines() throws {
+    let run = try GuestBoot.boot("netconfig", append: "-- 0", network: .user(ports: []))
+    #expect(run.status == .exited(0), "\(run.output)")
+    let lines = run.lines
+    let acquired = try #require(
+      lines.firstIndex(of: "[0][INFO] DHCP config acquired!"), "\(run.output)")
+    #expect(lines[acquired + 1] == "[0][INFO] IP address: 10.0.2.15/24")
+    #expect(lines[acquired + 2] == "[0][INFO] Default gateway: 10.0.2.2")
+    #expect(lines[acquired + 3] == "[0][INFO] DNS server 0: 10.0.2.3")
+    #expect(lines.contains("configured 10.0.2.15/24"))
+  }
+
+  @Test func dhcpFromDnsmasqOnATapThenPing() throws {
+    let namespace = try TestNamespace(hostAddress: "192.168.78.1/24")
+    defer { namespace.remove() }
+    let dnsmasq = try namespace.start([
+      "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=htap0",
+      "--bind-interfaces", "--dhcp-range=192.168.78.50,192.168.78.60,255.255.255.0,1h",
+      "--dhcp-option=3,192.168.78.1", "--dhcp-option=6,192.168.78.1", "--leasefile-ro",
+      "--pid-file=",
+    ])
+    defer { kill(dnsmasq, SIGKILL) }
+    var pinged: (status: Int32, output: String) = (-1, "")
+    let run = try GuestBoot.boot(
+      "netconfig", append: "-- 60", network: .tap(name: namespace.tap),
+      namespace: namespace.name, timeout: 120
+    ) { output in
+      #expect(GuestBoot.waitForOutput(output, containing: "configured", timeout: 60))
+      let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+      guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("configured ") })
+      else { return }
+      let address = line.dropFirst("configured ".count).split(separator: "/")[0]
+      pinged = namespace.run(["ping", "-c", "2", "-W", "5", String(address)])
+    }
+    #expect(run.output.contains("[0][INFO] DHCP config acquired!"), "\(run.output)")
+    #expect(run.output.contains("[0][INFO] Default gateway: 192.168.78.1"))
+    #expect(run.output.contains("[0][INFO] DNS server 0: 192.168.78.1"))
+    #expect(run.output.contains("configured 192.168.78.5"))
+    #expect(pinged.status == 0, "\(pinged.output)")
+  }
+
   @Test func guestWithoutANICSaysSoAndFails() throws {
     let run = try GuestBoot.boot("netconfig", append: "-- 0")
     #expect(run.status == .exited(3), "\(run.output)")
@@ -64,6 +105,20 @@ struct TestNamespace {
   }
 
   func remove() { _ = TestNamespace.execute(["ip", "netns", "del", name]) }
+
+  /// Starts `command` inside the namespace in the background (a server) and
+  /// returns its pid. Not through Foundation's Process: a daemon that closes
+  /// every inherited descriptor (dnsmasq does) makes Foundation believe it
+  /// exited and block in waitpid, and then no other child is ever reaped.
+  func start(_ command: [String]) throws -> Int32 {
+    let line = command.map { "'\($0)'" }.joined(separator: " ")
+    let result = run(["sh", "-c", "\(line) </dev/null >/dev/null 2>&1 & echo $!"])
+    guard result.status == 0,
+      let pid = Int32(result.output.trimmingCharacters(in: .whitespacesAndNewlines))
+    else { throw SetupFailed(message: "cannot start \(command[0]): \(result.output)") }
+    usleep(300_000)  // let it bind
+    return pid
+  }
 
   static func execute(_ command: [String]) -> (status: Int32, output: String) {
     let process = Process()
