@@ -10,27 +10,6 @@ extension HermitMetadata {
       AnnotationKey.app: app,
     ]
   }
-
-  /// Parses a memory size: a number of MiB, or a number with suffix K, M, G
-  /// (optionally followed by `i`/`iB`/`B`, all binary). Returns MiB.
-  public static func parseMemory(_ text: String) throws -> Int {
-    let bad = HermitOCIError.invalidArgument(
-      "invalid memory size \"\(text)\" (examples: 64, 64M, 1G, 512MiB)")
-    var s = Substring(text.uppercased())
-    for suffix in ["IB", "B", "I"] where s.hasSuffix(suffix) && s.count > suffix.count {
-      s = s.dropLast(suffix.count)
-      break
-    }
-    var multiplierKiB = 1024
-    if let last = s.last, "KMG".contains(last) {
-      multiplierKiB = last == "K" ? 1 : last == "M" ? 1024 : 1024 * 1024
-      s = s.dropLast()
-    }
-    guard let value = Int(s), value > 0 else { throw bad }
-    let (kib, overflow) = value.multipliedReportingOverflow(by: multiplierKiB)
-    guard !overflow, kib % 1024 == 0, kib / 1024 <= (1 << 20) else { throw bad }
-    return kib / 1024
-  }
 }
 
 extension HermitMetadata {
@@ -46,7 +25,7 @@ extension HermitMetadata {
       self.cpus = cpus
     }
     if let value = labels[AnnotationKey.memory] {
-      memoryMiB = try HermitMetadata.parseMemory(value)
+      memoryMiB = try MemorySize.parseMiB(value)
     }
     if let value = labels[AnnotationKey.ports], !value.isEmpty {
       exposedPorts = try value.split(separator: ",").map { part in

@@ -33,8 +33,9 @@ extension HermitMetadata {
     guard (1...255).contains(cpus) else {
       throw HermitOCIError.notAHermitImage("cpus \(cpus) out of range 1...255")
     }
-    guard (1...(1 << 20)).contains(memoryMiB) else {
-      throw HermitOCIError.notAHermitImage("memory \(memoryMiB) MiB out of range")
+    guard (MemorySize.minimumMiB...MemorySize.maximumMiB).contains(memoryMiB) else {
+      throw HermitOCIError.notAHermitImage(
+        "memory \(memoryMiB)M out of range \(MemorySize.minimumMiB)M...\(MemorySize.maximumMiB)M")
     }
     guard exposedPorts.allSatisfy({ (1...65535).contains($0) }) else {
       throw HermitOCIError.notAHermitImage("exposed port out of range 1...65535")

@@ -7,8 +7,6 @@ public enum HermitQEMUError: Error, Equatable, CustomStringConvertible, Sendable
   case invalidPortMapping(String, reason: String)
   /// A host port in a `-p` mapping is already bound by someone else.
   case portInUse(address: String, port: Int, proto: String)
-  /// `--memory` could not be parsed.
-  case invalidMemorySize(String)
   /// `--cpus` out of range.
   case invalidCPUCount(Int)
   /// The QEMU binary was not found.
@@ -29,8 +27,6 @@ public enum HermitQEMUError: Error, Equatable, CustomStringConvertible, Sendable
     case .portInUse(let address, let port, let proto):
       let shown = address.isEmpty ? "0.0.0.0" : address
       return "host port \(port)/\(proto) is already in use (\(shown):\(port))"
-    case .invalidMemorySize(let text):
-      return "invalid memory size '\(text)' (examples: 64M, 512MiB, 1G)"
     case .invalidCPUCount(let count):
       return "invalid CPU count \(count) (1...255)"
     case .qemuNotFound(let name):

@@ -54,16 +54,6 @@ import Testing
   func malformedDigestsAreRejected(text: String) {
     #expect(throws: HermitOCIError.self) { try Digest(parsing: text) }
   }
-
-  @Test(arguments: [("64", 64), ("64M", 64), ("64MiB", 64), ("1G", 1024), ("2048K", 2)])
-  func memorySizesParseToMiB(text: String, mib: Int) throws {
-    #expect(try HermitMetadata.parseMemory(text) == mib)
-  }
-
-  @Test(arguments: ["", "0", "-1", "1K", "12X", "M"])
-  func badMemorySizesAreRejected(text: String) {
-    #expect(throws: HermitOCIError.self) { try HermitMetadata.parseMemory(text) }
-  }
 }
 
 @Suite struct HermitMetadataTests {

@@ -244,6 +244,12 @@ struct RunTests {
   @Test(arguments: [
     (["run", "/nonexistent/image.tar"], "image not found"),
     (["run", "--memory", "lots", "IMAGE"], "invalid memory size"),
+    (["run", "--memory", "1M", "IMAGE"], "memory size \"1M\" is below the minimum of 2M"),
+    (["run", "--memory", "99999999999999999G", "IMAGE"], "above the maximum of 1T"),
+    (["run", "--memory", "1500K", "IMAGE"], "not a whole number of MiB"),
+    (["run", "--memory", "100T", "IMAGE"], "above the maximum of 1T"),
+    (["run", "--memory", "1000G", "IMAGE"], "more than this host's"),
+    (["run", "--cpus", "-1", "IMAGE"], "invalid CPU count -1"),
     (["run", "-p", "80", "IMAGE"], "invalid port mapping"),
     (["stop", "nosuchcontainer"], "no such container"),
     (["run", "--accel", "warp", "IMAGE"], "warp"),
@@ -254,6 +260,7 @@ struct RunTests {
     let result = try scratch.runtime(arguments.map { $0 == "IMAGE" ? images.hello : $0 })
     #expect(result.status == 125)
     #expect(result.stderr.hasPrefix("hermit-runtime: error: "))
+    #expect(result.stderr.split(separator: "\n").count == 1, "stderr: \(result.stderr)")
     #expect(result.stderr.contains(message), "stderr: \(result.stderr)")
   }
 }

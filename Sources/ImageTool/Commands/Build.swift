@@ -17,10 +17,11 @@ struct Build: ParsableCommand {
   @Option(name: [.short, .customLong("output")], help: "Write an OCI image layout tarball.")
   var output: String?
 
-  @Option(help: "Virtual CPUs.")
+  // .unconditional: `--cpus -1` is a bad value, not a missing one.
+  @Option(parsing: .unconditional, help: "Virtual CPUs.")
   var cpus: Int = 1
 
-  @Option(help: "Guest memory (64, 64M, 1G, ...; plain numbers are MiB).")
+  @Option(parsing: .unconditional, help: "Guest memory (64, 64M, 1G, ...; plain numbers are MiB).")
   var memory: String = "64M"
 
   @Option(name: .customLong("env"), help: "Environment entry KEY=VALUE (repeatable).")
@@ -52,7 +53,7 @@ struct Build: ParsableCommand {
       throw HermitOCIError.invalidArgument("invalid --cpus \(cpus) (1-255)")
     }
     let metadata = HermitMetadata(
-      cpus: cpus, memoryMiB: try HermitMetadata.parseMemory(memory), exposedPorts: try ports())
+      cpus: cpus, memoryMiB: try MemorySize.parseMiB(memory), exposedPorts: try ports())
 
     let toolchain = try Toolchain.find()
     let loader = try toolchain.loaderData()

@@ -196,6 +196,22 @@ func hermitHeapAllocate(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointe
   return Heap.allocate(size: size, alignment: alignment)
 }
 
+/// Swift's runtime cannot go on without the memory it asked for (it would trap or
+/// use a null pointer): say what ran out instead. Called without the heap lock;
+/// writes the message without allocating.
+@_cdecl("hermit_out_of_memory")
+func hermitOutOfMemory(_ size: Int) -> Never {
+  Shutdown.panic {
+    Console.write("heap: out of memory allocating ")
+    Console.writeDecimal(UInt64(size))
+    Console.write(" bytes (heap ")
+    Console.writeDecimal(UInt64(Heap.arenaBytes >> 10))
+    Console.write(" KiB, ")
+    Console.writeDecimal(UInt64(Heap.bytesInUse >> 10))
+    Console.write(" KiB in use): give the guest more memory (--memory)")
+  }
+}
+
 @_cdecl("hermit_heap_free")
 func hermitHeapFree(_ pointer: UnsafeMutableRawPointer?) {
   guard let pointer else { return }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HermitOCI
 import HermitQEMU
 
 #if canImport(Glibc)
@@ -28,10 +29,13 @@ struct Run: ParsableCommand {
     help: "Forward [IP:]HOST:GUEST[/tcp|udp] (user networking).")
   var publish: [String] = []
 
-  @Option(help: "Virtual CPUs (default: the image's).")
+  // .unconditional: `--cpus -1` is a bad value, not a missing one.
+  @Option(parsing: .unconditional, help: "Virtual CPUs (default: the image's).")
   var cpus: Int?
 
-  @Option(name: [.customShort("m"), .long], help: "Memory, e.g. 64M or 1G (default: the image's).")
+  @Option(
+    name: [.customShort("m"), .long], parsing: .unconditional,
+    help: "Memory, e.g. 64M or 1G (default: the image's).")
   var memory: String?
 
   @Option(
@@ -110,12 +114,13 @@ struct Run: ParsableCommand {
 
   /// Image + flags → plan (flags win over the image's metadata).
   func makePlan() throws -> LaunchPlan {
+    let memoryMiB = try memory.map { try MemorySize.parseMiB($0) }  // before any work
     let prepared = try ImageCache(root: ImageCache.defaultRoot()).prepare(image)
     var plan = LaunchPlan(image: prepared, metadata: try prepared.metadata())
     plan.arguments = arguments.isEmpty ? nil : arguments
     plan.environment = env
     plan.cpus = cpus
-    plan.memoryMiB = try memory.map { try MemorySize.parseMiB($0) }
+    plan.memoryMiB = memoryMiB
     plan.quiet = quiet
     let ports = try publish.map { try PortMapping(parsing: $0) }
     switch net {

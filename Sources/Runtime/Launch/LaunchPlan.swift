@@ -28,6 +28,19 @@ struct LaunchPlan {
     return full
   }
 
+  /// The host's physical RAM in MiB, if the system says.
+  static var hostMemoryMiB: Int? {
+    let pages = sysconf(Int32(_SC_PHYS_PAGES))
+    let pageSize = sysconf(Int32(_SC_PAGESIZE))
+    guard pages > 0, pageSize > 0 else { return nil }
+    return pages.multipliedReportingOverflow(by: pageSize).overflow ? nil : (pages * pageSize) >> 20
+  }
+
+  /// `2048` → `2G`, `96` → `96M`.
+  static func shown(mib: Int) -> String {
+    mib % 1024 == 0 ? "\(mib / 1024)G" : "\(mib)M"
+  }
+
   static func isAppPath(_ path: String, metadata: HermitMetadata) -> Bool {
     let trimmed = path.hasPrefix("/") ? String(path.dropFirst()) : path
     return trimmed == metadata.app || trimmed == "hermit/app"
@@ -55,12 +68,18 @@ struct LaunchPlan {
     }
     let cpus = cpus ?? metadata.cpus
     guard (1...255).contains(cpus) else { throw RuntimeError.qemu(.invalidCPUCount(cpus)) }
+    let memoryMiB = memoryMiB ?? metadata.memoryMiB
+    // QEMU would print its own "cannot set up guest memory" line before ours.
+    if let hostMiB = Self.hostMemoryMiB, memoryMiB > hostMiB {
+      throw RuntimeError.invalidArgument(
+        "memory \(Self.shown(mib: memoryMiB)) is more than this host's \(hostMiB)M of RAM")
+    }
     let options = KernelOptions(
       quiet: quiet, environment: mergedEnvironment, ip: ip, gateway: gateway, name: nil)
     return VMConfiguration(
       name: name, loader: loader, app: app,
       commandLine: KernelCommandLine.encode(options, arguments: appArguments),
-      cpus: cpus, memoryMiB: memoryMiB ?? metadata.memoryMiB, accelerator: accelerator,
+      cpus: cpus, memoryMiB: memoryMiB, accelerator: accelerator,
       network: network, statusFile: statusFile)
   }
 }
