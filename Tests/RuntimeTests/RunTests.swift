@@ -34,6 +34,24 @@ struct RunTests {
     }
   }
 
+  /// `docker run IMAGE a b`: everything after the image is the app's, flags
+  /// included; `--` right after the image is accepted and dropped.
+  @Test(arguments: [
+    (["a", "b"], ["a", "b"]), (["--", "a", "b"], ["a", "b"]),
+    (["-x", "--help", "-q"], ["-x", "--help", "-q"]),
+    (["--", "--", "x"], ["--", "x"]), (["a", "--", "b"], ["a", "--", "b"]),
+  ])
+  func everythingAfterTheImageIsTheAppsArguments(given: [String], expected: [String]) throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let result = try scratch.runtime(["run", "--rm", "-q", images.args] + given)
+    #expect(result.status == 0, "stderr: \(result.stderr)")
+    let shown = result.stdout.split(separator: "\n").map(String.init)
+      .filter { $0.hasPrefix("arg[") && !$0.hasPrefix("arg[0]") }
+    let wanted = expected.enumerated().map { "arg[\($0.offset + 1)]=\($0.element)" }
+    #expect(shown == wanted, "\(result.stdout)")
+  }
+
   @Test func theImagesDefaultArgumentsAreUsedWithoutArguments() throws {
     let scratch = try Scratch()
     defer { scratch.delete() }

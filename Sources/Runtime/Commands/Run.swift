@@ -57,8 +57,17 @@ struct Run: ParsableCommand {
   @Argument(help: "Layout tarball, rootfs directory, or stored image reference.")
   var image: String
 
-  @Argument(parsing: .postTerminator, help: "Arguments for the app (after --).")
+  /// Everything after the image is the app's, flags included, as in `docker run`;
+  /// a `--` right after the image is dropped (`run IMAGE -- -x` still works).
+  @Argument(
+    parsing: .captureForPassthrough,
+    help: "Arguments for the app: everything after the image (a leading -- is dropped).")
   var arguments: [String] = []
+
+  /// The app's arguments as given, without the optional `--` separator.
+  var appArguments: [String] {
+    arguments.first == "--" ? Array(arguments.dropFirst()) : arguments
+  }
 
   func run() throws {
     let store = ContainerStore.forRun(global)
@@ -117,7 +126,7 @@ struct Run: ParsableCommand {
     let memoryMiB = try memory.map { try MemorySize.parseMiB($0) }  // before any work
     let prepared = try ImageCache(root: ImageCache.defaultRoot()).prepare(image)
     var plan = LaunchPlan(image: prepared, metadata: try prepared.metadata())
-    plan.arguments = arguments.isEmpty ? nil : arguments
+    plan.arguments = appArguments.isEmpty ? nil : appArguments
     plan.environment = env
     plan.cpus = cpus
     plan.memoryMiB = memoryMiB
