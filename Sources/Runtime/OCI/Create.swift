@@ -48,6 +48,9 @@ struct Create: ParsableCommand {
     // process.args[0] is the entrypoint (/hermit/app): LaunchPlan drops it.
     plan.arguments = ociBundle.config.process?.args ?? []
     plan.environment = ociBundle.config.process?.env ?? []
+    // podman's --memory, --cpus and --cpuset-cpus size the VM (linux.resources).
+    plan.memoryMiB = try ociBundle.memoryMiB()
+    plan.cpus = try ociBundle.cpus()
     plan.accelerator = try AcceleratorProbe(
       cacheDirectory: store.root.appendingPathComponent("cache"), qemu: VMRunner.qemu
     ).resolve(.auto)

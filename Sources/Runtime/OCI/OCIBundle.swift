@@ -1,4 +1,5 @@
 import Foundation
+import HermitOCI
 
 /// The parts of an OCI bundle's config.json (runtime-spec config.md) a hermit
 /// container uses. Everything else (mounts, cgroups, capabilities) has no meaning
@@ -18,7 +19,22 @@ struct OCIBundle {
         var type: String
         var path: String?
       }
+      /// runtime-spec config-linux.md "Control groups": what podman's `--memory`,
+      /// `--cpus` and `--cpuset-cpus` become. For a VM they size the guest.
+      struct Resources: Decodable {
+        struct Memory: Decodable {
+          var limit: Int64?
+        }
+        struct CPU: Decodable {
+          var quota: Int64?
+          var period: UInt64?
+          var cpus: String?
+        }
+        var memory: Memory?
+        var cpu: CPU?
+      }
       var namespaces: [Namespace]?
+      var resources: Resources?
     }
     var ociVersion: String?
     var process: Process?
@@ -53,5 +69,47 @@ struct OCIBundle {
   /// The network namespace QEMU must join, if config.json names one by path.
   var networkNamespace: String? {
     config.linux?.namespaces?.first { $0.type == "network" }?.path.flatMap { $0.isEmpty ? nil : $0 }
+  }
+
+  /// Guest memory from `linux.resources.memory.limit`, in whole MiB (rounded down,
+  /// so the VM stays within the limit); nil when config.json sets no limit.
+  func memoryMiB() throws -> Int? {
+    try MemorySize.mebibytes(limitBytes: config.linux?.resources?.memory?.limit)
+  }
+
+  /// Virtual CPUs from `linux.resources.cpu`: quota/period rounded up (podman's
+  /// `--cpus 1.5` gives 2), or the number of CPUs in the cpuset (`0-3,6`), the
+  /// smaller of the two when both are set; nil when neither is.
+  func cpus() throws -> Int? {
+    let cpu = config.linux?.resources?.cpu
+    var counts: [Int] = []
+    if let quota = cpu?.quota, quota > 0 {
+      let period = Int64(clamping: cpu?.period ?? 100_000)
+      guard period > 0 else { throw RuntimeError.invalidBundle("linux.resources.cpu.period is 0") }
+      counts.append(Int(min((quota + period - 1) / period, 255)))
+    }
+    if let set = cpu?.cpus, !set.isEmpty {
+      guard let count = Self.cpuCount(inSet: set) else {
+        throw RuntimeError.invalidBundle(
+          "linux.resources.cpu.cpus \(Sanitized.quoted(set)) is not a CPU list like 0-3,6")
+      }
+      counts.append(min(count, 255))
+    }
+    return counts.min()
+  }
+
+  /// The number of CPUs in a Linux CPU list (`0-3,6`), nil if malformed.
+  static func cpuCount(inSet list: String) -> Int? {
+    var cpus = Set<Int>()
+    for part in list.split(separator: ",", omittingEmptySubsequences: false) {
+      let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
+      guard (1...2).contains(bounds.count),
+        let low = Int(bounds[0].trimmingCharacters(in: .whitespaces)),
+        let high = Int(bounds[bounds.count - 1].trimmingCharacters(in: .whitespaces)),
+        low >= 0, low <= high, high < 4096
+      else { return nil }
+      cpus.formUnion(low...high)
+    }
+    return cpus.isEmpty ? nil : cpus.count
   }
 }
