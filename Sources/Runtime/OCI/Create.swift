@@ -81,6 +81,7 @@ struct Create: ParsableCommand {
         id: id, kind: .oci, image: rootfs.path, bundle: bundleURL.path, created: Date(), vm: vm,
         autoRemove: false, annotations: ociBundle.config.annotations ?? [:])
       record.networkNamespace = joinsNamespace ? ociBundle.networkNamespace : nil
+      record.cgroupsPath = ociBundle.config.linux?.cgroupsPath
       try store.save(record)
       guard mkfifo(store.file(id, "exec.fifo").path, 0o600) == 0 else {
         throw RuntimeError.io(
@@ -91,6 +92,13 @@ struct Create: ParsableCommand {
       let pid = try Shim.launch(
         id: id, store: store, logPath: nil, waitForStart: true, stdio: console?.replicaFD)
       console?.close()
+      // The shim, and QEMU after it, in the cgroup the bundle names (the pod's).
+      do {
+        try CgroupPlacement(record.cgroupsPath)?.join(pid)
+      } catch {
+        StandardError.write(
+          line: "hermit-runtime: cgroup \(record.cgroupsPath ?? "") not joined: \(error)")
+      }
       if let pidFile {
         try Data("\(pid)".utf8).write(to: URL(fileURLWithPath: pidFile), options: .atomic)
       }

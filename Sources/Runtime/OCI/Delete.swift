@@ -39,6 +39,7 @@ struct Delete: ParsableCommand {
       }
       Stop.stop(record, in: store, grace: .zero, signal: SIGKILL)
     }
+    CgroupPlacement(record.cgroupsPath)?.remove()
     store.remove(id)
   }
 }

@@ -34,6 +34,7 @@ struct OCIBundle {
         var cpu: CPU?
       }
       var namespaces: [Namespace]?
+      var cgroupsPath: String?
       var resources: Resources?
     }
     var ociVersion: String?

@@ -49,4 +49,6 @@ struct ContainerRecord: Codable, Sendable {
   var annotations: [String: String]
   /// Network namespace QEMU must run in (OCI bundles).
   var networkNamespace: String?
+  /// `linux.cgroupsPath` of an OCI bundle, joined at create, removed at delete.
+  var cgroupsPath: String?
 }
