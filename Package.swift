@@ -77,7 +77,9 @@ let package = Package(
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "HermitQEMUTests", dependencies: ["HermitQEMU", "TestSupport"]),
     // Boots real guests (build/ artifacts from `make`) under QEMU/TCG.
-    .testTarget(name: "GuestTests", dependencies: ["BootFormat", "HermitQEMU"]),
+    .testTarget(
+      name: "GuestTests",
+      dependencies: ["BootFormat", "HermitQEMU", .product(name: "Crypto", package: "swift-crypto")]),
     // Drives the built hermit-image / hermit-runtime binaries and real checkers.
     .testTarget(name: "ImageToolTests", dependencies: ["HermitOCI"]),
     .testTarget(name: "RuntimeTests", dependencies: ["HermitOCI", "HermitQEMU", "TestSupport"]),

@@ -3,7 +3,7 @@
 //
 // - Nothing starts until the app first opens a socket: apps without sockets
 //   boot exactly as before. `Network.shared` then finds the NIC (virtio-net on
-//   virtio-mmio), configures the stack from the kernel command line (`ip=`,
+//   virtio-mmio, else an RTL8139 on PCI), configures the stack from the kernel command line (`ip=`,
 //   `gateway=`) or by DHCP, and starts the network thread.
 // - One Lock guards the stack and the driver. The network thread waits for the
 //   NIC's interrupt or the stack's next timer, takes received frames in, runs
@@ -12,7 +12,7 @@
 //   their deadline when the stack says `wouldBlock`.
 
 final class Network {
-  let device: VirtioNet
+  let device: any NetworkDevice
   let interface: NetworkInterface
   let lock = Lock()
   /// Broadcast whenever the stack may have new data, connections or space.
@@ -42,7 +42,7 @@ final class Network {
   private static func start() {
     defer { started = true }
     ACPI.initialize()  // I/O APICs and their lines
-    guard let device = VirtioNet.probe() else {
+    guard let device = probeDevice() else {
       Log.info("No network device found")
       return
     }
@@ -65,11 +65,17 @@ final class Network {
       if let gateway = configuration.gateway { Log.info("Default gateway: \(gateway.text)") }
     }
     guard device.onInterrupt({ [network] in network.interrupt.signal() }) else {
-      Log.info("virtio-net: no interrupt line; network disabled")
+      Log.info("network device: no interrupt line; network disabled")
       return
     }
     instance = network
     _ = Thread.spawn { network.run() }
+  }
+
+  /// The first NIC: virtio-net (microvm) before the PCI bus is scanned for an RTL8139 (pc).
+  private static func probeDevice() -> (any NetworkDevice)? {
+    if let virtio = VirtioNet.probe() { return virtio }
+    return RTL8139.probe()
   }
 
   /// `A.B.C.D/N` (or a bare address: /24).
@@ -84,7 +90,7 @@ final class Network {
     return (address, prefix)
   }
 
-  private init(device: VirtioNet, interface: NetworkInterface) {
+  private init(device: any NetworkDevice, interface: NetworkInterface) {
     self.device = device
     self.interface = interface
   }

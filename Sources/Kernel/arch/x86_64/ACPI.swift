@@ -21,10 +21,13 @@ enum ACPI {
   /// PCI Express ECAM base (MCFG, segment 0), if any.
   nonisolated(unsafe) static var ecamBase: UInt64? = nil
   nonisolated(unsafe) static var found = false
+  nonisolated(unsafe) static var initialized = false
 
   /// Reads the MADT and MCFG. Without ACPI, the machine's defaults: one I/O APIC
-  /// at 0xFEC00000, no overrides.
+  /// at 0xFEC00000, no overrides. Once: later calls return at once.
   static func initialize() {
+    guard !initialized else { return }
+    initialized = true
     if let rsdp = findRSDP() {
       found = true
       walk(rsdp)

@@ -44,9 +44,11 @@ enum IOAPIC {
     gsi: UInt32, vector: Int, destination: UInt32 = 0, level: Bool = false,
     activeLow: Bool = false
   ) -> Bool {
-    guard let controller = controllers.first(where: {
-      gsi >= $0.gsiBase && gsi < $0.gsiBase + $0.entries
-    }) else { return false }
+    guard
+      let controller = controllers.first(where: {
+        gsi >= $0.gsiBase && gsi < $0.gsiBase + $0.entries
+      })
+    else { return false }
     let pin = gsi - controller.gsiBase
     var low = UInt64(vector & 0xFF)
     if level { low |= levelTriggered }

@@ -1,6 +1,6 @@
 // What the network stack needs from a NIC driver: its MAC, frames in, frames
-// out, and an event its interrupt signals. virtio-net conforms; the stack
-// glue (net/Network.swift) is generic over it (Embedded Swift has no `any` of
+// out, and an event its interrupt signals. virtio-net and RTL8139 conform; the stack
+// glue (net/Network.swift) holds an `any NetworkDevice` (Embedded Swift has no `any` of
 // a non-class protocol, and a class-bound one costs nothing here).
 
 protocol NetworkDevice: AnyObject {

@@ -79,7 +79,8 @@ final class VirtioNet: NetworkDevice {
     while let (descriptor, length) = rx.takeUsed() {
       let buffer = rx.buffer(of: descriptor)
       if length > Self.headerSize {
-        body(UnsafeRawBufferPointer(start: buffer + Self.headerSize, count: length - Self.headerSize))
+        body(
+          UnsafeRawBufferPointer(start: buffer + Self.headerSize, count: length - Self.headerSize))
       }
       rx.recycle(descriptor)
       _ = rx.offer(buffer, length: Self.bufferSize, deviceWrites: true)

@@ -1,0 +1,203 @@
+// Blocking sockets for apps, over the network thread's stack (Network.swift).
+// Every call may block; each takes an optional timeout (nil waits forever)
+// and fails with a NetError that names the cause.
+
+/// Uptime in milliseconds `timeout` from now, or nil for no limit.
+private func deadline(_ timeout: Duration?) -> UInt64? {
+  timeout.map { Network.milliseconds &+ $0.nanosecondsClamped / 1_000_000 }
+}
+
+/// The started, configured network, or why there is none.
+private func configuredNetwork() throws(NetError) -> Network {
+  guard let network = Network.shared else { throw .noRoute }
+  try network.waitForConfiguration().get()
+  return network
+}
+
+/// A TCP port accepting connections.
+public final class TCPListener {
+  let network: Network
+  let handle: TCPHandle
+  public let port: UInt16
+
+  /// Listens on `port` on every address of the interface; waits for DHCP first.
+  public init(port: UInt16, backlog: Int = 32) throws(NetError) {
+    network = try configuredNetwork()
+    handle = try network.retry(until: nil) { interface, _ in
+      interface.tcpListen(port: port, backlog: backlog)
+    }.get()
+    self.port = port
+  }
+
+  /// The next connection; waits for one at most `timeout`.
+  public func accept(timeout: Duration? = nil) throws(NetError) -> TCPStream {
+    let handle = self.handle
+    let connection = try network.retry(until: deadline(timeout)) { interface, _ in
+      interface.tcpAccept(handle)
+    }.get()
+    return TCPStream(network: network, handle: connection)
+  }
+}
+
+/// One TCP connection.
+public final class TCPStream {
+  let network: Network
+  let handle: TCPHandle
+  var closed = false
+
+  init(network: Network, handle: TCPHandle) {
+    self.network = network
+    self.handle = handle
+  }
+
+  /// Connects to `host` (an address or a name for DNS) on `port`.
+  public static func connect(to host: String, port: UInt16, timeout: Duration? = nil)
+    throws(NetError) -> TCPStream
+  {
+    let network = try configuredNetwork()
+    let limit = deadline(timeout)
+    let address = try resolve(host, network: network, deadline: limit)
+    let handle = try network.retry(until: limit) { interface, now in
+      interface.tcpConnect(to: address, port: port, now: now)
+    }.get()
+    let stream = TCPStream(network: network, handle: handle)
+    // Wait for the handshake: the stack reports refusal or time-out through the state.
+    let established: Result<Void, NetError> = network.retry(until: limit) { interface, _ in
+      switch interface.tcpState(handle) {
+      case .synSent, .synReceived: return .failure(.wouldBlock)
+      case .closed:
+        return interface.tcpReceive(
+          handle, into: UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        )
+        .map { _ in () }.flatMapError { error in
+          .failure(error == .wouldBlock ? .connectionRefused : error)
+        }
+      default: return .success(())
+      }
+    }
+    if case .failure(let error) = established {
+      stream.abort()
+      throw error
+    }
+    return stream
+  }
+
+  /// Up to `maximum` bytes; an empty array when the peer closed its side.
+  public func read(maximum: Int = 4096, timeout: Duration? = nil) throws(NetError) -> [UInt8] {
+    var buffer = [UInt8](repeating: 0, count: max(maximum, 1))
+    let handle = self.handle
+    let limit = deadline(timeout)
+    let count = try buffer.withUnsafeMutableBytes { bytes in
+      network.retry(until: limit) { interface, _ in interface.tcpReceive(handle, into: bytes) }
+    }.get()
+    buffer.removeLast(buffer.count - count)
+    return buffer
+  }
+
+  /// Sends all of `bytes`, waiting for window space as needed.
+  public func write(_ bytes: [UInt8], timeout: Duration? = nil) throws(NetError) {
+    let limit = deadline(timeout)
+    var offset = 0
+    let handle = self.handle
+    while offset < bytes.count {
+      let sent = try bytes.withUnsafeBytes { all in
+        let rest = UnsafeRawBufferPointer(rebasing: all[offset...])
+        return network.retry(until: limit) { interface, now in
+          interface.tcpSend(handle, rest, now: now)
+        }
+      }.get()
+      offset += sent
+    }
+  }
+
+  /// Sends the UTF-8 bytes of `text`.
+  public func write(_ text: String, timeout: Duration? = nil) throws(NetError) {
+    try write(Array(text.utf8), timeout: timeout)
+  }
+
+  /// Sends FIN after what was written; the stack finishes the close.
+  public func close() {
+    guard !closed else { return }
+    closed = true
+    let handle = self.handle
+    network.lock.withLock {
+      network.interface.tcpClose(handle, now: Network.milliseconds)
+      network.flushLocked()
+    }
+  }
+
+  /// Resets the connection.
+  public func abort() {
+    guard !closed else { return }
+    closed = true
+    let handle = self.handle
+    network.lock.withLock {
+      network.interface.tcpAbort(handle, now: Network.milliseconds)
+      network.flushLocked()
+    }
+  }
+
+  deinit { close() }
+}
+
+/// A UDP socket.
+public final class UDPSocket {
+  let network: Network
+  let handle: UDPHandle
+
+  /// Binds `port` (0: an ephemeral port).
+  public init(port: UInt16 = 0) throws(NetError) {
+    network = try configuredNetwork()
+    handle = try network.retry(until: nil) { interface, _ in interface.udpBind(port: port) }.get()
+  }
+
+  /// Sends one datagram to `host` (address or name) and `port`.
+  public func send(_ bytes: [UInt8], to host: String, port: UInt16, timeout: Duration? = nil)
+    throws(NetError)
+  {
+    let limit = deadline(timeout)
+    let address = try resolve(host, network: network, deadline: limit)
+    let handle = self.handle
+    _ = try bytes.withUnsafeBytes { data in
+      network.retry(until: limit) { interface, now in
+        interface.udpSend(handle, to: address, port: port, data, now: now)
+      }
+    }.get()
+  }
+
+  /// The next datagram, its sender's address and port.
+  public func receive(maximum: Int = 2048, timeout: Duration? = nil) throws(NetError) -> (
+    bytes: [UInt8], address: IPv4Address, port: UInt16
+  ) {
+    var buffer = [UInt8](repeating: 0, count: max(maximum, 1))
+    let handle = self.handle
+    let limit = deadline(timeout)
+    let result = try buffer.withUnsafeMutableBytes { bytes in
+      network.retry(until: limit) { interface, _ in interface.udpReceive(handle, into: bytes) }
+    }.get()
+    buffer.removeLast(buffer.count - result.count)
+    return (buffer, result.from, result.port)
+  }
+
+  deinit {
+    let handle = self.handle
+    network.lock.withLock { network.interface.udpClose(handle) }
+  }
+}
+
+/// `host` as an address, asking DNS when it is a name.
+private func resolve(_ host: String, network: Network, deadline: UInt64?) throws(NetError)
+  -> IPv4Address
+{
+  if let address = IPv4Address(parsing: host) { return address }
+  let query = try network.retry(until: deadline) { interface, now in
+    interface.dnsStart(name: host, now: now)
+  }.get()
+  return try network.retry(until: deadline) { interface, _ in interface.dnsResult(query) }.get()
+}
+
+/// Resolves `name` to an IPv4 address with the DNS servers DHCP gave.
+public func resolveHost(_ name: String, timeout: Duration? = nil) throws(NetError) -> IPv4Address {
+  let network = try configuredNetwork()
+  return try resolve(name, network: network, deadline: deadline(timeout))
+}

@@ -1,0 +1,225 @@
+import Crypto
+import Foundation
+import HermitQEMU
+import Testing
+
+/// The seed's third demo under TCG: examples/httpd reached with curl through QEMU's
+/// user networking (a forwarded loopback port), and the guest as a TCP client.
+@Suite(.serialized) struct HTTPDTests {
+  /// Boots httpd with `hostPort` forwarded to its port 8000 and runs `body`
+  /// once it listens.
+  func withHTTPD(_ body: @escaping (_ hostPort: Int) throws -> Void) throws -> GuestRun {
+    let hostPort = try freeLoopbackPort()
+    let ports = [PortMapping(hostAddress: "127.0.0.1", hostPort: hostPort, guestPort: 8000)]
+    return try GuestBoot.boot("httpd", network: .user(ports: ports), timeout: 240) { output in
+      try #require(
+        GuestBoot.waitForOutput(output, containing: "Now listening on port 8000", timeout: 60))
+      try body(hostPort)
+    }
+  }
+
+  @Test func curlGetsHelloWorldAndTheLogShowsTheSeedLines() throws {
+    var hello = ""
+    var missing = ""
+    let run = try withHTTPD { port in
+      hello = try curl("http://127.0.0.1:\(port)/hello").text
+      missing = try curl("-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/nope")
+        .text
+    }
+    #expect(hello == "hello world")
+    #expect(missing == "404")
+    for line in [
+      "[0][INFO] DHCP config acquired!", "[0][INFO] IP address: 10.0.2.15/24",
+      "[0][INFO] Default gateway: 10.0.2.2", "[0][INFO] DNS server 0: 10.0.2.3",
+      "Now listening on port 8000", "[httpd] GET /hello HTTP/1.1", "[httpd] GET /nope HTTP/1.1",
+    ] {
+      #expect(run.lines.contains(line), "\(line) missing from\n\(run.output)")
+    }
+  }
+
+  @Test func aOneMegabyteResponseArrivesIntact() throws {
+    var body = Data()
+    _ = try withHTTPD { port in
+      body = try curl("http://127.0.0.1:\(port)/bytes/1048576").data
+    }
+    let expected = Data((0..<1_048_576).map { UInt8(ascii: "0") + UInt8($0 % 10) })
+    #expect(body.count == 1_048_576)
+    #expect(SHA256.hash(data: body) == SHA256.hash(data: expected))
+  }
+
+  @Test func keepAliveServesSeveralRequestsOnOneConnection() throws {
+    var output = ""
+    let run = try withHTTPD { port in
+      let url = "http://127.0.0.1:\(port)/hello"
+      output = try curl("-v", url, url, url).combined
+    }
+    #expect(output.components(separatedBy: "hello world").count == 4, "\(output)")
+    #expect(output.contains("Re-using existing connection"), "\(output)")
+    #expect(run.lines.filter { $0 == "[httpd] GET /hello HTTP/1.1" }.count == 3)
+  }
+
+  @Test func aHundredConcurrentConnectionsAreAllAnswered() throws {
+    let codes = CodeList()
+    _ = try withHTTPD { port in
+      DispatchQueue.concurrentPerform(iterations: 100) { _ in
+        let code =
+          (try? curl(
+            "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/hello"
+          ).text) ?? "error"
+        codes.append(code)
+      }
+    }
+    #expect(codes.all.count == 100)
+    #expect(codes.all.allSatisfy { $0 == "200" }, "\(codes.all)")
+  }
+
+  @Test func theGuestConnectsToAServerOnTheHost() throws {
+    // slirp maps the gateway 10.0.2.2 to the host's loopback.
+    let server = try LoopbackEchoServer(reply: "greetings from the host\n")
+    defer { server.stop() }
+    let run = try GuestBoot.boot(
+      "netclient", append: "-- 10.0.2.2 \(server.port)", network: .user(ports: []), timeout: 120)
+    #expect(run.status == .exited(0), "\(run.output)")
+    #expect(run.output.contains("received 24 bytes: greetings from the host"), "\(run.output)")
+    #expect(server.received == "hello from the guest\n")
+  }
+
+  @Test func connectingToAClosedPortIsRefused() throws {
+    let port = try freeLoopbackPort()
+    let run = try GuestBoot.boot(
+      "netclient", append: "-- 10.0.2.2 \(port)", network: .user(ports: []), timeout: 120)
+    #expect(run.status == .exited(4), "\(run.output)")
+    #expect(run.output.contains("netclient failed: connectionRefused"), "\(run.output)")
+  }
+}
+
+/// Strings appended from many threads.
+final class CodeList: @unchecked Sendable {
+  private let lock = NSLock()
+  private var codes: [String] = []
+
+  func append(_ code: String) {
+    lock.lock()
+    codes.append(code)
+    lock.unlock()
+  }
+
+  var all: [String] {
+    lock.lock()
+    defer { lock.unlock() }
+    return codes
+  }
+}
+
+struct CurlResult {
+  var data: Data
+  var combined: String
+  var text: String { String(decoding: data, as: UTF8.self) }
+}
+
+/// Runs curl with a time limit; throws if curl fails.
+func curl(_ arguments: String...) throws -> CurlResult {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+  process.arguments = ["-s", "-S", "-m", "60"] + arguments
+  let output = Pipe()
+  let errors = Pipe()
+  process.standardOutput = output
+  process.standardError = errors
+  try process.run()
+  let data = output.fileHandleForReading.readDataToEndOfFile()
+  let messages = errors.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  let combined = String(decoding: data + messages, as: UTF8.self)
+  guard process.terminationStatus == 0 else {
+    throw CurlFailed(status: process.terminationStatus, output: combined)
+  }
+  return CurlResult(data: data, combined: combined)
+}
+
+struct CurlFailed: Error, CustomStringConvertible {
+  var status: Int32
+  var output: String
+  var description: String { "curl exited \(status): \(output)" }
+}
+
+/// A port on 127.0.0.1 that nothing listens on right now.
+func freeLoopbackPort() throws -> Int {
+  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+  defer { close(fd) }
+  var address = sockaddr_in()
+  address.sin_family = sa_family_t(AF_INET)
+  address.sin_addr.s_addr = inet_addr("127.0.0.1")
+  address.sin_port = 0
+  var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+  let bound = withUnsafeMutablePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+      bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+    }
+  }
+  guard bound else { throw CurlFailed(status: -1, output: "no free port") }
+  return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// A one-connection TCP server on 127.0.0.1: reads one line, answers `reply`,
+/// closes.
+final class LoopbackEchoServer: @unchecked Sendable {
+  let port: Int
+  private let fd: Int32
+  private let lock = NSLock()
+  private var line = ""
+  private let done = DispatchSemaphore(value: 0)
+
+  var received: String {
+    _ = done.wait(timeout: .now() + 5)
+    lock.lock()
+    defer { lock.unlock() }
+    return line
+  }
+
+  init(reply: String) throws {
+    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var yes: Int32 = 1
+    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(listener, $0, length) == 0 && listen(listener, 4) == 0
+          && getsockname(listener, $0, &length) == 0
+      }
+    }
+    guard ok else {
+      close(listener)
+      throw CurlFailed(status: -1, output: "cannot listen")
+    }
+    fd = listener
+    port = Int(UInt16(bigEndian: address.sin_port))
+    Thread.detachNewThread { [self] in serve(listener, reply: reply) }
+  }
+
+  private func serve(_ listener: Int32, reply: String) {
+    defer { done.signal() }
+    let connection = accept(listener, nil, nil)
+    guard connection >= 0 else { return }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 256)
+    while !bytes.contains(10) {
+      let count = read(connection, &buffer, buffer.count)
+      if count <= 0 { break }
+      bytes += buffer[..<count]
+    }
+    lock.lock()
+    line = String(decoding: bytes, as: UTF8.self)
+    lock.unlock()
+    _ = reply.withCString { write(connection, $0, strlen($0)) }
+    close(connection)
+  }
+
+  func stop() {
+    shutdown(fd, Int32(SHUT_RDWR))
+    close(fd)
+  }
+}
