@@ -23,9 +23,15 @@ struct NetworkNamespaceTests {
 
   /// Interfaces (name → flags, master, MTU, MAC and addresses) and routes of a
   /// namespace, from `ip -j addr` and `ip -j route`, without lifetimes and counters.
+  /// Equal snapshots of a namespace the test owns mean nothing changed at all.
   struct Snapshot: Equatable, CustomStringConvertible {
     var interfaces: [String: String] = [:]
     var routes: Set<String> = []
+    /// Per interface: its master (or "-") and its addresses of global scope.
+    var masters: [String: String] = [:]
+    var globalAddresses: [String: Set<String>] = [:]
+    /// Route devices by route, for the host's comparison.
+    var routeDevices: [String: String] = [:]
 
     init(namespace: String? = nil) throws {
       let addresses = try NetworkNamespaceTests.ip(["-j", "addr", "show"], in: namespace)
@@ -34,12 +40,17 @@ struct NetworkNamespaceTests {
         ?? []
       for link in links {
         guard let name = link["ifname"] as? String else { continue }
-        let addressInfo = (link["addr_info"] as? [[String: Any]] ?? []).map {
+        let info = link["addr_info"] as? [[String: Any]] ?? []
+        let addressInfo = info.map {
           "\($0["family"] ?? "")/\($0["local"] ?? "")/\($0["prefixlen"] ?? "")"
         }
         interfaces[name] =
           "flags=\(link["flags"] ?? "") master=\(link["master"] ?? "-") mtu=\(link["mtu"] ?? "")"
           + " mac=\(link["address"] ?? "") addr=\(addressInfo.joined(separator: ","))"
+        masters[name] = link["master"] as? String ?? "-"
+        globalAddresses[name] = Set(
+          info.filter { ($0["scope"] as? String) != "link" && ($0["scope"] as? String) != "host" }
+            .map { "\($0["local"] ?? "")/\($0["prefixlen"] ?? "")" })
       }
       let routeList = try NetworkNamespaceTests.ip(["-j", "route", "show"], in: namespace)
       let entries =
@@ -47,29 +58,37 @@ struct NetworkNamespaceTests {
         ?? []
       for route in entries {
         let data = try JSONSerialization.data(withJSONObject: route, options: [.sortedKeys])
-        routes.insert(String(decoding: data, as: UTF8.self))
+        let text = String(decoding: data, as: UTF8.self)
+        routes.insert(text)
+        routeDevices[text] = route["dev"] as? String
       }
     }
 
-    /// The host's, limited to what existed before: other tests on this machine may
-    /// add and remove interfaces of their own meanwhile (an unaddressed veth end),
-    /// but every other interface must stay as it was, and no bridge or tap of the
-    /// runtime may appear.
+    static func == (a: Snapshot, b: Snapshot) -> Bool {
+      a.interfaces == b.interfaces && a.routes == b.routes
+    }
+
+    /// The host's: other suites on this machine run at the same time and add,
+    /// raise and remove interfaces and routes of their own (veths, CNI and podman
+    /// bridges), so this checks what rewiring would break, not every flag: no
+    /// interface that existed lost a global address or changed master (an
+    /// interface may vanish only if it had no global address), no bridge or tap of
+    /// the runtime appeared, and the routes of every interface that carries a
+    /// default route are exactly as they were.
     func hostMatches(_ after: Snapshot) -> Bool {
-      func routed(_ name: String) -> Bool {
-        routes.contains { $0.contains("\"dev\":\"\(name)\"") }
+      let interfacesKept = globalAddresses.allSatisfy { name, addresses in
+        guard let now = after.globalAddresses[name] else { return addresses.isEmpty }
+        return addresses.isSubset(of: now) && after.masters[name] == masters[name]
       }
-      return interfaces.allSatisfy { name, value in
-        after.interfaces[name] == value
-          || (after.interfaces[name] == nil && value.hasSuffix(" addr=") && !routed(name))
+      let uplinks = Set(
+        routes.filter { $0.contains("\"dst\":\"default\"") }.compactMap { routeDevices[$0] })
+      func uplinkRoutes(_ snapshot: Snapshot) -> Set<String> {
+        snapshot.routes.filter { snapshot.routeDevices[$0].map(uplinks.contains) ?? false }
       }
+      return interfacesKept
         && after.interfaces[NetworkNamespaceNames.bridge] == nil
         && after.interfaces[NetworkNamespaceNames.tap] == nil
-        && routes.allSatisfy { after.routes.contains($0) }
-        && after.routes.allSatisfy { route in
-          routes.contains(route)
-            || !interfaces.keys.contains { route.contains("\"dev\":\"\($0)\"") }
-        }
+        && uplinkRoutes(self) == uplinkRoutes(after)
     }
 
     var description: String { "\(interfaces.sorted { $0.key < $1.key }) \(routes.sorted())" }
