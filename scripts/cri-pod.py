@@ -5,9 +5,12 @@ Usage:
   cri-pod.py pause-image PAUSE_BINARY NAME OUT.tar
       Writes an OCI layout tarball of a Linux image holding only /pause, named
       NAME (a pod sandbox image, like registry.k8s.io/pause).
-  cri-pod.py run SOCKET LOG_DIR HANDLER IMAGE [--host-network] [-- ARGS...]
+  cri-pod.py run SOCKET LOG_DIR HANDLER IMAGE [--host-network] [--stop-running]
+                 [-- ARGS...]
       RunPodSandbox (runtime handler HANDLER), CreateContainer of IMAGE with ARGS,
-      StartContainer, ContainerStatus until the container exits, then
+      StartContainer, ContainerStatus until the container exits (with
+      --stop-running: until it has run for a second, then StopContainer stops it
+      as the kubelet does, SIGTERM then SIGKILL), then
       StopContainer, RemoveContainer, StopPodSandbox, RemovePodSandbox. Prints one
       line per step (`STEP name ok` or `STEP name failed: ...`), the IDs (`POD`,
       `CONTAINER`), the container's last `STATE` and `EXIT` code, then `LOG` lines
@@ -136,7 +139,7 @@ def pause_image(binary, name, out):
             tar.addfile(info, io.BytesIO(data))
 
 
-def run_pod(socket, log_dir, handler, image, host_network, args):
+def run_pod(socket, log_dir, handler, image, host_network, stop_running, args):
     cri = CRI(socket)
     suffix = uuid.uuid4().hex[:8]
     sandbox_config = {
@@ -178,17 +181,31 @@ def run_pod(socket, log_dir, handler, image, host_network, args):
         container_id = container["containerId"]
         print("CONTAINER", container_id, flush=True)
         step("StartContainer", lambda: cri("StartContainer", {"containerId": container_id}))
-        status = {}
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            status = cri("ContainerStatus", {"containerId": container_id})["status"]
-            if status.get("state") == "CONTAINER_EXITED":
-                break
-            time.sleep(0.2)
+        def wait_exited(seconds):
+            status = {}
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                status = cri("ContainerStatus", {"containerId": container_id})["status"]
+                if status.get("state") == "CONTAINER_EXITED":
+                    break
+                time.sleep(0.2)
+            return status
+
+        def stop():
+            return step("StopContainer", lambda: cri("StopContainer", {
+                "containerId": container_id, "timeout": 10}))
+
+        if stop_running:
+            running = wait_exited(1)
+            print("RUNNING", running.get("state"), flush=True)
+            stop()
+            status = wait_exited(30)
+        else:
+            status = wait_exited(60)
         print("STATE", status.get("state"), flush=True)
         print("EXIT", status.get("exitCode", 0), flush=True)
-        step("StopContainer", lambda: cri("StopContainer", {
-            "containerId": container_id, "timeout": 10}))
+        if not stop_running:
+            stop()
         step("RemoveContainer", lambda: cri("RemoveContainer", {"containerId": container_id}))
     step("StopPodSandbox", lambda: cri("StopPodSandbox", {"podSandboxId": pod_id}))
     step("RemovePodSandbox", lambda: cri("RemovePodSandbox", {"podSandboxId": pod_id}))
@@ -209,9 +226,10 @@ def main(argv):
         rest = argv[2:]
         args = rest[rest.index("--") + 1:] if "--" in rest else []
         rest = rest[:rest.index("--")] if "--" in rest else rest
-        host_network = "--host-network" in rest
-        socket, log_dir, handler, image = [a for a in rest if a != "--host-network"]
-        return run_pod(socket, log_dir, handler, image, host_network, args)
+        flags = {"--host-network", "--stop-running"}
+        socket, log_dir, handler, image = [a for a in rest if a not in flags]
+        return run_pod(socket, log_dir, handler, image, "--host-network" in rest,
+                       "--stop-running" in rest, args)
     print(__doc__, file=sys.stderr)
     return 2
 

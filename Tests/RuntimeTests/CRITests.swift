@@ -109,14 +109,16 @@ struct CRITests {
   }
 
   func runPod(
-    _ containerd: Containerd, image: String, hostNetwork: Bool = false, args: [String] = []
+    _ containerd: Containerd, image: String, hostNetwork: Bool = false,
+    stopRunning: Bool = false, args: [String] = []
   ) throws -> PodRun {
     let logs = containerd.scratch.path("logs/\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
     let result = try Harness.run(
       "/usr/bin/python3",
       [Self.script, "run", containerd.socket, logs, "hermit", image]
-        + (hostNetwork ? ["--host-network"] : []) + ["--"] + args,
+        + (hostNetwork ? ["--host-network"] : []) + (stopRunning ? ["--stop-running"] : [])
+        + ["--"] + args,
       timeout: .seconds(180))
     return PodRun(lines: result.stdout.split(separator: "\n").map(String.init) + [result.stderr])
   }
@@ -145,7 +147,7 @@ struct CRITests {
     let imported = try containerd.ctr(["images", "import", scratch.path("pause.tar")])
     try #require(imported.status == 0, "\(imported.stderr)")
     let images = try #require(Harness.images)
-    for image in [images.hello, images.exit] {
+    for image in [images.hello, images.exit, images.spin] {
       let result = try containerd.ctr(["images", "import", "--platform", "hermit/amd64", image])
       try #require(result.status == 0, "\(result.stderr)")
     }
@@ -207,6 +209,17 @@ struct CRITests {
     #expect(host.log.contains { $0.hasSuffix(" stdout F Hello World!") }, "\(host.log)")
     #expect(host.log.contains { $0.contains("left untouched, it is the runtime's own") })
     expectNothingLeft(containerd, host, netnsBefore: netnsBefore)
+
+    // StopContainer of a running app: SIGTERM stops the VM (exit 143), and the
+    // kill --all that may follow the exit finds a stopped container, which is no
+    // error (runc's answer); the pod then goes away as usual.
+    let spin = try runPod(
+      containerd, image: "docker.io/library/hermit-test-spin:latest", stopRunning: true)
+    #expect(spin.value("RUNNING") == "CONTAINER_RUNNING", "\(spin.lines)")
+    #expect(spin.steps == allSteps, "\(spin.lines)")
+    #expect(spin.value("STATE") == "CONTAINER_EXITED")
+    #expect(spin.value("EXIT") == "143", "\(spin.lines)")
+    expectNothingLeft(containerd, spin, netnsBefore: netnsBefore)
 
     containerd.stop()
     let hostAfter = try NetworkNamespaceTests.Snapshot()
