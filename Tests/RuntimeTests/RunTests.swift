@@ -237,7 +237,8 @@ struct RunTests {
       environment: environment)
     #expect(result.status == 4, "stderr: \(result.stderr)")
     #expect(result.stderr.contains("-netdev tap,id=net0,ifname=ht"))
-    #expect(result.stderr.contains("-M pc"))
+    #expect(result.stderr.contains("-M microvm"))
+    #expect(result.stderr.contains("virtio-net-device,netdev=net0"))
     let links = try Harness.run("/usr/bin/env", ["ip", "-br", "link", "show", "master", bridge])
     #expect(links.stdout.isEmpty, "the tap is removed after the run: \(links.stdout)")
     let missing = try Harness.run(

@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The seed's HTTP demo through the runtime: `run -p` (QEMU user networking),
+/// `run --net tap` on a bridge, and podman `-p` (the OCI path in podman's
+/// network namespace). Bridges, taps and dnsmasq live in namespaces the tests
+/// create; curl talks only to loopback or to those namespaces.
+@Suite(
+  .serialized,
+  .enabled(
+    if: Harness.images != nil && Harness.isRoot && Harness.tool("curl"),
+    "needs build/ guests, hermit-image, curl and root"))
+struct NetworkRunTests {
+  /// examples/httpd as an image tarball, built once.
+  static let httpd: String? = {
+    let directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("hermit-runtime-httpd-\(getpid())")
+    try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let output = directory.appendingPathComponent("httpd.tar").path
+    let result = try? Harness.run(
+      Harness.imageTool,
+      [
+        "build", "-t", "hermit-test-httpd:latest", "-o", output,
+        Harness.build.appendingPathComponent("examples/httpd").path,
+      ],
+      environment: ["HERMIT_HOME": directory.appendingPathComponent("store").path])
+    return result?.status == 0 ? output : nil
+  }()
+
+  func image() throws -> String { try #require(Self.httpd, "hermit-image build httpd failed") }
+
+  /// Retries `curl URL` (optionally inside a namespace) until it answers, for at most 60 s.
+  func curlUntilAnswered(_ url: String, namespace: String? = nil) -> Harness.Result? {
+    var last: Harness.Result?
+    _ = Harness.waitUntil(timeout: .seconds(60)) {
+      let command = ["curl", "-s", "-S", "-m", "5", url]
+      last =
+        namespace.map { try? Harness.run("/usr/bin/ip", ["netns", "exec", $0] + command) }
+        ?? (try? Harness.run("/usr/bin/curl", Array(command.dropFirst())))
+      return last?.status == 0
+    }
+    return last
+  }
+
+  @Test func runPublishesAPortAndCurlGetsHelloWorld() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let port = try freePort()
+    let name = scratch.name("web")
+    let started = try scratch.runtime([
+      "run", "-d", "--name", name, "-p", "127.0.0.1:\(port):8000", try image(),
+    ])
+    #expect(started.status == 0, "\(started.stderr)")
+    defer { _ = try? scratch.runtime(["rm", "-f", name]) }
+    let answer = curlUntilAnswered("http://127.0.0.1:\(port)/hello")
+    #expect(answer?.stdout == "hello world", "\(answer?.stderr ?? "")")
+    let logs = try scratch.runtime(["logs", name])
+    #expect(logs.stdout.contains("[0][INFO] DHCP config acquired!"), "\(logs.stdout)")
+    #expect(logs.stdout.contains("Now listening on port 8000"))
+    #expect(logs.stdout.contains("[httpd] GET /hello HTTP/1.1"))
+  }
+
+  @Test func runOnATapOnABridgeGetsDHCPFromDnsmasqAndAnswersCurl() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let namespace = "hermit-rt-\(UInt32.random(in: 0...UInt32.max))"
+    let bridge = "hbrtest"
+    func inNamespace(_ command: [String]) throws -> Harness.Result {
+      try Harness.run("/usr/bin/ip", ["netns", "exec", namespace] + command)
+    }
+    #expect(try Harness.run("/usr/bin/ip", ["netns", "add", namespace]).status == 0)
+    defer { _ = try? Harness.run("/usr/bin/ip", ["netns", "del", namespace]) }
+    for command in [
+      ["ip", "link", "set", "lo", "up"], ["ip", "link", "add", bridge, "type", "bridge"],
+      ["ip", "addr", "add", "192.168.79.1/24", "dev", bridge], ["ip", "link", "set", bridge, "up"],
+    ] {
+      let result = try inNamespace(command)
+      try #require(result.status == 0, "\(command): \(result.stderr)")
+    }
+    let dnsmasq = try Harness.start(
+      "/usr/bin/ip",
+      [
+        "netns", "exec", namespace, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0",
+        "--interface=\(bridge)", "--bind-interfaces",
+        "--dhcp-range=192.168.79.50,192.168.79.60,255.255.255.0,1h", "--leasefile-ro",
+        "--pid-file=",
+      ])
+    defer {
+      kill(dnsmasq.pid, SIGKILL)
+      _ = Harness.finish(dnsmasq, timeout: .seconds(5))
+    }
+    let name = scratch.name("tapweb")
+    let started = try Harness.run(
+      "/usr/bin/ip",
+      ["netns", "exec", namespace, Harness.runtime, "run", "-d", "--name", name, "--net", "tap"]
+        + [try image()], environment: scratch.environment.merging(["HERMIT_BRIDGE": bridge]) { $1 })
+    #expect(started.status == 0, "\(started.stderr)")
+    defer {
+      _ = try? Harness.run(
+        "/usr/bin/ip", ["netns", "exec", namespace, Harness.runtime, "rm", "-f", name],
+        environment: scratch.environment)
+    }
+    var address: String?
+    _ = Harness.waitUntil(timeout: .seconds(60)) {
+      let logs = (try? scratch.runtime(["logs", name]))?.stdout ?? ""
+      address = logs.split(separator: "\n").first { $0.hasPrefix("[0][INFO] IP address: ") }
+        .map { String($0.dropFirst("[0][INFO] IP address: ".count).prefix { $0 != "/" }) }
+      return address != nil && logs.contains("Now listening on port 8000")
+    }
+    let guest = try #require(address, "the guest got no address")
+    #expect(guest.hasPrefix("192.168.79.5") || guest == "192.168.79.60")
+    let answer = curlUntilAnswered("http://\(guest):8000/hello", namespace: namespace)
+    #expect(answer?.stdout == "hello world", "\(answer?.stderr ?? "")")
+  }
+
+  @Test(.enabled(if: Harness.tool("podman")))
+  func podmanPublishesThePortOfAHermitHTTPD() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    try FileManager.default.createDirectory(
+      atPath: scratch.path("podman/tmp"), withIntermediateDirectories: true)
+    func podman(_ arguments: [String]) throws -> Harness.Result {
+      let base = [
+        "--root", scratch.path("podman/root"), "--runroot", scratch.path("podman/run"),
+        "--storage-driver", "vfs", "--tmpdir", scratch.path("podman/tmp"), "--events-backend",
+        "file",
+      ]
+      return try Harness.run(
+        "/usr/bin/podman", base + arguments, environment: ["TMPDIR": scratch.path("podman/tmp")])
+    }
+    let loaded = try podman(["load", "-i", try image()])
+    #expect(loaded.status == 0, "\(loaded.stderr)")
+    let port = try freePort()
+    let name = scratch.name("pweb")
+    let started = try podman([
+      "run", "-d", "--name", name, "-p", "127.0.0.1:\(port):8000", "--os", "hermit", "--runtime",
+      Harness.runtime, "hermit-test-httpd:latest",
+    ])
+    #expect(started.status == 0, "\(started.stderr)")
+    defer { _ = try? podman(["rm", "-f", "-t", "0", name]) }
+    let answer = curlUntilAnswered("http://127.0.0.1:\(port)/hello")
+    #expect(answer?.stdout == "hello world", "\(answer?.stderr ?? "")")
+    let logs = try podman(["logs", name])
+    #expect(logs.stdout.contains("Now listening on port 8000"), "\(logs.stdout)\(logs.stderr)")
+  }
+
+  /// A port on 127.0.0.1 nothing listens on now.
+  func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+      }
+    }
+    try #require(bound)
+    return Int(UInt16(bigEndian: address.sin_port))
+  }
+}
