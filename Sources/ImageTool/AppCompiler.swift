@@ -4,7 +4,9 @@ import HermitOCI
 /// Compiles and links an app folder with the same steps as the Makefile's
 /// `build/examples/%` rule (`make print-app-flags`, docs/ABI.md): swiftc with the
 /// Embedded flags plus the folder's optional `swiftflags` file, ld.lld with app.ld,
-/// libhermit.a and the Unicode tables, then `llvm-objcopy --strip-all`.
+/// libhermit.a and the Unicode tables, then `llvm-objcopy --strip-all`. The app is
+/// compiled with `-g`: the stripped app is the same, and the unstripped one
+/// (`APP.debug`) gives a panic's backtrace file:line and the kind of Swift trap.
 struct AppCompiler {
   let toolchain: Toolchain
 
@@ -50,8 +52,8 @@ struct AppCompiler {
     return found.sorted { $0.path < $1.path }
   }
 
-  /// Compiles the app in `folder` and returns the linked ELF.
-  func compile(folder: URL, name: String) throws -> Data {
+  /// Compiles the app in `folder`: the stripped app ELF and its symbols (APP.debug).
+  func compile(folder: URL, name: String) throws -> (app: Data, symbols: Data) {
     let sources = try AppCompiler.sources(in: folder)
     let kernel = toolchain.kernel
     for required in ["Kernel.swiftmodule", "libhermit.a", "app.ld"]
@@ -83,7 +85,7 @@ struct AppCompiler {
       [
         "-target", "x86_64-unknown-none-elf", "-enable-experimental-feature", "Embedded",
         "-enable-experimental-feature", "Extern", "-wmo", "-Osize", "-Xcc", "-mno-red-zone",
-        "-Xfrontend", "-disable-stack-protector", "-Xfrontend", "-function-sections",
+        "-Xfrontend", "-disable-stack-protector", "-Xfrontend", "-function-sections", "-g",
       ] + extraFlags + [
         "-I", kernel.path, "-module-name", "main", "-c",
       ] + sources.map(\.path) + ["-o", object.path], step: "swiftc", directory: work)
@@ -98,7 +100,7 @@ struct AppCompiler {
       ], step: "ld.lld", directory: work)
     try run(
       objcopy, ["--strip-all", linked.path, output.path], step: "llvm-objcopy", directory: work)
-    return try Data(contentsOf: output)
+    return (try Data(contentsOf: output), try Data(contentsOf: linked))
   }
 
   /// Runs a tool with our stderr (diagnostics reach the user as they are).

@@ -58,8 +58,9 @@ struct Build: ParsableCommand {
     let toolchain = try Toolchain.find()
     let loader = try toolchain.loaderData()
     let elf: Data
+    var symbols: Data?
     if isDirectory.boolValue {
-      elf = try AppCompiler(toolchain: toolchain).compile(folder: appURL, name: appName)
+      (elf, symbols) = try AppCompiler(toolchain: toolchain).compile(folder: appURL, name: appName)
     } else {
       guard let data = try? Data(contentsOf: appURL) else {
         throw HermitOCIError.io(path: appURL.path, reason: "cannot read")
@@ -84,6 +85,8 @@ struct Build: ParsableCommand {
       try openStore().add(image)
       Progress.say("stored \(reference)")
     }
+    // The symbols stay on this machine, next to the images, for panics' backtraces.
+    if let symbols { try openStore().saveSymbols(symbols, forApp: elf) }
     let seconds = Date().timeIntervalSince(started)
     Progress.say(String(format: "built %@ in %.2fs", reference.description, seconds))
     // The image ID on stdout, for scripts (like `podman build -q`).

@@ -53,6 +53,14 @@ enum VMRunner {
     if let failure {
       StandardError.write(line: "hermit-runtime: \(failure)")
     }
+    if outcome.guest == .panicked,
+      let backtrace = PanicSymbolizer.report(
+        statusFile: record.vm.statusFile, appPath: record.vm.app)
+    {
+      for line in backtrace {
+        StandardError.write(line: line.hasPrefix("  ") ? line : "hermit-runtime: \(line)")
+      }
+    }
     if record.autoRemove {
       store.remove(record.id)
     } else {
