@@ -36,7 +36,13 @@ public struct QEMUCommand: Equatable, Sendable {
     a += ["-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"]
     // The console is COM1; QEMU's stdin is /dev/null (the Supervisor sees to that),
     // so QEMU never switches a terminal to raw mode.
-    a += ["-serial", "stdio"]
+    if let log = c.consoleLog {
+      // QEMU itself writes the log: no copy through the runtime on the console's path.
+      a += ["-chardev", "stdio,id=console,logfile=\(Self.escapeOption(log)),logappend=on"]
+      a += ["-serial", "chardev:console"]
+    } else {
+      a += ["-serial", "stdio"]
+    }
     // Exit channel: isa-debug-exit carries 7 bits, the debugcon record the rest.
     a += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     a += ["-chardev", "file,id=hstatus,path=\(Self.escapeOption(c.statusFile))"]

@@ -47,6 +47,9 @@ public struct VMConfiguration: Codable, Equatable, Sendable {
   public var statusFile: String
   /// A MAC address for the NIC; derived from `name` when nil.
   public var macAddress: String?
+  /// A file QEMU copies the console to as well as its stdout (a foreground
+  /// `run`'s log, so `logs` works for every container, as docker's does).
+  public var consoleLog: String?
 
   public init(
     name: String, loader: String, app: String, commandLine: String, cpus: Int = 1,

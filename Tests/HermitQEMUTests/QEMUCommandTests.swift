@@ -63,6 +63,15 @@ import Testing
       value("-chardev", in: QEMUCommand(c).arguments) == "file,id=hstatus,path=/tmp/a,,b/status")
   }
 
+  @Test func aConsoleLogIsWrittenByQEMUItselfNextToStdout() {
+    var c = configuration()
+    #expect(value("-serial", in: QEMUCommand(c).arguments) == "stdio")
+    c.consoleLog = "/tmp/x,y/console.log"
+    let a = QEMUCommand(c).arguments
+    #expect(value("-serial", in: a) == "chardev:console")
+    #expect(a.contains("stdio,id=console,logfile=/tmp/x,,y/console.log,logappend=on"))
+  }
+
   @Test func severalCPUsUseMultiThreadedTCG() {
     let a = QEMUCommand(configuration(cpus: 4)).arguments
     #expect(value("-accel", in: a) == "tcg,thread=multi")

@@ -21,7 +21,7 @@ struct Logs: ParsableCommand {
     let store = ContainerStore.forRun(global)
     let record = try store.load(name)
     guard let logPath = record.logPath else {
-      throw RuntimeError.invalidArgument("container \(name) was not started with -d: it has no log")
+      throw RuntimeError.invalidArgument("container \(name) has no log")
     }
     let fd = open(logPath, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return }

@@ -48,7 +48,8 @@ struct Run: ParsableCommand {
   @Option(help: "Accelerator: auto, kvm or tcg.")
   var accel: AcceleratorChoice = .auto
 
-  @Option(name: [.customShort("e"), .customLong("env")], help: "Set an environment variable K=V.")
+  @Option(
+    name: [.customShort("e"), .customLong("env")], help: "Set K=V, or pass the host's K with -e K.")
   var env: [String] = []
 
   @Flag(name: .shortAndLong, help: "Quiet kernel: only the app's output.")
@@ -90,10 +91,13 @@ struct Run: ParsableCommand {
       record = ContainerRecord(
         id: id, kind: .run, image: image, bundle: plan.image.rootfs, created: Date(), vm: vm,
         autoRemove: rm, annotations: tap.map { ["org.hermit.tap": $0.name] } ?? [:])
+      // Every container keeps a log, as docker's do: the shim's stdout for -d,
+      // QEMU's own copy of the console otherwise (`logs` works after a foreground run).
+      record.logPath = store.file(id, "console.log").path
       if detach {
-        record.logPath = store.file(id, "console.log").path
         try store.save(record)
       } else {
+        record.vm.consoleLog = record.logPath
         // This process owns the VM. The record is written while QEMU boots
         // (VMRunner's onStart), not before: it is on the critical path otherwise.
         record.pid = getpid()
@@ -123,11 +127,13 @@ struct Run: ParsableCommand {
 
   /// Image + flags → plan (flags win over the image's metadata).
   func makePlan() throws -> LaunchPlan {
-    let memoryMiB = try memory.map { try MemorySize.parseMiB($0) }  // before any work
+    // Flags first: refused before any work.
+    let memoryMiB = try memory.map { try MemorySize.parseMiB($0) }
+    let environment = try EnvironmentFlag.resolve(env, host: ProcessInfo.processInfo.environment)
     let prepared = try ImageCache(root: ImageCache.defaultRoot()).prepare(image)
     var plan = LaunchPlan(image: prepared, metadata: try prepared.metadata())
     plan.arguments = appArguments.isEmpty ? nil : appArguments
-    plan.environment = env
+    plan.environment = environment
     plan.cpus = cpus
     plan.memoryMiB = memoryMiB
     plan.quiet = quiet

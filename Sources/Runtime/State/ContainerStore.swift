@@ -173,6 +173,8 @@ extension ContainerRecord {
     guard let pid, ProcessIdentity.isAlive(pid, startTime: pidStartTime) else {
       return pid == nil ? .creating : .stopped
     }
-    return started == nil ? .created : .running
+    // A `run -d` container starts by itself (its shim notes the start a moment
+    // later): it is running, as `ps` says, not waiting for an OCI `start`.
+    return started == nil && kind == .oci ? .created : .running
   }
 }
