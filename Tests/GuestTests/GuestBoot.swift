@@ -37,7 +37,7 @@ enum GuestBoot {
   static func boot(
     _ appFile: URL, append: String = "", memoryMiB: Int = 64, statusChannel: Bool = true,
     smp: Int = 1, network: VMConfiguration.Network = .none, nic: VMConfiguration.NIC = .virtio,
-    namespace: String? = nil, timeout: TimeInterval = 90,
+    machine: PCMachine? = nil, namespace: String? = nil, timeout: TimeInterval = 90,
     whileRunning: ((_ outputFile: URL) throws -> Void)? = nil
   ) throws -> GuestRun {
     for file in [loader, appFile] where !FileManager.default.fileExists(atPath: file.path) {
@@ -57,7 +57,10 @@ enum GuestBoot {
       name: "guesttest-\(scratch.lastPathComponent)", loader: loader.path, app: appFile.path,
       commandLine: append, cpus: smp, memoryMiB: memoryMiB, accelerator: .tcg,
       network: network, nic: nic, statusFile: statusFile.path)
-    var arguments = QEMUCommand(configuration).arguments
+    var arguments = QEMUCommand(configuration, pcFirmware: machine?.firmware).arguments
+    if let machine, let flag = arguments.firstIndex(of: "-M") {
+      arguments[flag + 1] = machine.type
+    }
     if !statusChannel {
       // The seed's plain command line: isa-debug-exit only, no status record.
       let chardev = arguments.firstIndex(of: "-chardev")!
@@ -106,12 +109,27 @@ enum GuestBoot {
   static func boot(
     _ name: String, append: String = "", memoryMiB: Int = 64, smp: Int = 1,
     network: VMConfiguration.Network = .none, nic: VMConfiguration.NIC = .virtio,
-    namespace: String? = nil, timeout: TimeInterval = 90,
+    machine: PCMachine? = nil, namespace: String? = nil, timeout: TimeInterval = 90,
     whileRunning: ((_ outputFile: URL) throws -> Void)? = nil
   ) throws -> GuestRun {
     try boot(
       app(name), append: append, memoryMiB: memoryMiB, smp: smp, network: network, nic: nic,
-      namespace: namespace, timeout: timeout, whileRunning: whileRunning)
+      machine: machine, namespace: namespace, timeout: timeout, whileRunning: whileRunning)
+  }
+
+  /// A PC machine other than the one the runtime picks: `pc` or `q35`, with
+  /// QEMU's default firmware (SeaBIOS) or another (qboot, what the runtime uses).
+  struct PCMachine: CustomStringConvertible, Sendable {
+    var type: String
+    var firmware: String?
+
+    static let qboot = "/usr/share/qemu/qboot.rom"
+    static let pcSeaBIOS = PCMachine(type: "pc", firmware: nil)
+    static let pcQboot = PCMachine(type: "pc", firmware: qboot)
+    static let q35SeaBIOS = PCMachine(type: "q35", firmware: nil)
+    static let q35Qboot = PCMachine(type: "q35", firmware: qboot)
+
+    var description: String { "\(type) with \(firmware == nil ? "SeaBIOS" : "qboot")" }
   }
 
   /// Waits until the guest's console (in `outputFile`) has a line containing

@@ -1,0 +1,65 @@
+import Foundation
+import HermitQEMU
+import Testing
+
+/// PCI machines: the kernel's bus scan (Tests/Guests/pcilist prints it) and the
+/// RTL8139 driver, on QEMU's `pc` (configuration ports) and `q35` (ECAM), with
+/// SeaBIOS (QEMU's default) and qboot (the runtime's firmware, which assigns no
+/// BARs and writes off-by-one INTx lines).
+@Suite(.serialized) struct PCITests {
+  /// `pcilist` on a machine with an RTL8139, its lines.
+  func pciList(on machine: GuestBoot.PCMachine) throws -> GuestRun {
+    try GuestBoot.boot(
+      "pcilist", network: .user(ports: []), nic: .rtl8139, machine: machine, timeout: 60)
+  }
+
+  @Test(arguments: [GuestBoot.PCMachine.pcSeaBIOS, .pcQboot])
+  func scanOfPCFindsTheHostBridgeTheISABridgeAndTheNICWithItsBARs(
+    machine: GuestBoot.PCMachine
+  ) throws {
+    let run = try pciList(on: machine)
+    #expect(run.status == .exited(0), "\(run.output)")
+    let lines = run.lines
+    #expect(lines.contains("access ports"), "\(run.output)")
+    #expect(lines.contains { $0.hasPrefix("00:00.0 8086:1237 class 06.00 ") }, "\(run.output)")
+    #expect(lines.contains { $0.hasPrefix("00:01.0 8086:7000 class 06.01 ") }, "\(run.output)")
+    // INTA# of slot 2 arrives on PIRQB, which both firmwares route to IRQ 10.
+    let nic = try #require(
+      lines.firstIndex { $0.hasPrefix("00:02.0 10ec:8139 class 02.00 irq 10 ") }, "\(run.output)")
+    #expect(lines[nic + 1].hasPrefix("  bar0 io size 0x100 at 0x"), "\(run.output)")
+    #expect(lines[nic + 2].hasPrefix("  bar1 mem32 size 0x100 at 0x"), "\(run.output)")
+    // Assigned: by the firmware, or by the kernel where qboot left them 0.
+    #expect(!lines[nic + 1].hasSuffix(" at 0x0") && !lines[nic + 2].hasSuffix(" at 0x0"))
+  }
+
+  @Test(arguments: [GuestBoot.PCMachine.q35SeaBIOS, .q35Qboot])
+  func scanOfQ35GoesThroughECAM(machine: GuestBoot.PCMachine) throws {
+    let run = try pciList(on: machine)
+    #expect(run.status == .exited(0), "\(run.output)")
+    let lines = run.lines
+    #expect(lines.contains("access ecam"), "\(run.output)")
+    #expect(lines.contains { $0.hasPrefix("00:00.0 8086:29c0 class 06.00 ") }, "\(run.output)")
+    #expect(lines.contains { $0.hasPrefix("00:1f.0 8086:2918 class 06.01 ") }, "\(run.output)")
+    let nic = try #require(
+      lines.firstIndex { $0.contains(" 10ec:8139 class 02.00 ") }, "\(run.output)")
+    #expect(lines[nic + 2].hasPrefix("  bar1 mem32 size 0x100 at 0x"), "\(run.output)")
+  }
+
+  @Test(arguments: [GuestBoot.PCMachine.pcSeaBIOS, .pcQboot, .q35SeaBIOS])
+  func rtl8139GetsDHCPOverUserNetworkingAndInterrupts(machine: GuestBoot.PCMachine) throws {
+    let run = try GuestBoot.boot(
+      "netconfig", append: "-- 0", network: .user(ports: []), nic: .rtl8139, machine: machine)
+    #expect(run.status == .exited(0), "\(run.output)")
+    let lines = run.lines
+    let acquired = try #require(
+      lines.firstIndex(of: "[0][INFO] DHCP config acquired!"), "\(run.output)")
+    #expect(lines[acquired + 1] == "[0][INFO] IP address: 10.0.2.15/24")
+    #expect(lines[acquired + 2] == "[0][INFO] Default gateway: 10.0.2.2")
+    #expect(lines[acquired + 3] == "[0][INFO] DNS server 0: 10.0.2.3")
+    #expect(lines.contains("configured 10.0.2.15/24"))
+    // The shutdown statistics: the NIC's interrupt reached its handler.
+    let prefix = "[0][INFO] [0][rtl8139]: "
+    let count = lines.first { $0.hasPrefix(prefix) }.flatMap { Int($0.dropFirst(prefix.count)) }
+    #expect((count ?? 0) > 0, "\(run.output)")
+  }
+}
