@@ -80,11 +80,16 @@ $(B)/kernel/malloc.o: Sources/Kernel/mm/malloc.c
 $(B)/kernel/swift/.stamp: $(KERNEL_SRCS)
 	@test -z "$$(printf '%s\n' $(notdir $(KERNEL_SRCS)) | sort | uniq -d)" || \
 	  { echo "kernel sources need unique file names"; exit 1; }
-	rm -rf $(@D) && mkdir -p $(@D)
-	cd $(@D) && $(SWIFTC) $(GUEST_SWIFTFLAGS) -num-threads 2 -parse-as-library -module-name Kernel \
-	  -emit-module -emit-module-path $(CURDIR)/$(B)/kernel/Kernel.swiftmodule \
+	@mkdir -p $(B)/kernel
+	# Built aside, then swapped in: no stale object of a deleted source stays,
+	# and a concurrent make never sees a half-filled directory.
+	rm -rf $(@D).new && mkdir -p $(@D).new
+	cd $(@D).new && $(SWIFTC) $(GUEST_SWIFTFLAGS) -num-threads 2 -parse-as-library \
+	  -module-name Kernel -emit-module -emit-module-path $(CURDIR)/$(B)/kernel/Kernel.swiftmodule \
 	  -c $(addprefix $(CURDIR)/,$(KERNEL_SRCS))
-	touch $@
+	touch $(@D).new/.stamp
+	rm -rf $(@D).old && { ! test -d $(@D) || mv $(@D) $(@D).old; } && mv $(@D).new $(@D) \
+	  && rm -rf $(@D).old
 KERNEL_OBJS := $(B)/kernel/Port.o $(B)/kernel/string.o $(B)/kernel/malloc.o \
   $(patsubst Sources/Kernel/arch/x86_64/%.asm,$(B)/kernel/%.o,$(KERNEL_ASMS))
 $(B)/kernel/libhermit.a: $(B)/kernel/swift/.stamp $(KERNEL_OBJS)

@@ -34,7 +34,7 @@ func kernelStart(_ bootInfoAddress: UInt64) -> Never {
   Console.quiet = KernelCommandLine.hasOption("quiet", in: BootCommandLine.text)
   Timer.bootTSC = bootInfo.loaderEntryTSC
   Timer.finishCalibration()  // TSC and APIC timer rates against the PIT
-  Timer.startTicking()  // periodic timer interrupt
+  Timer.enableDeadlines()  // one-shot timers from here on (tickless: none is armed yet)
   enableInterrupts()
 
   let mainTSC = Arch.timestamp()

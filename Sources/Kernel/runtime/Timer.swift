@@ -1,9 +1,19 @@
-// Time: the TSC for the monotonic clock and the local APIC timer for periodic
-// ticks, both calibrated once against the PIT while the kernel boots.
+// Time: the TSC for the monotonic clock and the local APIC timer for timer
+// interrupts, both calibrated once against the PIT while the kernel boots.
+//
+// Tickless: no core takes a periodic interrupt. Each core arms its APIC timer
+// in one-shot mode for the next thing it must do: the earliest deadline of a
+// sleeping or timed-waiting thread, and, while it runs a thread, the end of
+// its time slice (so others get a turn). An idle core with nothing due takes
+// no timer interrupt at all, and `sleep(1 ms)` lasts about 1 ms.
 
 public enum Timer {
-  /// Ticks per second of the periodic timer.
+  /// Time slices per second: a running thread is preempted after 1/hz s.
   public static let hz: UInt64 = 100
+  /// A time slice in nanoseconds.
+  static let slice: UInt64 = 1_000_000_000 / hz
+  /// Per core: the uptime (ns) its timer is armed for, or 0 when it is not.
+  nonisolated(unsafe) static var armed: UnsafeMutablePointer<UInt64>? = nil
   nonisolated(unsafe) static var tscPerSecond: UInt64 = 1_000_000_000
   nonisolated(unsafe) static var apicPerSecond: UInt64 = 0
   nonisolated(unsafe) public private(set) static var ticks: UInt64 = 0
@@ -15,6 +25,7 @@ public enum Timer {
   /// The timer interrupt on any core; `ticks` counts the boot core's only.
   static func tick() {
     if Arch.coreIndex() == 0 { ticks &+= 1 }
+    fired()
     tickHook?()
   }
 
@@ -63,9 +74,46 @@ public enum Timer {
     }
   }
 
-  static func startTicking() {
-    let period = apicPerSecond / hz
-    if period > 0 { LocalAPIC.startPeriodic(ticks: UInt32(min(period, UInt64(UInt32.max)))) }
+  /// Sets up the per-core deadline slots (boot core, once calibrated). No
+  /// timer runs until something needs it: apps without threads take none.
+  static func enableDeadlines() {
+    let slots = UnsafeMutablePointer<UInt64>.allocate(capacity: InterruptCounters.maxCores)
+    slots.initialize(repeating: 0, count: InterruptCounters.maxCores)
+    armed = slots
+  }
+
+  /// Arms this core's timer to fire at uptime `target` (ns), or stops it (nil).
+  /// Interrupts are off.
+  static func arm(at target: UInt64?) {
+    let core = Arch.coreIndex()
+    guard let armed, core < InterruptCounters.maxCores, apicPerSecond > 0 else { return }
+    guard let target else {
+      if armed[core] != 0 { LocalAPIC.stopTimer() }
+      armed[core] = 0
+      return
+    }
+    let now = uptimeNanoseconds()
+    let wait = target > now ? target - now : 0
+    // APIC ticks = ns × rate / 1e9, split to avoid overflow; at most UInt32.max
+    // (about a minute at QEMU's 62.5 MHz): a later deadline re-arms on firing.
+    let ticks =
+      (wait / 1_000_000_000) * apicPerSecond + (wait % 1_000_000_000) * apicPerSecond
+      / 1_000_000_000
+    LocalAPIC.fireOnce(afterTicks: UInt32(min(max(ticks, 1), UInt64(UInt32.max))))
+    armed[core] = max(target, 1)
+  }
+
+  /// Arms this core's timer for `target` unless it is armed for earlier already.
+  static func arm(atMost target: UInt64) {
+    let core = Arch.coreIndex()
+    guard let armed, core < InterruptCounters.maxCores else { return }
+    if armed[core] == 0 || target < armed[core] { arm(at: target) }
+  }
+
+  /// Forgets this core's armed deadline: its timer just fired.
+  static func fired() {
+    let core = Arch.coreIndex()
+    if let armed, core < InterruptCounters.maxCores { armed[core] = 0 }
   }
 
   /// Nanoseconds since the loader started.

@@ -29,6 +29,12 @@ enum Scheduler {
   }
 
   private static func start() {
+    defer {
+      // The first thread runs: time slices from now on.
+      let interruptsWereEnabled = lock.acquire()
+      armTimer(busy: true)
+      lock.release(interruptsWereEnabled: interruptsWereEnabled)
+    }
     var cores = [
       CPUState(
         current: Thread(runningContext: ()),
@@ -119,8 +125,20 @@ enum Scheduler {
   static func timerTick() {
     let interruptsWereEnabled = lock.acquire()
     wakeSleepers()
+    armTimer(busy: !currentCore.isIdle || !runQueue.isEmpty)
     rotate()
     lock.release(interruptsWereEnabled: interruptsWereEnabled)
+  }
+
+  /// Arms this core's one-shot timer for the earliest deadline and, if it runs
+  /// threads (`busy`), for the end of the time slice. Call with `lock` held.
+  static func armTimer(busy: Bool) {
+    var target = timers.earliest
+    if busy {
+      let sliceEnd = Timer.uptimeNanoseconds() &+ Timer.slice
+      target = min(target ?? sliceEnd, sliceEnd)
+    }
+    Timer.arm(at: target)
   }
 
   /// Round robin: puts this core's running thread at the back of the run queue
@@ -140,7 +158,11 @@ enum Scheduler {
     while true {
       _ = lock.acquire()
       wakeSleepers()
-      if let next = runQueue.dequeue() { switchTo(next, on: currentCore) }
+      if let next = runQueue.dequeue() {
+        armTimer(busy: true)
+        switchTo(next, on: currentCore)
+      }
+      armTimer(busy: false)  // idle: only deadlines wake this core
       lock.release(interruptsWereEnabled: false)
       Arch.idle()  // enables interrupts and halts, atomically
     }
@@ -186,6 +208,7 @@ enum Scheduler {
     if let deadline {
       thread.wakeTime = deadline
       timers.insert(thread)
+      Timer.arm(atMost: deadline)
     }
     blockCurrent(on: core)
     return !thread.timedOut

@@ -71,6 +71,16 @@ enum LocalAPIC {
     write(registerTimerInitial, max(ticks, 1))
   }
 
+  /// Fires `Vector.timer` once, after `ticks` timer ticks (one-shot mode, LVT
+  /// bits 18:17 = 00, SDM §11.5.4); a new count replaces a pending one.
+  static func fireOnce(afterTicks ticks: UInt32) {
+    write(registerTimerLVT, UInt32(Vector.timer))
+    write(registerTimerInitial, max(ticks, 1))
+  }
+
+  /// Stops the timer: an initial count of 0 stops it (SDM §11.5.4).
+  static func stopTimer() { write(registerTimerInitial, 0) }
+
   static func endOfInterrupt() { write(registerEOI, 0) }
 
   static var id: UInt32 { read(registerID) >> 24 }

@@ -130,7 +130,6 @@ func kernelAPStart(_ core: UInt64) -> Never {
   if LocalAPIC.id != UInt32(core) {
     Log.warning("core \(core) has APIC ID \(LocalAPIC.id): wake-ups will miss it")
   }
-  Timer.startTicking()  // the boot core measured the timer: QEMU's APICs share one clock
   VolatileFlag(UnsafeMutableRawPointer(bitPattern: UInt(SMP.trampolineBase) + UInt(SMP.slotReady))!)
     .set()
   enableInterrupts()
