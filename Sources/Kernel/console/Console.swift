@@ -1,5 +1,14 @@
 // The console: app output (print, via putchar) and kernel log lines, both on the
 // serial port. Writers here never allocate, so a panic can still report.
+//
+// Lines stay whole: the thread that writes a line's first byte owns the console
+// until it writes the line's newline, and other threads' bytes wait (Embedded
+// Swift's print hands over one byte at a time). The owner is a thread, not a
+// core, so an owner that is preempted mid-line keeps its line, and no core
+// runs with interrupts off between bytes. A line that never ends (a print
+// with another terminator, an owner that panicked or exited) is taken over
+// after `lineTimeout`: a waiting writer, a panic among them, never deadlocks.
+import Synchronization
 
 enum Console {
   /// `quiet` on the command line: keep only the app's own output.
@@ -8,8 +17,49 @@ enum Console {
   /// Panics always print, even in quiet mode.
   static func forceVisible() { quiet = false }
 
+  /// The thread whose line is being written (`writerToken`), 0 when none.
+  static let lineOwner = Atomic<UInt>(0)
+  /// How long a writer waits for another's unfinished line before it takes over.
+  static let lineTimeout: UInt64 = 100_000_000
+
   @inline(never)
-  static func write(_ byte: UInt8) { Serial.write(byte) }
+  static func write(_ byte: UInt8) {
+    let interruptsWereEnabled = Arch.disableInterrupts()
+    let me = writerToken()
+    if lineOwner.load(ordering: .acquiring) != me { acquireLine(me, interruptsWereEnabled) }
+    Serial.write(byte)
+    if byte == UInt8(ascii: "\n") { lineOwner.store(0, ordering: .releasing) }
+    Arch.restoreInterrupts(interruptsWereEnabled)
+  }
+
+  /// Waits until no line is open (or `lineTimeout` passed), then owns the
+  /// console. Interrupts are off on entry and exit; in between, they are on
+  /// again while it waits (if they were on), so that a preempted owner on this
+  /// core gets to finish its line.
+  @inline(never)
+  static func acquireLine(_ me: UInt, _ interruptsWereEnabled: Bool) {
+    var deadline: UInt64 = 0
+    while !lineOwner.compareExchange(expected: 0, desired: me, ordering: .acquiring).exchanged {
+      let now = Timer.uptimeNanoseconds()
+      if deadline == 0 {
+        deadline = now &+ lineTimeout
+      } else if now >= deadline {
+        lineOwner.store(me, ordering: .releasing)  // take over an abandoned line
+        return
+      }
+      Arch.restoreInterrupts(interruptsWereEnabled)
+      Arch.spinHint()
+      _ = Arch.disableInterrupts()
+    }
+  }
+
+  /// The running thread, as a non-zero word: its context's address once the
+  /// scheduler runs, else the core's index + 1 (only core 0 runs then).
+  /// Interrupts are off, so the thread cannot move meanwhile.
+  static func writerToken() -> UInt {
+    guard Scheduler.started else { return UInt(Arch.coreIndex()) &+ 1 }
+    return UInt(bitPattern: Scheduler.currentCore.current.context)
+  }
 
   @inline(never)
   static func write(_ text: StaticString) {

@@ -1,19 +1,35 @@
 // Program arguments and environment, from the kernel command line
 // (`env=K=V ... -- ARGS`, docs/ABI.md).
+import Synchronization
 
 /// The kernel command line as the loader found it, parsed on first use so that
-/// apps that never look at their arguments do not pay for it at boot.
+/// apps that never look at their arguments do not pay for it at boot. Threads
+/// on several cores may ask at once: one parses, the others wait for it, and
+/// the result never changes after that.
 enum BootCommandLine {
   nonisolated(unsafe) static var text = UnsafeRawBufferPointer(start: nil, count: 0)
   nonisolated(unsafe) static var skipsImageName = false
+  /// Written once, by the thread that moved `state` from `unparsed` to `parsing`.
   nonisolated(unsafe) static var parsed: (options: KernelOptions, arguments: [String])? = nil
+  static let unparsed = 0, parsing = 1, ready = 2
+  static let state = Atomic<Int>(0)
 
   static var value: (options: KernelOptions, arguments: [String]) {
-    if let parsed { return parsed }
-    let result = KernelCommandLine.parse(
-      String(decoding: text, as: UTF8.self), skippingImageName: skipsImageName)
-    parsed = result
-    return result
+    if state.load(ordering: .acquiring) != ready { parseOnce() }
+    return parsed!
+  }
+
+  private static func parseOnce() {
+    if state.compareExchange(expected: unparsed, desired: parsing, ordering: .acquiring).exchanged {
+      parsed = KernelCommandLine.parse(
+        String(decoding: text, as: UTF8.self), skippingImageName: skipsImageName)
+      state.store(ready, ordering: .releasing)
+      return
+    }
+    // Another thread parses; if it was preempted on this core, let it run.
+    while state.load(ordering: .acquiring) != ready {
+      if Scheduler.started { Scheduler.yield() } else { Arch.spinHint() }
+    }
   }
 }
 

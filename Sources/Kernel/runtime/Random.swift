@@ -1,14 +1,18 @@
 // Randomness for the app and for Embedded Swift's Hasher (Dictionary, Set).
 // RDRAND when the CPU has it; otherwise a SplitMix64 stream seeded from the time
-// stamp counter at each call, which is weak but never a constant.
+// stamp counter at each call, which is weak but never a constant. The stream's
+// state advances with one atomic add, so callers on different cores at the same
+// time still get different states (and words).
+import Synchronization
 
-nonisolated(unsafe) var fallbackRandomState: UInt64 = 0
+let fallbackRandomState = Atomic<UInt64>(0)
 
 func randomWord() -> UInt64 {
   if let value = Arch.hardwareRandom() { return value }
   // SplitMix64 (Steele, Lea, Flood 2014), state stirred with the TSC.
-  fallbackRandomState = fallbackRandomState &+ 0x9E37_79B9_7F4A_7C15 &+ Arch.timestamp()
-  var z = fallbackRandomState
+  var z = fallbackRandomState.wrappingAdd(
+    0x9E37_79B9_7F4A_7C15 &+ Arch.timestamp(), ordering: .relaxed
+  ).newValue
   z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
   z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
   return z ^ (z >> 31)
