@@ -53,7 +53,8 @@ import Testing
     #expect(run.output.contains("stack bottom readable: true\n"))
     let lastByte = String(guardPage + 4095, radix: 16)
     #expect(run.output.contains("cr2 0x\(lastByte) (not present, read)"), "\(run.output)")
-    #expect(run.output.contains("kernel stack overflow"), "\(run.output)")
+    #expect(run.output.contains("kernel stack overflow (guard page)"), "\(run.output)")
+    #expect(!run.output.contains("thread stack overflow"), "\(run.output)")
     #expect(!run.output.contains("unreachable"))
   }
 }

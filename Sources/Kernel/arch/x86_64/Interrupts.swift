@@ -130,11 +130,11 @@ func reportException(_ frame: TrapFrame) -> Never {
     if address < 4096 {
       Console.writeLine(continuing: "PANIC", "null pointer dereference")
     }
-    if frame.errorCode & 1 == 0 && Heap.contains(address) {
-      Console.writeLine(continuing: "PANIC", "thread stack overflow (guard page)")
-    }
     if Memory.isStackGuard(address) {
-      Console.writeLine(continuing: "PANIC", "kernel stack overflow")
+      // The boot stack's guard, or a secondary core's (its idle thread's stack).
+      Console.writeLine(continuing: "PANIC", "kernel stack overflow (guard page)")
+    } else if frame.errorCode & 1 == 0 && Heap.contains(address) {
+      Console.writeLine(continuing: "PANIC", "thread stack overflow (guard page)")
     }
   }
   if vector == Vector.invalidOpcode, Memory.isMapped(frame.rip, length: 2),
