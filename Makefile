@@ -106,7 +106,8 @@ $(B)/kernel/app.ld: Sources/Kernel/app.ld
 MUSL_LIBC := /usr/lib/x86_64-linux-musl/libc.a
 MUSL_MATH := ceil ceilf floor floorf round roundf trunc truncf rint rintf fmod fmodf \
   exp expf exp2 exp2f log logf log2 log2f log10 log10f pow powf sin sinf cos cosf tan tanf \
-  atan atanf atan2 atan2f scalbn __sin __sindf __cos __cosdf __tan __tandf __rem_pio2 \
+  atan atanf atan2 atan2f asin asinf acos acosf hypot hypotf cbrt cbrtf remainder remainderf \
+  remquo remquof fma fmaf fenv scalbn __sin __sindf __cos __cosdf __tan __tandf __rem_pio2 \
   __rem_pio2f __rem_pio2_large __math_divzero __math_divzerof __math_invalid __math_invalidf \
   __math_oflow __math_oflowf __math_uflow __math_uflowf __math_xflow __math_xflowf \
   exp_data exp2f_data log_data log2_data log2f_data logf_data pow_data powf_data
@@ -114,13 +115,12 @@ MATH_OBJS := $(B)/kernel/libm.o $(MUSL_MATH:%=$(B)/kernel/musl/musl_%.o)
 $(B)/kernel/libm.o: Sources/Kernel/runtime/libm.c
 	@mkdir -p $(@D)
 	$(CLANG) $(KERNEL_CFLAGS) -c -o $@ $<
-$(B)/kernel/musl/.extracted: $(wildcard $(MUSL_LIBC))
+$(B)/kernel/musl/musl_%.o: $(wildcard $(MUSL_LIBC))
 	@test -f $(MUSL_LIBC) || { echo "$(MUSL_LIBC) is missing: run scripts/setup.sh (musl-dev)"; exit 1; }
-	rm -rf $(@D) && mkdir -p $(@D)
-	cd $(@D) && $(SWIFT_BIN)/llvm-ar x $(MUSL_LIBC) $(MUSL_MATH:%=%.lo)
-	touch $@
-$(B)/kernel/musl/musl_%.o: $(B)/kernel/musl/.extracted
+	@mkdir -p $(@D)
+	cd $(@D) && $(SWIFT_BIN)/llvm-ar x $(MUSL_LIBC) $*.lo
 	$(OBJCOPY) --prefix-symbols=__hermit_musl_ $(@D)/$*.lo $@
+	rm -f $(@D)/$*.lo
 $(B)/kernel/libhermit.a: $(MATH_OBJS)
 KERNEL_OBJS += $(MATH_OBJS)
 

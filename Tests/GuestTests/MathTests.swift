@@ -12,22 +12,33 @@ import Testing
   static let exact: Set<String> = [
     "sqrt", "ceil", "floor", "round", "trunc", "fmod",
     "sqrtf", "ceilf", "floorf", "roundf", "truncf", "fmodf",
+    "remainder", "remainderf", "fma", "fmaf",
   ]
   static let doubleUnary: [String: @Sendable (Double) -> Double] = [
     "sqrt": Glibc.sqrt, "ceil": Glibc.ceil, "floor": Glibc.floor, "round": Glibc.round,
     "trunc": Glibc.trunc, "exp": Glibc.exp, "log": Glibc.log, "sin": Glibc.sin,
-    "cos": Glibc.cos, "tan": Glibc.tan,
+    "cos": Glibc.cos, "tan": Glibc.tan, "asin": Glibc.asin, "acos": Glibc.acos,
+    "cbrt": Glibc.cbrt,
   ]
   static let floatUnary: [String: @Sendable (Float) -> Float] = [
     "sqrtf": Glibc.sqrtf, "ceilf": Glibc.ceilf, "floorf": Glibc.floorf,
     "roundf": Glibc.roundf, "truncf": Glibc.truncf, "expf": Glibc.expf, "logf": Glibc.logf,
-    "sinf": Glibc.sinf, "cosf": Glibc.cosf, "tanf": Glibc.tanf,
+    "sinf": Glibc.sinf, "cosf": Glibc.cosf, "tanf": Glibc.tanf, "asinf": Glibc.asinf,
+    "acosf": Glibc.acosf, "cbrtf": Glibc.cbrtf,
   ]
   static let doubleBinary: [String: @Sendable (Double, Double) -> Double] = [
-    "fmod": Glibc.fmod, "pow": Glibc.pow, "atan2": Glibc.atan2,
+    "fmod": Glibc.fmod, "pow": Glibc.pow, "atan2": Glibc.atan2, "hypot": Glibc.hypot,
+    "remainder": Glibc.remainder,
   ]
   static let floatBinary: [String: @Sendable (Float, Float) -> Float] = [
-    "fmodf": Glibc.fmodf, "powf": Glibc.powf, "atan2f": Glibc.atan2f,
+    "fmodf": Glibc.fmodf, "powf": Glibc.powf, "atan2f": Glibc.atan2f, "hypotf": Glibc.hypotf,
+    "remainderf": Glibc.remainderf,
+  ]
+  static let doubleTernary: [String: @Sendable (Double, Double, Double) -> Double] = [
+    "fma": Glibc.fma
+  ]
+  static let floatTernary: [String: @Sendable (Float, Float, Float) -> Float] = [
+    "fmaf": Glibc.fmaf
   ]
 
   /// Distance in units in the last place between two results of one sign.
@@ -63,6 +74,14 @@ import Testing
         let result = function(
           Float(bitPattern: UInt32(bits[0])), Float(bitPattern: UInt32(bits[1])))
         expected = UInt64(result.bitPattern)
+      } else if let function = Self.doubleTernary[name], bits.count == 4 {
+        let (x, y, z) = (bits[0], bits[1], bits[2])
+        expected =
+          function(Double(bitPattern: x), Double(bitPattern: y), Double(bitPattern: z)).bitPattern
+      } else if let function = Self.floatTernary[name], bits.count == 4 {
+        let (x, y, z) = (UInt32(bits[0]), UInt32(bits[1]), UInt32(bits[2]))
+        let result = function(Float(bitPattern: x), Float(bitPattern: y), Float(bitPattern: z))
+        expected = UInt64(result.bitPattern)
       } else {
         Issue.record("unknown result line: \(line)")
         continue
@@ -77,6 +96,7 @@ import Testing
     }
     let names = Set(Self.doubleUnary.keys).union(Self.floatUnary.keys)
       .union(Self.doubleBinary.keys).union(Self.floatBinary.keys)
+      .union(Self.doubleTernary.keys).union(Self.floatTernary.keys)
     #expect(Set(checked.keys) == names, "\(checked)")
     #expect(checked.values.allSatisfy { $0 >= 10 }, "\(checked)")
 

@@ -1,7 +1,8 @@
 // The C math functions (runtime/libm.c) for apps, as Glibc's and Foundation's
 // module give them to Swift on Linux: `import Kernel`, then `sin(x)`, `pow(x, y)`
-// for Double and Float. sqrt, ceil, floor, round and trunc are exact; the others
-// are musl's, within 1 ulp.
+// for Double and Float. sqrt, ceil, floor, round, trunc and fmod are exact; the
+// others are musl's, within 1 ulp. The standard library's remainder(dividingBy:)
+// and addingProduct reach C's remainder and fma (runtime/libm.c).
 
 @_extern(c, "sqrt") func c_sqrt(_ x: Double) -> Double
 @_extern(c, "sqrtf") func c_sqrtf(_ x: Float) -> Float
@@ -35,6 +36,14 @@
 @_extern(c, "tanf") func c_tanf(_ x: Float) -> Float
 @_extern(c, "atan") func c_atan(_ x: Double) -> Double
 @_extern(c, "atanf") func c_atanf(_ x: Float) -> Float
+@_extern(c, "asin") func c_asin(_ x: Double) -> Double
+@_extern(c, "asinf") func c_asinf(_ x: Float) -> Float
+@_extern(c, "acos") func c_acos(_ x: Double) -> Double
+@_extern(c, "acosf") func c_acosf(_ x: Float) -> Float
+@_extern(c, "hypot") func c_hypot(_ x: Double, _ y: Double) -> Double
+@_extern(c, "hypotf") func c_hypotf(_ x: Float, _ y: Float) -> Float
+@_extern(c, "cbrt") func c_cbrt(_ x: Double) -> Double
+@_extern(c, "cbrtf") func c_cbrtf(_ x: Float) -> Float
 @_extern(c, "atan2") func c_atan2(_ y: Double, _ x: Double) -> Double
 @_extern(c, "atan2f") func c_atan2f(_ y: Float, _ x: Float) -> Float
 
@@ -70,6 +79,14 @@ public func tan(_ x: Double) -> Double { c_tan(x) }
 public func tan(_ x: Float) -> Float { c_tanf(x) }
 public func atan(_ x: Double) -> Double { c_atan(x) }
 public func atan(_ x: Float) -> Float { c_atanf(x) }
+public func asin(_ x: Double) -> Double { c_asin(x) }
+public func asin(_ x: Float) -> Float { c_asinf(x) }
+public func acos(_ x: Double) -> Double { c_acos(x) }
+public func acos(_ x: Float) -> Float { c_acosf(x) }
+public func hypot(_ x: Double, _ y: Double) -> Double { c_hypot(x, y) }
+public func hypot(_ x: Float, _ y: Float) -> Float { c_hypotf(x, y) }
+public func cbrt(_ x: Double) -> Double { c_cbrt(x) }
+public func cbrt(_ x: Float) -> Float { c_cbrtf(x) }
 public func atan2(_ y: Double, _ x: Double) -> Double { c_atan2(y, x) }
 public func atan2(_ y: Float, _ x: Float) -> Float { c_atan2f(y, x) }
 

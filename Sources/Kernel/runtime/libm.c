@@ -97,10 +97,39 @@ UNARY(double, atan)
 UNARY(float, atanf)
 BINARY(double, atan2)
 BINARY(float, atan2f)
+UNARY(double, asin)
+UNARY(float, asinf)
+UNARY(double, acos)
+UNARY(float, acosf)
+BINARY(double, hypot)
+BINARY(float, hypotf)
+UNARY(double, cbrt)
+UNARY(float, cbrtf)
+BINARY(double, remainder)  // Double.remainder(dividingBy:)
+BINARY(float, remainderf)
+
+// Double.addingProduct: fused, one rounding (fmaf uses musl's fenv.lo).
+double __hermit_musl_fma(double, double, double);
+double fma(double x, double y, double z) {
+  unsigned long flags = interrupts_off();
+  double result = __hermit_musl_fma(x, y, z);
+  interrupts_restore(flags);
+  return result;
+}
+
+float __hermit_musl_fmaf(float, float, float);
+float fmaf(float x, float y, float z) {
+  unsigned long flags = interrupts_off();
+  float result = __hermit_musl_fmaf(x, y, z);
+  interrupts_restore(flags);
+  return result;
+}
 
 // musl's own calls to fabs and sqrt land here, after the renaming.
 double __hermit_musl_fabs(double x) { return __builtin_fabs(x); }
 float __hermit_musl_fabsf(float x) { return __builtin_fabsf(x); }
+double __hermit_musl_sqrt(double x) { return sqrt(x); }
+float __hermit_musl_sqrtf(float x) { return sqrtf(x); }
 
 _Noreturn void hermit_math_stack_check_failed(void);
 

@@ -37,7 +37,8 @@ let unary: [(String, (Double) -> Double, (Double) -> Double)] = [
   ("sqrt", abs, sqrt), ("ceil", { $0 }, ceil), ("floor", { $0 }, floor),
   ("round", { $0 }, round), ("trunc", { $0 }, trunc), ("exp", { $0 / 16 }, exp),
   ("log", { abs($0) + 0.5 }, log), ("sin", { $0 }, sin), ("cos", { $0 }, cos),
-  ("tan", { $0 }, tan),
+  ("tan", { $0 }, tan), ("asin", { $0 / (abs($0) + 1) }, asin),
+  ("acos", { $0 / (abs($0) + 1) }, acos), ("cbrt", { $0 }, cbrt),
 ]
 for (name, argument, function) in unary {
   for x in doubles.map(argument) { print("\(name) \(hex(x)) = \(hex(function(x)))") }
@@ -46,7 +47,8 @@ let unaryFloat: [(String, (Float) -> Float, (Float) -> Float)] = [
   ("sqrtf", abs, sqrt), ("ceilf", { $0 }, ceil), ("floorf", { $0 }, floor),
   ("roundf", { $0 }, round), ("truncf", { $0 }, trunc), ("expf", { $0 / 16 }, exp),
   ("logf", { abs($0) + 0.5 }, log), ("sinf", { $0 }, sin), ("cosf", { $0 }, cos),
-  ("tanf", { $0 }, tan),
+  ("tanf", { $0 }, tan), ("asinf", { $0 / (abs($0) + 1) }, asin),
+  ("acosf", { $0 / (abs($0) + 1) }, acos), ("cbrtf", { $0 }, cbrt),
 ]
 for (name, argument, function) in unaryFloat {
   for x in floats.map(argument) { print("\(name) \(hex(x)) = \(hex(function(x)))") }
@@ -64,6 +66,23 @@ for (x, y) in floatPairs.map({ (abs($0.0), $0.1 / 8) }) {
   print("powf \(hex(x)) \(hex(y)) = \(hex(pow(x, y)))")
 }
 for (x, y) in floatPairs { print("atan2f \(hex(x)) \(hex(y)) = \(hex(atan2(x, y)))") }
+for (x, y) in pairs { print("hypot \(hex(x)) \(hex(y)) = \(hex(hypot(x, y)))") }
+for (x, y) in floatPairs { print("hypotf \(hex(x)) \(hex(y)) = \(hex(hypot(x, y)))") }
+// remainder and fma through the standard library (C's remainder, fma).
+for (x, y) in pairs {
+  print("remainder \(hex(x)) \(hex(y)) = \(hex(x.remainder(dividingBy: y)))")
+}
+for (x, y) in floatPairs {
+  print("remainderf \(hex(x)) \(hex(y)) = \(hex(x.remainder(dividingBy: y)))")
+}
+for (x, y) in pairs {
+  let z = x / 3
+  print("fma \(hex(x)) \(hex(y)) \(hex(z)) = \(hex(z.addingProduct(x, y)))")
+}
+for (x, y) in floatPairs {
+  let z = x / 3
+  print("fmaf \(hex(x)) \(hex(y)) \(hex(z)) = \(hex(z.addingProduct(x, y)))")
+}
 // The standard library's own entry points into libm.
 print(
   "squareRoot \(hex(2.0.squareRoot())) rounded \(hex(2.5.rounded())) \(hex((-2.5).rounded(.toNearestOrEven)))"
