@@ -20,6 +20,7 @@ public enum WallClock {
 
   /// The current time in seconds and nanoseconds (0..<1e9) since 1970-01-01
   /// 00:00:00 UTC (Unix time, no leap seconds), like `clock_gettime(CLOCK_REALTIME)`.
+  /// On a machine without an RTC, the time since boot.
   public static func now() -> (seconds: Int64, nanoseconds: Int32) {
     let nanoseconds = epochAtBoot() &+ Int64(Timer.uptimeNanoseconds())
     let seconds = nanoseconds / 1_000_000_000
@@ -36,13 +37,19 @@ public enum WallClock {
       let time = Arch.readRealTimeClock()
       let uptime = Int64(Timer.uptimeNanoseconds())
       Arch.restoreInterrupts(interruptsWereEnabled)
-      let seconds = secondsSince1970(
-        year: time.year, month: time.month, day: time.day, hour: time.hour,
-        minute: time.minute, second: time.second)
-      bootEpochNanoseconds = seconds * 1_000_000_000 + 500_000_000 - uptime
+      if let time {
+        let seconds = secondsSince1970(
+          year: time.year, month: time.month, day: time.day, hour: time.hour,
+          minute: time.minute, second: time.second)
+        bootEpochNanoseconds = seconds * 1_000_000_000 + 500_000_000 - uptime
+      } else {
+        bootEpochNanoseconds = 0  // no RTC: the wall clock starts at 1970 on boot
+      }
       state.store(ready, ordering: .releasing)
     } else {
-      while state.load(ordering: .acquiring) != ready { Arch.spinHint() }
+      while state.load(ordering: .acquiring) != ready {
+        if Scheduler.started { Scheduler.yield() } else { Arch.spinHint() }
+      }
     }
     return bootEpochNanoseconds
   }

@@ -14,9 +14,9 @@ enum Arch {
   static func idle() { waitForInterrupt() }
   static func hardwareRandom() -> UInt64? { CPUID.hasRDRAND ? rdrand() : nil }
   static func framePointer() -> UInt64 { readRBP() }
-  /// The battery-backed clock's date and time (UTC under QEMU), see RTC.swift.
-  /// The caller serializes calls.
-  static func readRealTimeClock() -> RTC.DateTime { RTC.readDateTime() }
+  /// The battery-backed clock's date and time (UTC under QEMU), see RTC.swift;
+  /// nil if the machine has none. The caller serializes calls.
+  static func readRealTimeClock() -> RTC.DateTime? { RTC.readDateTime() }
 
   // MARK: Cores, interrupts and threads (for sched/)
 
