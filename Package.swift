@@ -82,6 +82,7 @@ let package = Package(
       dependencies: ["BootFormat", "HermitQEMU", .product(name: "Crypto", package: "swift-crypto")]),
     // Drives the built hermit-image / hermit-runtime binaries and real checkers.
     .testTarget(name: "ImageToolTests", dependencies: ["HermitOCI"]),
-    .testTarget(name: "RuntimeTests", dependencies: ["HermitOCI", "HermitQEMU", "TestSupport"]),
+    .testTarget(
+      name: "RuntimeTests", dependencies: ["HermitOCI", "HermitQEMU", "Runtime", "TestSupport"]),
   ]
 )

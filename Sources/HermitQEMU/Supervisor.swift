@@ -114,9 +114,13 @@ public final class Supervisor: @unchecked Sendable {
   private var pid: pid_t = 0
   private var exited = false
   private var cause: StopCause?
+  /// A stop asked for before QEMU's pid was known (Ctrl-C while it starts):
+  /// `started` carries it out.
+  /// (true: graceful).
+  private var pendingStop: Bool?
   private let grace: Duration
 
-  private init(grace: Duration) { self.grace = grace }
+  init(grace: Duration) { self.grace = grace }
 
   /// Boots `command` and waits for it.
   /// - Parameters:
@@ -187,25 +191,41 @@ public final class Supervisor: @unchecked Sendable {
       stderrTail: watchdog.tail)
   }
 
-  private func started(_ pid: pid_t) {
-    lock.withLock { self.pid = pid }
+  /// Records QEMU's pid; a stop asked for before it is carried out now.
+  func started(_ pid: pid_t) {
+    let pending = lock.withLock {
+      self.pid = pid
+      defer { pendingStop = nil }
+      return pendingStop
+    }
+    if let pending { deliverStop(to: pid, graceful: pending) }
   }
 
   private func finished() {
     lock.withLock { exited = true }
   }
 
-  private var stopCause: StopCause? { lock.withLock { cause } }
+  var stopCause: StopCause? { lock.withLock { cause } }
 
   /// Stops the VM: SIGTERM (QEMU then exits at once, without the guest's help), and
-  /// SIGKILL after the grace period; or SIGKILL at once when not graceful.
+  /// SIGKILL after the grace period; or SIGKILL at once when not graceful. Before
+  /// QEMU's pid is known the stop waits for `started`; after QEMU exited it does nothing.
   func stop(_ reason: StopCause, graceful: Bool) {
     let target: pid_t? = lock.withLock {
-      guard pid > 0, !exited else { return nil }
+      guard !exited else { return nil }
       if cause == nil { cause = reason }
+      guard pid > 0 else {
+        // Not graceful wins: a timeout during start must not wait for the grace.
+        pendingStop = (pendingStop ?? true) && graceful
+        return nil
+      }
       return pid
     }
     guard let target else { return }
+    deliverStop(to: target, graceful: graceful)
+  }
+
+  private func deliverStop(to target: pid_t, graceful: Bool) {
     kill(target, graceful ? SIGTERM : SIGKILL)
     if graceful {
       DispatchQueue.global().asyncAfter(deadline: .now() + grace.timeInterval) { [self] in

@@ -19,6 +19,8 @@ enum RuntimeError: Error, CustomStringConvertible {
   case io(path: String, reason: String)
   case qemu(HermitQEMUError)
   case image(HermitOCIError)
+  /// Any other error (Foundation's, the system's), as it describes itself.
+  case other(String)
 
   var description: String {
     switch self {
@@ -39,6 +41,7 @@ enum RuntimeError: Error, CustomStringConvertible {
     case .io(let path, let reason): return "\(path): \(reason)"
     case .qemu(let error): return error.description
     case .image(let error): return error.description
+    case .other(let message): return message
     }
   }
 
@@ -48,7 +51,7 @@ enum RuntimeError: Error, CustomStringConvertible {
     case let error as RuntimeError: return error
     case let error as HermitQEMUError: return .qemu(error)
     case let error as HermitOCIError: return .image(error)
-    default: return .io(path: "error", reason: "\(error)")
+    default: return .other("\(error)")
     }
   }
 }

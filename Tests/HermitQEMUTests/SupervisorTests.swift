@@ -98,4 +98,31 @@ import Testing
     // QEMU status 1 alone would decode as exit 0 with the stale record.
     #expect(outcome.guest == .crashed(qemuStatus: 1))
   }
+
+  /// Ctrl-C while QEMU starts: the signal arrives before the pid is known.
+  @Test func aStopBeforeThePidIsKnownStopsTheChildOnceItStarts() throws {
+    let supervisor = Supervisor(grace: .seconds(5))
+    supervisor.stop(.signal(SIGINT), graceful: true)
+    let pid = try ChildProcess.spawn(path: "/bin/sleep", argv: ["sleep", "30"])
+    let start = ContinuousClock.now
+    supervisor.started(pid)
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    #expect(ContinuousClock.now - start < .seconds(3))
+    #expect(status & 0x7f == SIGTERM)
+    #expect(supervisor.stopCause == .signal(SIGINT))
+  }
+
+  @Test func aTimeoutBeforeThePidIsKnownKillsWithoutGrace() throws {
+    let supervisor = Supervisor(grace: .seconds(60))
+    supervisor.stop(.signal(SIGTERM), graceful: true)
+    supervisor.stop(.timeout, graceful: false)
+    let pid = try ChildProcess.spawn(path: "/bin/sleep", argv: ["sleep", "30"])
+    supervisor.started(pid)
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    #expect(status & 0x7f == SIGKILL)
+    // The first reason is the one reported.
+    #expect(supervisor.stopCause == .signal(SIGTERM))
+  }
 }

@@ -207,4 +207,32 @@ struct OCITests {
     #expect(result.stdout.contains("hermit-runtime version"))
     #expect(result.stdout.contains("spec: 1.0.2"))
   }
+
+  /// podman `-t` with a console socket nobody listens on: `create` fails, and closes
+  /// each descriptor of the pty once (a second close can hit another thread's file).
+  @Test(.enabled(if: Harness.tool("strace")))
+  func aFailedConsoleHandOverClosesEachDescriptorOnce() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let bundle = try makeBundle(in: scratch, app: "guests/exit", args: ["0"])
+    let configURL = URL(fileURLWithPath: bundle).appendingPathComponent("config.json")
+    var config =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any] ?? [:]
+    var process = config["process"] as? [String: Any] ?? [:]
+    process["terminal"] = true
+    config["process"] = process
+    try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+    let trace = scratch.path("trace")
+    let result = try Harness.run(
+      "/usr/bin/strace",
+      [
+        "-f", "-e", "trace=close", "-o", trace, Harness.runtime, "--root", scratch.path("root"),
+        "create", "--bundle", bundle, "--console-socket", scratch.path("nobody-listens"),
+        scratch.name("console"),
+      ])
+    #expect(result.status == 125)
+    #expect(result.stderr.contains("nobody-listens"), "\(result.stderr)")
+    let closes = try String(contentsOfFile: trace, encoding: .utf8)
+    #expect(!closes.contains("EBADF"), "\(closes)")
+  }
 }

@@ -46,7 +46,7 @@ struct Kill: ParsableCommand {
     }
     if number == SIGKILL {
       _ = ProcessIdentity.waitGone(pid, startTime: record.pidStartTime, timeout: .seconds(5))
-      Stop.markKilledIfSilent(id, in: store, signal: SIGKILL)
+      try Stop.markKilledIfSilent(id, in: store, signal: SIGKILL)
     }
   }
 

@@ -27,7 +27,8 @@ struct Rm: ParsableCommand {
           throw RuntimeError.invalidState(
             id: name, status: status.rawValue, wanted: "stopped (use rm -f)")
         }
-        Stop.stop(record, in: store, grace: .zero, signal: SIGKILL)
+        // The record is removed next: what its last save says does not matter.
+        try? Stop.stop(record, in: store, grace: .zero, signal: SIGKILL)
       }
       store.remove(name)
       print(name)

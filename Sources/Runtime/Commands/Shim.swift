@@ -37,7 +37,7 @@ struct Shim: ParsableCommand {
       _ = write(fd, &byte, 1)
       close(fd)
     }
-    store.update(id) {
+    try store.update(id) {
       $0.pid = getpid()
       $0.pidStartTime = ProcessIdentity.startTime(getpid())
       $0.started = Date()
@@ -55,7 +55,7 @@ struct Shim: ParsableCommand {
     } catch {
       // Nobody reads this process's stderr for sure: the record carries the error.
       let message = RuntimeError.wrap(error).description
-      store.update(id) {
+      try store.update(id) {
         $0.exitCode = 125
         $0.finished = Date()
         $0.failure = message
@@ -101,7 +101,7 @@ struct Shim: ParsableCommand {
       options.stderr = .fd(stdio)
     }
     let pid = try ChildProcess.spawn(path: executable, argv: argv, options: options)
-    store.update(id) {
+    try store.update(id) {
       $0.pid = pid
       $0.pidStartTime = ProcessIdentity.startTime(pid)
     }

@@ -21,7 +21,7 @@ struct Stop: ParsableCommand {
   func run() throws {
     for name in names {
       let (store, record) = try ContainerStore.locate(name, global)
-      Self.stop(record, in: store, grace: .seconds(time))
+      try Self.stop(record, in: store, grace: .seconds(time))
       print(name)
     }
   }
@@ -30,7 +30,7 @@ struct Stop: ParsableCommand {
   /// 137 if the owner had to be killed and could not record anything itself.
   static func stop(
     _ record: ContainerRecord, in store: ContainerStore, grace: Duration, signal: Int32 = SIGTERM
-  ) {
+  ) throws {
     guard let pid = record.pid, record.status == .running || record.status == .created else {
       return
     }
@@ -39,12 +39,12 @@ struct Stop: ParsableCommand {
       kill(pid, SIGKILL)
       _ = ProcessIdentity.waitGone(pid, startTime: record.pidStartTime, timeout: .seconds(5))
     }
-    markKilledIfSilent(record.id, in: store, signal: SIGKILL)
+    try markKilledIfSilent(record.id, in: store, signal: SIGKILL)
   }
 
   /// An owner killed by SIGKILL records nothing: note the conventional 128+N.
-  static func markKilledIfSilent(_ id: String, in store: ContainerStore, signal: Int32) {
-    store.update(id) { record in
+  static func markKilledIfSilent(_ id: String, in store: ContainerStore, signal: Int32) throws {
+    try store.update(id) { record in
       guard record.exitCode == nil, let pid = record.pid,
         !ProcessIdentity.isAlive(pid, startTime: record.pidStartTime)
       else { return }

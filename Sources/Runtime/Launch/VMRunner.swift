@@ -42,7 +42,12 @@ enum VMRunner {
       }
     } else {
       options.onStart = { pid in
-        store.update(record.id) { $0.qemuPid = pid }
+        do {
+          try store.update(record.id) { $0.qemuPid = pid }
+        } catch {
+          // The VM runs all the same; only `inspect` misses QEMU's pid.
+          StandardError.write(line: "hermit-runtime: warning: \(RuntimeError.wrap(error))")
+        }
       }
     }
     if ProcessInfo.processInfo.environment["HERMIT_DEBUG_QEMU"] != nil {
@@ -64,7 +69,7 @@ enum VMRunner {
     if record.autoRemove {
       store.remove(record.id)
     } else {
-      store.update(record.id) {
+      try store.update(record.id) {
         $0.exitCode = outcome.exitCode
         $0.finished = Date()
         $0.failure = failure

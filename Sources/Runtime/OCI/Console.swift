@@ -8,34 +8,34 @@ import Foundation
 /// shim's (and so QEMU's console) stdio, the master goes to the caller over the
 /// `--console-socket` with SCM_RIGHTS, as runc does (podman `-t`).
 struct Console {
-  let masterFD: Int32
+  /// This process's copy of the replica; `close` it once the shim has its own.
   let replicaFD: Int32
 
   /// Opens a pty and sends its master to the unix socket at `socketPath`.
+  ///
+  /// Each descriptor is closed exactly once, here or by `close`: a second close
+  /// could hit an unrelated descriptor opened in between by another thread.
   static func open(sendingMasterTo socketPath: String) throws -> Console {
     let master = Glibc.open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
     guard master >= 0 else {
       throw RuntimeError.io(path: "/dev/ptmx", reason: String(cString: strerror(errno)))
     }
+    // The receiver of the socket keeps the master; this process never needs it.
+    defer { Glibc.close(master) }
     guard let replicaPath = unlock(master) else {
-      Glibc.close(master)
       throw RuntimeError.io(path: "/dev/ptmx", reason: "cannot unlock pty")
     }
     let replica = Glibc.open(replicaPath, O_RDWR | O_NOCTTY | O_CLOEXEC)
     guard replica >= 0 else {
-      Glibc.close(master)
       throw RuntimeError.io(path: replicaPath, reason: String(cString: strerror(errno)))
     }
-    let console = Console(masterFD: master, replicaFD: replica)
     do {
       try send(fd: master, name: replicaPath, to: socketPath)
     } catch {
-      console.close()
       Glibc.close(replica)
       throw error
     }
-    Glibc.close(master)
-    return Console(masterFD: -1, replicaFD: replica)
+    return Console(replicaFD: replica)
   }
 
   /// unlockpt + ptsname_r, looked up at run time: Swift's Glibc module does not
@@ -54,10 +54,9 @@ struct Console {
     return String(cString: buffer)
   }
 
-  /// Closes this process's copies (the shim holds its own).
+  /// Closes this process's copy of the replica (the shim holds its own).
   func close() {
-    if masterFD >= 0 { Glibc.close(masterFD) }
-    if replicaFD >= 0 { Glibc.close(replicaFD) }
+    Glibc.close(replicaFD)
   }
 
   /// sendmsg with one SCM_RIGHTS descriptor; the payload is the pty's name, as runc sends.

@@ -37,7 +37,8 @@ struct Delete: ParsableCommand {
         throw RuntimeError.invalidState(
           id: id, status: status.rawValue, wanted: "stopped (use --force)")
       }
-      Stop.stop(record, in: store, grace: .zero, signal: SIGKILL)
+      // The record is removed next: what its last save says does not matter.
+      try? Stop.stop(record, in: store, grace: .zero, signal: SIGKILL)
     }
     CgroupPlacement(record.cgroupsPath)?.remove()
     store.remove(id)

@@ -91,7 +91,7 @@ extension NetworkNamespace {
   /// (a sandbox's init) answers EACCES. Then `/proc/<pid>/net/dev`, served without
   /// that check, tells: every namespace registers its own `dev` entry under its own
   /// proc inode, so two processes see the same inode exactly when they share a
-  /// namespace. The namespace's own is read once, from inside it (`nsenter stat`).
+  /// namespace. The namespace's own is read once, from inside it (`stat` run in it).
   private struct ProcessProbe {
     let namespace: NetworkNamespace
     let identity: Identity

@@ -1,4 +1,5 @@
 import Foundation
+import HermitQEMU
 
 #if canImport(Glibc)
   import Glibc
@@ -12,7 +13,7 @@ import Foundation
 /// creates a bridge `hbr0`, moves `eth0` into it, takes the address off `eth0`, and
 /// adds a tap `htap0` for QEMU (`vhost=off`: there is no /dev/vhost-net). The guest
 /// gets the address and gateway on its kernel command line (`ip=`, `gateway=`), and
-/// frames reach it through the bridge. Commands run with `nsenter --net=PATH ip`.
+/// frames reach it through the bridge. Commands run as `ip` in the namespace (ChildProcess).
 struct NetworkNamespace {
   /// The namespace path, e.g. /run/netns/netns-<uuid>.
   let path: String
@@ -107,29 +108,24 @@ struct NetworkNamespace {
   /// Runs `ip ARGS` inside the namespace; returns its stdout.
   private func ip(_ arguments: [String]) throws -> Data { try inside(["ip"] + arguments) }
 
-  /// Runs `COMMAND` inside the namespace (`nsenter --net=PATH COMMAND`); returns
-  /// its stdout.
+  /// Runs `COMMAND` inside the namespace (ChildProcess joins it with setns
+  /// before exec); returns its stdout.
   func inside(_ command: [String]) throws -> Data {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
-    process.arguments = ["--net=\(path)"] + command
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    do {
-      try process.run()
-    } catch {
-      throw RuntimeError.network("cannot run nsenter: \(error)")
+    guard let executable = ChildProcess.resolveExecutable(command[0]) else {
+      throw RuntimeError.network("\(command[0]) is not installed")
     }
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    let message = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-      let text = String(decoding: message, as: UTF8.self).trimmingCharacters(
-        in: .whitespacesAndNewlines)
+    var options = ChildProcess.Options()
+    options.networkNamespace = path
+    let captured: ChildProcess.Captured
+    do {
+      captured = try ChildProcess.capture(path: executable, argv: command, options: options)
+    } catch {
+      throw RuntimeError.network("cannot run \(command[0]) in \(path): \(error)")
+    }
+    guard captured.status == 0 else {
+      let text = captured.errorText.isEmpty ? "exit status \(captured.status)" : captured.errorText
       throw RuntimeError.network("\(command.joined(separator: " ")) in \(path): \(text)")
     }
-    return data
+    return Data(captured.stdout)
   }
 }

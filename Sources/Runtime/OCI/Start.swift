@@ -42,6 +42,6 @@ struct Start: ParsableCommand {
     unlink(fifo)
     // `state` right after `start` must say running, even before the shim has
     // recorded it.
-    store.update(id) { if $0.started == nil { $0.started = Date() } }
+    try store.update(id) { if $0.started == nil { $0.started = Date() } }
   }
 }

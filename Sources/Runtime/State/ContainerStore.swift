@@ -107,15 +107,16 @@ struct ContainerStore: Sendable {
   }
 
   /// Re-reads, changes and saves a record; a vanished container is ignored
-  /// (it was deleted while its VM stopped).
-  func update(_ id: String, _ change: (inout ContainerRecord) -> Void) {
+  /// (it was deleted while its VM stopped). A record that cannot be saved is an
+  /// error: the container's state would silently stay behind.
+  func update(_ id: String, _ change: (inout ContainerRecord) -> Void) throws {
     // The creating command and the shim both update: serialize with flock.
     let fd = open(file(id, "lock").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
     if fd >= 0 { flock(fd, LOCK_EX) }
     defer { if fd >= 0 { close(fd) } }
     guard var record = try? load(id) else { return }
     change(&record)
-    try? save(record)
+    try save(record)
   }
 
   func remove(_ id: String) {
