@@ -16,20 +16,7 @@ import Testing
     "needs build/ guests, hermit-image, curl and root"))
 struct NetworkRunTests {
   /// examples/httpd as an image tarball, built once.
-  static let httpd: String? = {
-    let directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("hermit-runtime-httpd-\(getpid())")
-    try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    let output = directory.appendingPathComponent("httpd.tar").path
-    let result = try? Harness.run(
-      Harness.imageTool,
-      [
-        "build", "-t", "hermit-test-httpd:latest", "-o", output,
-        Harness.build.appendingPathComponent("examples/httpd").path,
-      ],
-      environment: ["HERMIT_HOME": directory.appendingPathComponent("store").path])
-    return result?.status == 0 ? output : nil
-  }()
+  static let httpd: String? = try? Harness.buildImage("httpd", app: "examples/httpd")
 
   func image() throws -> String { try #require(Self.httpd, "hermit-image build httpd failed") }
 

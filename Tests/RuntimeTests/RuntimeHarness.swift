@@ -5,6 +5,9 @@ import HermitOCI
   import Glibc
 #endif
 
+/// The fixture directory's path for the `atexit` handler, which cannot capture.
+nonisolated(unsafe) private var fixturePath: UnsafeMutablePointer<CChar>?
+
 /// Drives the built `hermit-runtime` and `hermit-image` binaries.
 ///
 /// Binaries: `$HERMIT_BIN`, else the directory of this test bundle (the same build),
@@ -53,27 +56,58 @@ enum Harness {
   /// Image tarballs built once per test process from build/ with `hermit-image build -o`.
   static let images: Images? = try? Images()
 
+  /// Why `images` is nil, for the test that insists on them.
+  static var imagesFailure: String {
+    do {
+      _ = try Images()
+      return "none"
+    } catch {
+      return "\(error)"
+    }
+  }
+
+  /// Where this process's fixture images go; removed when the process exits.
+  static let fixtureDirectory: URL = {
+    let directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("hermit-runtime-fixtures-\(getpid())")
+    fixturePath = strdup(directory.path)
+    atexit {
+      guard let path = fixturePath else { return }
+      try? FileManager.default.removeItem(atPath: String(cString: path))
+    }
+    return directory
+  }()
+
+  struct FixtureError: Error, CustomStringConvertible {
+    var description: String
+  }
+
+  /// `hermit-image build -t hermit-test-NAME:latest -o <fixtures>/NAME.tar build/APP`.
+  static func buildImage(_ name: String, app: String) throws -> String {
+    guard guestsBuilt else {
+      throw FixtureError(description: "build/ has no guests: run make first")
+    }
+    try FileManager.default.createDirectory(at: fixtureDirectory, withIntermediateDirectories: true)
+    let output = fixtureDirectory.appendingPathComponent(name + ".tar").path
+    let result = try run(
+      imageTool,
+      [
+        "build", "-t", "hermit-test-\(name):latest", "-o", output,
+        build.appendingPathComponent(app).path,
+      ],
+      environment: ["HERMIT_HOME": fixtureDirectory.appendingPathComponent("store").path])
+    guard result.status == 0 else {
+      throw FixtureError(description: "hermit-image build \(app): \(result.stderr)")
+    }
+    return output
+  }
+
   struct Images {
-    let directory: URL
     let hello, exit, args, spin, panic: String
 
     init() throws {
-      guard Harness.guestsBuilt else { throw CocoaError(.fileNoSuchFile) }
-      let directory = FileManager.default.temporaryDirectory
-        .appendingPathComponent("hermit-runtime-fixtures-\(getpid())")
-      self.directory = directory
-      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
       func make(_ name: String, _ app: String) throws -> String {
-        let output = directory.appendingPathComponent(name + ".tar").path
-        let result = try Harness.run(
-          Harness.imageTool,
-          [
-            "build", "-t", "hermit-test-\(name):latest", "-o", output,
-            Harness.build.appendingPathComponent(app).path,
-          ],
-          environment: ["HERMIT_HOME": directory.appendingPathComponent("store").path])
-        guard result.status == 0 else { throw CocoaError(.fileWriteUnknown) }
-        return output
+        try Harness.buildImage(name, app: app)
       }
       hello = try make("hello", "examples/hello")
       exit = try make("exit", "guests/exit")
