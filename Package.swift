@@ -6,11 +6,13 @@
 // ld.lld directly (see Makefile), because SwiftPM cannot assemble NASM or run a
 // custom link. Sources/BootFormat is compiled both ways: here for host tests and
 // fuzzing, and into the loader and kernel by the Makefile.
+//
+// Linux only (x86_64 hosts with QEMU, PLATFORM.md): no platforms entry, no
+// Darwin branches.
 import PackageDescription
 
 let package = Package(
   name: "Hermit",
-  platforms: [.macOS(.v14)],
   products: [
     .executable(name: "hermit-image", targets: ["ImageTool"]),
     .executable(name: "hermit-runtime", targets: ["Runtime"]),
@@ -20,8 +22,6 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-    .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
-    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
   ],
   targets: [
     // Boot-time formats shared by loader, kernel and host: ELF64, boot info,
@@ -36,22 +36,17 @@ let package = Package(
       pkgConfig: "libarchive",
       providers: [.apt(["libarchive-dev"])]
     ),
+    // SHA-256 from the system's libcrypto (libssl-dev): no second copy of
+    // BoringSSL to build in every configuration.
+    .systemLibrary(
+      name: "CCrypto",
+      pkgConfig: "libcrypto",
+      providers: [.apt(["libssl-dev"])]
+    ),
     // OCI image layout, image store, tar handling.
-    .target(
-      name: "HermitOCI",
-      dependencies: [
-        "CArchive",
-        .product(name: "Crypto", package: "swift-crypto"),
-      ]
-    ),
+    .target(name: "HermitOCI", dependencies: ["CArchive", "CCrypto"]),
     // QEMU command line, accelerator probe, guest exit status, supervision.
-    .target(
-      name: "HermitQEMU",
-      dependencies: [
-        "BootFormat",
-        .product(name: "Logging", package: "swift-log"),
-      ]
-    ),
+    .target(name: "HermitQEMU", dependencies: ["BootFormat"]),
     .executableTarget(
       name: "ImageTool",
       dependencies: [
@@ -67,7 +62,6 @@ let package = Package(
         "HermitQEMU",
         "BootFormat",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        .product(name: "Logging", package: "swift-log"),
       ]
     ),
     .testTarget(name: "BootFormatTests", dependencies: ["BootFormat"]),
@@ -79,7 +73,7 @@ let package = Package(
     // Boots real guests (build/ artifacts from `make`) under QEMU/TCG.
     .testTarget(
       name: "GuestTests",
-      dependencies: ["BootFormat", "HermitQEMU", .product(name: "Crypto", package: "swift-crypto")]),
+      dependencies: ["BootFormat", "HermitOCI", "HermitQEMU"]),
     // Drives the built hermit-image / hermit-runtime binaries and real checkers.
     .testTarget(name: "ImageToolTests", dependencies: ["HermitOCI"]),
     .testTarget(

@@ -2,7 +2,7 @@
 # Installs what building and testing need on a fresh Debian machine (as root,
 # with apt-get). Does nothing for packages already present.
 set -euo pipefail
-packages=(qemu-system-x86 nasm libarchive-dev pkg-config skopeo umoci oci-image-tool podman
+packages=(qemu-system-x86 nasm libarchive-dev libssl-dev pkg-config skopeo umoci oci-image-tool podman
   containerd python3-jsonschema golang-github-opencontainers-image-spec-dev
   golang-github-opencontainers-specs-dev hyperfine iproute2 iputils-ping curl dnsmasq-base)
 missing=()

@@ -81,6 +81,4 @@ extension HermitOCIError {
   import Glibc
 #elseif canImport(Musl)
   import Musl
-#elseif canImport(Darwin)
-  import Darwin
 #endif

@@ -10,7 +10,7 @@ import Foundation
 final class DecompressedStream {
   private let archive: OpaquePointer
   private var memory: UnsafeMutableRawBufferPointer?
-  private var hasher = DigestHasher()
+  private let hasher = DigestHasher()
   private let limit: Int64
   private let name: String
   private var atEnd = false

@@ -1,4 +1,4 @@
-import Crypto
+import CCrypto
 import Foundation
 
 /// A content digest `sha256:<64 lowercase hex>` (image-spec/descriptor.md#digests).
@@ -23,7 +23,9 @@ public struct Digest: Hashable, Comparable, Codable, CustomStringConvertible, Se
 
   /// The digest of `data`.
   public static func sha256(_ data: some DataProtocol) -> Digest {
-    Digest(validatedHex: SHA256.hash(data: data).hexString)
+    let hasher = DigestHasher()
+    for region in data.regions { region.withUnsafeBytes { hasher.update($0) } }
+    return hasher.finalize()
   }
 
   /// `true` for exactly 64 characters of `[0-9a-f]`.
@@ -64,17 +66,35 @@ extension Sequence where Element == UInt8 {
   }
 }
 
-/// Incremental SHA-256 for streams (layers and blobs too big to hold at once).
-struct DigestHasher {
-  private var hasher = SHA256()
+/// Incremental SHA-256 for streams (layers and blobs too big to hold at once),
+/// by the system's libcrypto (EVP, which picks SHA-NI or AVX2 when the CPU has them).
+final class DigestHasher {
+  private let context: OpaquePointer
   private(set) var count: Int64 = 0
-  mutating func update(_ buffer: UnsafeRawBufferPointer) {
-    hasher.update(bufferPointer: buffer)
+
+  init() {
+    guard let context = EVP_MD_CTX_new(), EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1
+    else { fatalError("libcrypto cannot start a SHA-256 digest (out of memory)") }
+    self.context = context
+  }
+
+  deinit { EVP_MD_CTX_free(context) }
+
+  func update(_ buffer: UnsafeRawBufferPointer) {
+    guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
+    EVP_DigestUpdate(context, base, buffer.count)
     count += Int64(buffer.count)
   }
-  mutating func update(_ data: Data) {
-    hasher.update(data: data)
-    count += Int64(data.count)
+
+  func update(_ data: Data) {
+    data.withUnsafeBytes { update($0) }
   }
-  func finalize() -> Digest { Digest(validatedHex: hasher.finalize().hexString) }
+
+  /// The digest of everything so far; call once, after the last update.
+  func finalize() -> Digest {
+    var hash = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+    var length: UInt32 = 0
+    EVP_DigestFinal_ex(context, &hash, &length)
+    return Digest(validatedHex: hash.prefix(Int(length)).hexString)
+  }
 }

@@ -4,8 +4,6 @@ import Foundation
   import Glibc
 #elseif canImport(Musl)
   import Musl
-#elseif canImport(Darwin)
-  import Darwin
 #endif
 
 /// Crash-safe file writes: temporary file in the same directory, fsync, rename,

@@ -4,8 +4,6 @@ import Foundation
   import Glibc
 #elseif canImport(Musl)
   import Musl
-#elseif canImport(Darwin)
-  import Darwin
 #endif
 
 /// An exclusive `flock(2)` on a file, released when the lock is closed or the

@@ -50,7 +50,7 @@ final class StagingArea {
     what: String, expected: Digest?, read: (UnsafeMutableRawBufferPointer) throws -> Int
   ) throws -> (digest: Digest, size: Int64) {
     let temporary = directory.appendingPathComponent("partial-\(UInt64.random(in: 0...UInt64.max))")
-    var hasher = DigestHasher()
+    let hasher = DigestHasher()
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
     defer { buffer.deallocate() }
     try AtomicFile.fill(temporary) { fd in
