@@ -11,9 +11,9 @@ func hex(_ value: some BinaryInteger, width: Int) -> String {
 }
 
 print("access \(PCIDeviceInfo.configurationAccess)")
-for info in PCIDeviceInfo.all() {
+PCIDeviceInfo.forEach { info in
   var line =
-    "\(hex(info.bus, width: 2)):\(hex(info.device, width: 2)).\(info.function)"
+    "\(hex(info.bus, width: 2)):\(hex(info.device, width: 2)).\(info.functionNumber)"
     + " \(hex(info.vendorID, width: 4)):\(hex(info.deviceID, width: 4))"
     + " class \(hex(info.classCode, width: 2)).\(hex(info.subclass, width: 2))"
   line += " irq " + (info.interruptLine.map { String($0) } ?? "-")
@@ -23,7 +23,7 @@ for info in PCIDeviceInfo.all() {
       ? "-" : info.capabilities.map { hex($0, width: 2) }.joined(separator: ","))
   if info.msixTableSize > 0 { line += " msix \(info.msixTableSize)" }
   print(line)
-  for bar in info.bars {
+  info.forEachBAR { bar in
     print(
       "  bar\(bar.index) \(bar.kind) size 0x\(hex(bar.size, width: 1)) at 0x\(hex(bar.address, width: 1))\(bar.prefetchable ? " prefetchable" : "")"
     )

@@ -13,20 +13,23 @@ extension PCIBus {
   static let ioWindow: ClosedRange<UInt64> = 0xC000...0xFFFF
 
   /// Gives each unassigned BAR of each bus-0 function an address of its own.
-  static func assignUnassignedBARs(_ functions: [PCIFunction]) {
+  static func assignUnassignedBARs(_ functions: [UInt32]) {
     var nextMemory = memoryWindow.lowerBound
     var nextIO = ioWindow.lowerBound
-    for function in functions where function.bus == 0 && !function.isBridge {
-      for bar in function.bars where bar.address == 0 {
+    for packed in functions {
+      let function = PCIFunction(packed: packed)
+      guard function.bus == 0 && !function.isBridge else { continue }
+      function.forEachBAR { bar in
+        guard bar.address == 0 else { return }
         let alignment = max(bar.size, bar.kind == .io ? 4 : 16)
         if bar.kind == .io {
           let address = (nextIO + alignment - 1) & ~(alignment - 1)
-          guard address + bar.size - 1 <= ioWindow.upperBound else { continue }
+          guard address + bar.size - 1 <= ioWindow.upperBound else { return }
           function.setBAR(bar, address: address)
           nextIO = address + bar.size
         } else {
           let address = (nextMemory + alignment - 1) & ~(alignment - 1)
-          guard address + bar.size - 1 <= memoryWindow.upperBound else { continue }
+          guard address + bar.size - 1 <= memoryWindow.upperBound else { return }
           function.setBAR(bar, address: address)
           nextMemory = address + bar.size
         }

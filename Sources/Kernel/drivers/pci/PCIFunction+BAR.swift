@@ -27,19 +27,17 @@ extension PCIFunction {
   /// How many BARs the header has: 6 for a device (type 0), 2 for a bridge.
   var barCount: Int { isBridge ? 2 : 6 }
 
-  /// The decoded BARs that are implemented (size > 0).
-  var bars: [BAR] {
-    var result: [BAR] = []
+  /// Calls `body` with each implemented BAR (size > 0), in index order.
+  func forEachBAR(_ body: (BAR) -> Void) {
     var index = 0
     while index < barCount {
       if let bar = bar(index) {
-        result.append(bar)
+        body(bar)
         index += bar.kind == .memory64 ? 2 : 1
       } else {
         index += 1
       }
     }
-    return result
   }
 
   /// BAR `index` decoded and sized, or nil if the function does not implement it.

@@ -17,21 +17,26 @@ extension PCIFunction {
     var offset: UInt16
   }
 
-  /// The capabilities, in list order (at most 48: a 192-byte list of 4-byte
-  /// entries, which also stops a looping list).
-  var capabilities: [Capability] {
-    guard statusBits & Self.statusCapabilitiesList != 0 else { return [] }
-    var result: [Capability] = []
+  /// Calls `body` with each capability in list order until it returns false
+  /// (at most 48: a 192-byte list of 4-byte entries, which also stops a looping list).
+  func forEachCapability(_ body: (Capability) -> Bool) {
+    guard statusBits & Self.statusCapabilitiesList != 0 else { return }
     var pointer = UInt16(read8(Self.capabilitiesPointer) & 0xFC)
-    while pointer >= 0x40 && result.count < 48 {
-      result.append(Capability(id: read8(pointer), offset: pointer))
+    var count = 0
+    while pointer >= 0x40 && count < 48 {
+      guard body(Capability(id: read8(pointer), offset: pointer)) else { return }
       pointer = UInt16(read8(pointer + 1) & 0xFC)
+      count += 1
     }
-    return result
   }
 
   /// The offset of the first capability with `id`, if the function has one.
   func capability(_ id: UInt8) -> UInt16? {
-    capabilities.first { $0.id == id }?.offset
+    var found: UInt16? = nil
+    forEachCapability { capability in
+      if capability.id == id { found = capability.offset }
+      return found == nil
+    }
+    return found
   }
 }

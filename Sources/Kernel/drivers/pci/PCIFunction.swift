@@ -29,6 +29,22 @@ struct PCIFunction {
   let device: UInt8
   let function: UInt8
 
+  init(bus: UInt8, device: UInt8, function: UInt8) {
+    self.bus = bus
+    self.device = device
+    self.function = function
+  }
+
+  /// From `packed`.
+  init(packed: UInt32) {
+    self.init(
+      bus: UInt8(truncatingIfNeeded: packed >> 16), device: UInt8(truncatingIfNeeded: packed >> 8),
+      function: UInt8(truncatingIfNeeded: packed))
+  }
+
+  /// Bus, device and function in one word (bits 23:16, 15:8, 7:0).
+  var packed: UInt32 { UInt32(bus) << 16 | UInt32(device) << 8 | UInt32(function) }
+
   func read32(_ offset: UInt16) -> UInt32 {
     PCIConfigSpace.read(bus: bus, device: device, function: function, offset: offset & ~3)
   }
