@@ -6,21 +6,34 @@
 // Swift's print hands over one byte at a time). The owner is a thread, not a
 // core, so an owner that is preempted mid-line keeps its line, and no core
 // runs with interrupts off between bytes. A line that never ends (a print
-// with another terminator, an owner that panicked or exited) is taken over
-// after `lineTimeout`: a waiting writer, a panic among them, never deadlocks.
+// with another terminator, an owner that exited) is taken over once the
+// console made no progress for `lineTimeout` and `stealSpins` waits: counting
+// the waiter's own spins too keeps a host that stalls the whole VM (TCG on a
+// busy machine: the TSC runs on, the owner does not) from looking like an
+// abandoned line. A panic takes the console at once: it never deadlocks.
 import Synchronization
 
 enum Console {
   /// `quiet` on the command line: keep only the app's own output.
   nonisolated(unsafe) static var quiet = false
 
-  /// Panics always print, even in quiet mode.
-  static func forceVisible() { quiet = false }
+  /// Panics always print, even in quiet mode, and take the console from a
+  /// line another thread left open.
+  static func forceVisible() {
+    quiet = false
+    let interruptsWereEnabled = Arch.disableInterrupts()
+    lineOwner.store(writerToken(), ordering: .releasing)
+    Arch.restoreInterrupts(interruptsWereEnabled)
+  }
 
   /// The thread whose line is being written (`writerToken`), 0 when none.
   static let lineOwner = Atomic<UInt>(0)
-  /// How long a writer waits for another's unfinished line before it takes over.
+  /// Bytes written so far: the owner's progress, as waiters see it.
+  static let bytesWritten = Atomic<UInt>(0)
+  /// How long a writer waits for a line that makes no progress before it
+  /// takes over, and how many times at least it must have looked meanwhile.
   static let lineTimeout: UInt64 = 100_000_000
+  static let stealSpins = 100_000
 
   @inline(never)
   static func write(_ byte: UInt8) {
@@ -28,24 +41,32 @@ enum Console {
     let me = writerToken()
     if lineOwner.load(ordering: .acquiring) != me { acquireLine(me, interruptsWereEnabled) }
     Serial.write(byte)
+    bytesWritten.wrappingAdd(1, ordering: .relaxed)
     if byte == UInt8(ascii: "\n") { lineOwner.store(0, ordering: .releasing) }
     Arch.restoreInterrupts(interruptsWereEnabled)
   }
 
-  /// Waits until no line is open (or `lineTimeout` passed), then owns the
+  /// Waits until no line is open (or the open one is abandoned), then owns the
   /// console. Interrupts are off on entry and exit; in between, they are on
   /// again while it waits (if they were on), so that a preempted owner on this
   /// core gets to finish its line.
   @inline(never)
   static func acquireLine(_ me: UInt, _ interruptsWereEnabled: Bool) {
-    var deadline: UInt64 = 0
+    var progress = bytesWritten.load(ordering: .relaxed)
+    var quietSince = Timer.uptimeNanoseconds()
+    var quietSpins = 0
     while !lineOwner.compareExchange(expected: 0, desired: me, ordering: .acquiring).exchanged {
-      let now = Timer.uptimeNanoseconds()
-      if deadline == 0 {
-        deadline = now &+ lineTimeout
-      } else if now >= deadline {
-        lineOwner.store(me, ordering: .releasing)  // take over an abandoned line
-        return
+      let now = bytesWritten.load(ordering: .relaxed)
+      if now != progress {
+        progress = now
+        quietSince = Timer.uptimeNanoseconds()
+        quietSpins = 0
+      } else {
+        quietSpins += 1
+        if quietSpins >= stealSpins && Timer.uptimeNanoseconds() &- quietSince >= lineTimeout {
+          lineOwner.store(me, ordering: .releasing)  // take over an abandoned line
+          return
+        }
       }
       Arch.restoreInterrupts(interruptsWereEnabled)
       Arch.spinHint()
