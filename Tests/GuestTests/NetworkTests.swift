@@ -44,7 +44,7 @@ import Testing
       "--dhcp-option=3,192.168.78.1", "--dhcp-option=6,192.168.78.1", "--leasefile-ro",
       "--pid-file=",
     ])
-    defer { kill(dnsmasq, SIGKILL) }
+    defer { namespace.stop(dnsmasq) }
     var pinged: (status: Int32, output: String) = (-1, "")
     let run = try GuestBoot.boot(
       "netconfig", append: "-- 60", network: .tap(name: namespace.tap),
@@ -62,6 +62,50 @@ import Testing
     #expect(run.output.contains("[0][INFO] DNS server 0: 192.168.78.1"))
     #expect(run.output.contains("configured 192.168.78.5"))
     #expect(pinged.status == 0, "\(pinged.output)")
+  }
+
+  @Test func theGuestResolvesANameWithDNSAndConnectsToIt() throws {
+    let namespace = try TestNamespace(hostAddress: "192.168.80.1/24")
+    defer { namespace.remove() }
+    // dnsmasq: DHCP, and DNS that knows one name (nothing is forwarded).
+    let dnsmasq = try namespace.start([
+      "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+      "--interface=htap0", "--bind-interfaces", "--address=/web.hermit.test/192.168.80.1",
+      "--local=/hermit.test/",
+      "--dhcp-range=192.168.80.50,192.168.80.60,255.255.255.0,1h", "--leasefile-ro",
+      "--pid-file=",
+    ])
+    defer { namespace.stop(dnsmasq) }
+    let server = try namespace.start([
+      "python3", "-c",
+      "import socket;s=socket.create_server((\"192.168.80.1\",9000));c,_=s.accept();"
+        + "c.recv(100);c.sendall(b\"greetings from the namespace\\n\");c.close()",
+    ])
+    defer { namespace.stop(server) }
+    try #require(namespace.waitForListener(port: 9000), "the test server did not start")
+    let run = try GuestBoot.boot(
+      "netclient", append: "-- web.hermit.test 9000", network: .tap(name: namespace.tap),
+      namespace: namespace.name, timeout: 120)
+    #expect(run.status == .exited(0), "\(run.output)")
+    #expect(run.output.contains("[0][INFO] DNS server 0: 192.168.80.1"), "\(run.output)")
+    #expect(run.output.contains("received 29 bytes: greetings from the namespace"))
+  }
+
+  @Test func anUnknownNameIsNotFound() throws {
+    let namespace = try TestNamespace(hostAddress: "192.168.81.1/24")
+    defer { namespace.remove() }
+    let dnsmasq = try namespace.start([
+      "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+      "--interface=htap0", "--bind-interfaces", "--local=/hermit.test/",
+      "--dhcp-range=192.168.81.50,192.168.81.60,255.255.255.0,1h", "--leasefile-ro",
+      "--pid-file=",
+    ])
+    defer { namespace.stop(dnsmasq) }
+    let run = try GuestBoot.boot(
+      "netclient", append: "-- nowhere.hermit.test 9000", network: .tap(name: namespace.tap),
+      namespace: namespace.name, timeout: 120)
+    #expect(run.status == .exited(4), "\(run.output)")
+    #expect(run.output.contains("netclient failed: nameNotFound"), "\(run.output)")
   }
 
   @Test func guestWithoutANICSaysSoAndFails() throws {
@@ -106,18 +150,48 @@ struct TestNamespace {
 
   func remove() { _ = TestNamespace.execute(["ip", "netns", "del", name]) }
 
+  /// Waits up to 20 s until something in the namespace listens on TCP `port`.
+  func waitForListener(port: Int) -> Bool {
+    for _ in 0..<200 {
+      if run(["ss", "-Hltn", "sport = :\(port)"]).output.contains(":\(port)") { return true }
+      usleep(100_000)
+    }
+    return false
+  }
+
   /// Starts `command` inside the namespace in the background (a server) and
-  /// returns its pid. Not through Foundation's Process: a daemon that closes
-  /// every inherited descriptor (dnsmasq does) makes Foundation believe it
-  /// exited and block in waitpid, and then no other child is ever reaped.
+  /// returns its pid; the caller kills it. posix_spawn, not Foundation's
+  /// Process: Process learns of an exit through a socket the child inherits, so
+  /// a server that keeps it (or a daemon that closes it early) confuses it, and
+  /// then no other child is reaped. Only stdio (/dev/null) is inherited.
   func start(_ command: [String]) throws -> Int32 {
-    let line = command.map { "'\($0)'" }.joined(separator: " ")
-    let result = run(["sh", "-c", "\(line) </dev/null >/dev/null 2>&1 & echo $!"])
-    guard result.status == 0,
-      let pid = Int32(result.output.trimmingCharacters(in: .whitespacesAndNewlines))
-    else { throw SetupFailed(message: "cannot start \(command[0]): \(result.output)") }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    for descriptor: Int32 in 0...2 {
+      posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", O_RDWR, 0)
+    }
+    // Descriptors other tests opened without close-on-exec stay out of the server.
+    let closeTheRest =
+      "for fd in $(seq 3 1023); do eval \"exec $fd>&-\"; done 2>/dev/null; exec \"$@\""
+    let argv =
+      (["/usr/bin/ip", "netns", "exec", name, "/bin/bash", "-c", closeTheRest, "server"] + command)
+      .map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let status = posix_spawn(&pid, "/usr/bin/ip", &actions, nil, argv, environ)
+    guard status == 0 else {
+      throw SetupFailed(message: "cannot start \(command[0]): error \(status)")
+    }
     usleep(300_000)  // let it bind
     return pid
+  }
+
+  /// Stops a server from `start`.
+  func stop(_ pid: Int32) {
+    kill(pid, SIGKILL)
+    var status: Int32 = 0
+    _ = waitpid(pid, &status, 0)
   }
 
   static func execute(_ command: [String]) -> (status: Int32, output: String) {
