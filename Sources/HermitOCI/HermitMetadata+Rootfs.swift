@@ -23,6 +23,23 @@ extension HermitMetadata {
     return metadata
   }
 
+  /// `load(fromRootfs:)`, or the defaults when the rootfs has no `hermit/image.json`
+  /// but does hold `hermit/loader` and `hermit/app` (an image built by another tool,
+  /// unpacked by podman or containerd: its labels do not reach the bundle).
+  public static func loadOrDefaults(fromRootfs rootfs: URL) throws -> HermitMetadata {
+    let defaults = HermitMetadata()
+    let file = rootfs.appendingPathComponent(HermitMetadata.path).path
+    var info = stat()
+    if lstat(file, &info) != 0 && errno == ENOENT,
+      [defaults.loader, defaults.app].allSatisfy({
+        FileManager.default.fileExists(atPath: rootfs.appendingPathComponent($0).path)
+      })
+    {
+      return defaults
+    }
+    return try load(fromRootfs: rootfs)
+  }
+
   /// Checks the values are usable: relative in-image paths without `..`, sane sizes.
   public func validate() throws {
     for (field, path) in [("loader", loader), ("app", app)] {

@@ -34,7 +34,10 @@ public enum HermitOCIError: Error, Equatable, CustomStringConvertible, Sendable 
   /// Compiling or linking the app failed.
   case buildFailed(String)
 
-  public var description: String {
+  /// The message, with any control character from image data escaped (`\u{1b}`).
+  public var description: String { Sanitized.line(rawDescription) }
+
+  var rawDescription: String {
     switch self {
     case .invalidReference(let ref, let reason):
       return "invalid reference \"\(ref)\": \(reason)"

@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Reads an OCI image layout tarball (image-spec/image-layout.md) defensively into a
 /// staging area and verifies every image in it, before anything reaches a store.
 ///
@@ -32,9 +36,14 @@ struct LayoutLoader {
   }
 
   private func run(_ given: URL) throws -> [Image] {
-    // A symlink to a tarball is fine; what it points to must be a regular file.
+    // A symlink to a tarball is fine; what it points to must be a regular file,
+    // or a layout directory (skopeo's `oci:DIR`).
     let url = given.resolvingSymlinksInPath()
     let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
+    if attributes?[.type] as? FileAttributeType == .typeDirectory {
+      let (small, sizes) = try readDirectory(url)
+      return try verify(small: small, sizes: sizes)
+    }
     guard let fileSize = (attributes?[.size] as? NSNumber)?.int64Value,
       attributes?[.type] as? FileAttributeType == .typeRegular
     else { throw HermitOCIError.io(path: url.path, reason: "not a readable regular file") }
@@ -69,6 +78,71 @@ struct LayoutLoader {
         break  // image-layout.md: other files are ignored.
       }
     }
+    return try verify(small: small, sizes: sizes)
+  }
+
+  /// A layout directory: the same files as in a tarball, read without following
+  /// links (a symlink or device in place of a blob is refused, not read).
+  private func readDirectory(_ url: URL) throws -> ([String: Data], [Digest: Int64]) {
+    func regularFile(_ path: String) throws -> Int32? {
+      var info = stat()
+      guard lstat(path, &info) == 0 else { return nil }
+      guard info.st_mode & S_IFMT == S_IFREG else {
+        throw HermitOCIError.unsafeArchive(
+          "\(name): \(Sanitized.quoted(path)) is not a regular file")
+      }
+      let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+      guard fd >= 0 else { throw HermitOCIError.posix(path, "open", errno: errno) }
+      return fd
+    }
+    func readAll(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws
+      -> Int
+    {
+      while true {
+        let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+        if n >= 0 { return n }
+        if errno != EINTR { throw HermitOCIError.posix(path, "read", errno: errno) }
+      }
+    }
+    var small: [String: Data] = [:]
+    for file in ["oci-layout", "index.json"] {
+      let path = url.appendingPathComponent(file).path
+      guard let fd = try regularFile(path) else { continue }
+      defer { close(fd) }
+      var data = Data()
+      let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+      defer { buffer.deallocate() }
+      while true {
+        let n = try readAll(fd, into: buffer, path: path)
+        if n == 0 { break }
+        data.append(contentsOf: buffer[0..<n])
+        guard data.count <= CanonicalJSON.maxDocumentSize else {
+          throw HermitOCIError.invalidJSON(what: file, reason: "too large")
+        }
+      }
+      small[file] = data
+    }
+    var sizes: [Digest: Int64] = [:]
+    let blobs = url.appendingPathComponent("blobs/sha256")
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: blobs.path)) ?? []
+    for blobName in names.sorted() {
+      guard Digest.isHex64(blobName) else {
+        throw HermitOCIError.unsafeArchive(
+          "\(name): blob name \(Sanitized.quoted(blobName)) is not a sha256 hex digest")
+      }
+      let path = blobs.appendingPathComponent(blobName).path
+      guard let fd = try regularFile(path) else { continue }
+      defer { close(fd) }
+      let written = try staging.write(
+        what: "blob blobs/sha256/\(blobName)", expected: Digest(validatedHex: blobName)
+      ) { buffer in try readAll(fd, into: buffer, path: path) }
+      sizes[written.digest] = written.size
+    }
+    return (small, sizes)
+  }
+
+  /// Checks the layout's documents and every image it lists.
+  private func verify(small: [String: Data], sizes: [Digest: Int64]) throws -> [Image] {
     guard let layoutData = small["oci-layout"] else {
       if small["manifest.json"] != nil {
         throw HermitOCIError.notAnOCILayout(
@@ -100,7 +174,9 @@ struct LayoutLoader {
     var verifiedLayers: [Digest: Digest] = [:]  // layer digest → diff_id
     for (position, descriptor) in index.manifests.enumerated() {
       images.append(
-        try verifyImage(descriptor, position: position, sizes: sizes, layers: &verifiedLayers))
+        try verifyImage(
+          descriptor, position: position, count: index.manifests.count, sizes: sizes,
+          layers: &verifiedLayers))
     }
     return images
   }
@@ -127,9 +203,11 @@ struct LayoutLoader {
   }
 
   private func verifyImage(
-    _ descriptor: Descriptor, position: Int, sizes: [Digest: Int64], layers: inout [Digest: Digest]
+    _ descriptor: Descriptor, position: Int, count: Int, sizes: [Digest: Int64],
+    layers: inout [Digest: Digest]
   ) throws -> Image {
-    let reference = try Self.reference(of: descriptor, position: position)
+    let reference = try Self.reference(
+      of: descriptor, position: position, count: count, fileName: name)
     let label = reference.description
     switch descriptor.mediaType {
     case MediaType.imageManifest: break
@@ -205,11 +283,12 @@ struct LayoutLoader {
       files.formUnion(result.files)
       if let captured = result.captured { metadataData = captured }
     }
-    guard let metadataData else {
-      throw HermitOCIError.notAHermitImage("\(label) has no \(HermitMetadata.path) in its layers")
-    }
-    let metadata = try CanonicalJSON.decode(
-      HermitMetadata.self, from: metadataData, what: HermitMetadata.path)
+    // An image from another tool (buildah, `podman build` FROM scratch) has no
+    // hermit/image.json: its config (labels, Entrypoint) says the rest.
+    let metadata =
+      try metadataData.map {
+        try CanonicalJSON.decode(HermitMetadata.self, from: $0, what: HermitMetadata.path)
+      } ?? HermitMetadata(config: config)
     try metadata.validate()
     for path in [metadata.loader, metadata.app] where !files.contains(path) {
       throw HermitOCIError.notAHermitImage(
@@ -222,17 +301,46 @@ struct LayoutLoader {
 
   /// The name of an index entry: `io.containerd.image.name` when present (always a
   /// full reference, in its familiar form: `docker.io/library/hello:latest` is
-  /// stored as `hello:latest`), else `org.opencontainers.image.ref.name`.
-  static func reference(of descriptor: Descriptor, position: Int) throws -> Reference {
+  /// stored as `hello:latest`), else `org.opencontainers.image.ref.name` (a full
+  /// reference, or a bare tag as skopeo writes it: `hello.tar` + `1` is `hello:1`).
+  /// Unnamed (what `skopeo copy ... oci-archive:x.tar` writes): named after the
+  /// file, `x:latest`, or `x:<position>` when the layout holds several images.
+  static func reference(of descriptor: Descriptor, position: Int, count: Int, fileName: String)
+    throws -> Reference
+  {
     let annotations = descriptor.annotations ?? [:]
-    guard
-      let text = annotations[AnnotationKey.containerdImageName]
-        ?? annotations[AnnotationKey.refName]
-    else {
-      throw HermitOCIError.notAnOCILayout(
-        "index.json entry \(position) has no name (\(AnnotationKey.refName))")
+    if let text = annotations[AnnotationKey.containerdImageName]
+      ?? annotations[AnnotationKey.refName]
+    {
+      // A bare word is a tag (skopeo's `oci:DIR:v2`); anything with `:` or `/` a name.
+      let isTag = !text.contains(":") && !text.contains("/")
+      if !isTag, let reference = try? Reference(parsing: text) {
+        return reference.familiar.withDefaultTag
+      }
+      if isTag,
+        let tagged = try? Reference(parsing: "\(repository(fromFileName: fileName)):\(text)")
+      {
+        return tagged
+      }
+      throw HermitOCIError.invalidReference(
+        Sanitized.escaped(text),
+        reason: "neither a reference nor a tag (index.json entry \(position))")
     }
-    return try Reference(parsing: text).familiar.withDefaultTag
+    let tag = count == 1 ? "latest" : String(position)
+    return try Reference(parsing: "\(repository(fromFileName: fileName)):\(tag)")
+  }
+
+  /// `Hello World.tar` → `hello-world`: a repository name made of a file's name.
+  static func repository(fromFileName fileName: String) -> String {
+    var base = fileName
+    for suffix in [".tar.gz", ".tgz", ".tar", ".oci"] where base.lowercased().hasSuffix(suffix) {
+      base = String(base.dropLast(suffix.count))
+      break
+    }
+    let cleaned = String(
+      base.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "-" }
+    ).split(separator: "-").joined(separator: "-")
+    return cleaned.isEmpty ? "image" : String(cleaned.prefix(128))
   }
 
   private func checkSize(_ descriptor: Descriptor, what: String, sizes: [Digest: Int64]) throws {

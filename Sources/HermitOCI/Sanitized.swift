@@ -28,6 +28,21 @@ public enum Sanitized {
     return out
   }
 
+  /// A whole message line made safe for a terminal: unsafe characters (as for
+  /// `escaped`) written as `\u{XX}`, nothing cut, backslashes left alone. Both
+  /// tools pass every error line through this before printing it.
+  public static func line(_ text: String) -> String {
+    var out = ""
+    for scalar in text.unicodeScalars {
+      if isUnsafe(scalar) {
+        out += "\\u{" + String(scalar.value, radix: 16) + "}"
+      } else {
+        out.unicodeScalars.append(scalar)
+      }
+    }
+    return out
+  }
+
   /// `escaped(text)` in double quotes.
   public static func quoted(_ text: String) -> String {
     "\"" + escaped(text) + "\""

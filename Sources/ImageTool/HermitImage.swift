@@ -4,17 +4,20 @@ import HermitOCI
 
 /// `hermit-image`: builds hermit apps into OCI images and keeps a local store.
 ///
-/// Exit status: 0 on success; 125 for every failure of the command itself, reported
-/// as one line `hermit-image: error: ...` on stderr (as `docker` uses 125 for its own
-/// errors); 64 (EX_USAGE, swift-argument-parser's default) for a bad command line.
+/// Exit status: 0 on success; 125 for every failure, of the command itself or of
+/// its command line (as `docker` and `hermit-runtime` do), reported as one line
+/// `hermit-image: error: ...` on stderr; `--help` has the details.
 struct HermitImage: ParsableCommand {
+  static let version = "0.1.0"
+
   static let configuration = CommandConfiguration(
     commandName: "hermit-image",
     abstract: "Build hermit apps into OCI images and manage the local image store.",
     discussion: """
       The store lives in $HERMIT_HOME, else $XDG_DATA_HOME/hermit, else \
-      ~/.local/share/hermit. Exit status: 0 ok, 125 error, 64 usage error.
+      ~/.local/share/hermit. Exit status: 0 ok, 125 error (usage errors too).
       """,
+    version: "hermit-image version \(version)",
     subcommands: [
       Build.self, Load.self, Save.self, List.self, Inspect.self, Tag.self, Remove.self,
       Prune.self,
@@ -25,7 +28,7 @@ struct HermitImage: ParsableCommand {
     throw CleanExit.helpRequest(self)
   }
 
-  /// The exit status for failures of a command (not of its command line).
+  /// The exit status for every failure (docker's for its own errors).
   static let failureExitCode: Int32 = 125
 
   /// Parses the command line, runs the command and exits.
@@ -34,7 +37,7 @@ struct HermitImage: ParsableCommand {
     do {
       command = try parseAsRoot(arguments)
     } catch {
-      exit(withError: error)
+      failParsing(error)
     }
     do {
       try command.run()
@@ -44,16 +47,22 @@ struct HermitImage: ParsableCommand {
     } catch let error as ExitCode {
       Foundation.exit(error.rawValue)
     } catch {
-      // swift-argument-parser's own errors (help, usage) keep its output and codes.
-      let code = exitCode(for: error)
-      if code == .success || code == .validationFailure { exit(withError: error) }
-      fail((error as? LocalizedError)?.errorDescription ?? "\(error)")
+      failParsing(error)
     }
+  }
+
+  /// swift-argument-parser's outcomes: `--help` and `--version` print and exit 0;
+  /// a usage error is one line (its first) and exit 125 like every other error.
+  static func failParsing(_ error: any Error) -> Never {
+    if exitCode(for: error) == .success { exit(withError: error) }
+    var message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? ""
+    if message.hasPrefix("Error: ") { message.removeFirst(7) }
+    fail(message.isEmpty ? "\(error)" : message)
   }
 
   /// Prints the one-line error and exits 125.
   static func fail(_ message: String) -> Never {
-    let line = message.split(separator: "\n").joined(separator: " ")
+    let line = Sanitized.line(message.split(separator: "\n").joined(separator: " "))
     FileHandle.standardError.write(Data("hermit-image: error: \(line)\n".utf8))
     Foundation.exit(failureExitCode)
   }

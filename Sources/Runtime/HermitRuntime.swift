@@ -51,6 +51,7 @@ struct HermitRuntime: ParsableCommand {
       // One line, like every other error; --help has the details.
       var message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? ""
       if message.hasPrefix("Error: ") { message.removeFirst(7) }
+      message = Sanitized.line(message)  // it may quote any argument
       logError(message)
       StandardError.write(line: "hermit-runtime: error: \(message)")
       Glibc.exit(125)

@@ -22,7 +22,10 @@ enum RuntimeError: Error, CustomStringConvertible {
   /// Any other error (Foundation's, the system's), as it describes itself.
   case other(String)
 
-  var description: String {
+  /// The message, with any control character from image or bundle data escaped.
+  var description: String { Sanitized.line(rawDescription) }
+
+  private var rawDescription: String {
     switch self {
     case .imageNotFound(let image):
       return "image not found: \(image) (not a file, directory or stored reference)"

@@ -98,12 +98,40 @@ import Testing
     #expect(help.stdout.contains("USAGE: hermit-image "), "\(help.stdout)")
   }
 
-  @Test func usageErrorsExitWithEXUsage() throws {
+  /// Usage errors are one line and exit 125, as in hermit-runtime (and docker).
+  @Test(arguments: [
+    (["build"], "Missing expected argument '<app>'"), (["frobnicate"], "frobnicate"),
+    (["ls", "--bogus"], "Unknown option '--bogus'"),
+    (["rm"], "Missing expected argument '<references> ...'"),
+  ])
+  func usageErrorsAreOneLineAndExit125(arguments: [String], message: String) throws {
     let sandbox = try Sandbox()
     defer { sandbox.cleanup() }
-    #expect(try sandbox.run(["build"]).status == 64)
-    #expect(try sandbox.run(["frobnicate"]).status == 64)
+    let result = try sandbox.run(arguments)
+    #expect(result.status == 125)
+    #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+    #expect(result.stderr.hasPrefix("hermit-image: error: "), "\(result.stderr)")
+    #expect(result.stderr.contains(message), "\(result.stderr)")
     #expect(try sandbox.run(["--help"]).status == 0)
+  }
+
+  @Test func versionIsPrinted() throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    let result = try sandbox.run(["--version"])
+    #expect(result.status == 0)
+    #expect(result.stdout == "hermit-image version 0.1.0\n")
+  }
+
+  @Test func rmSaysWhatItUntaggedEvenWhenAnotherNameIsMissing() throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    try sandbox.ok(["build", "-t", "a:1", try sandbox.app().path])
+    let result = try sandbox.run(["rm", "a:1", "missing"])
+    #expect(result.status == 125)
+    #expect(result.stdout == "Untagged: a:1\n")
+    #expect(result.stderr == "hermit-image: error: no such image: missing\n")
+    #expect(try sandbox.ok(["ls", "-q"]).stdout.isEmpty)
   }
 
   @Test func missingToolchainIsAClearError() throws {

@@ -46,9 +46,8 @@ let hostileCases: [(String, String)] = [
   ("layer-device", "device node"),
   ("layer-diff-id-mismatch", "diff_id"),
   ("layer-not-gzip", "not gzip-compressed"),
-  ("missing-image-json", "hermit/image.json"),
-  ("no-name", "has no name"),
   ("bad-name", "invalid reference"),
+  ("escape-name", #"\u{1b}[31mred\u{1b}[0m/x:1\u{d}\u{a}fake line"#),
 ]
 
 @Suite struct HostileTarballTests {
@@ -73,9 +72,27 @@ let hostileCases: [(String, String)] = [
     #expect(lines.first?.hasPrefix("hermit-image: error: ") == true, "\(result.stderr)")
     #expect(result.stderr.contains(expected), "\(result.stderr)")
     #expect(result.stdout.isEmpty)
+    #expect(
+      !result.stderr.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || $0.value == 0x7f },
+      "control characters reach the terminal: \(result.stderr.debugDescription)")
     #expect(try sandbox.storeSnapshot() == before, "store changed")
     #expect(sandbox.stagingLeftovers().isEmpty, "staging left: \(sandbox.stagingLeftovers())")
     #expect(!FileManager.default.fileExists(atPath: "/tmp/hermit-evil"))
+  }
+
+  /// Shapes other tools write (issue 10, item 8): no hermit/image.json (the
+  /// config and defaults say it all), no reference name (named after the file).
+  @Test(arguments: [("missing-image-json", "victim:1"), ("no-name", "no-name:latest")])
+  func foreignShapesLoad(name: String, loadedAs: String) throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    let valid = sandbox.root.appendingPathComponent("valid.tar")
+    try sandbox.ok(["build", "-t", "victim:1", "-o", valid.path, try sandbox.app().path])
+    let foreign = sandbox.root.appendingPathComponent("\(name).tar")
+    let script = repositoryRoot.appendingPathComponent("Tests/Fixtures/oci/make-hostile.py")
+    let made = try runSystem("python3", [script.path, valid.path, name, foreign.path])
+    try #require(made.status == 0, "generator failed: \(made.stderr)")
+    #expect(try sandbox.ok(["load", "-i", foreign.path]).stdout == "Loaded image: \(loadedAs)\n")
   }
 
   @Test func theCorpusHasAtLeast25Cases() {

@@ -272,6 +272,8 @@ struct RunTests {
     (["run", "-p", "80", "IMAGE"], "invalid port mapping"),
     (["stop", "nosuchcontainer"], "no such container"),
     (["run", "--accel", "warp", "IMAGE"], "warp"),
+    (["frobnicate"], "frobnicate"),
+    (["run", "--bogus", "IMAGE"], "Unknown option '--bogus'"),
   ])
   func runtimeErrorsAreOneLineAndStatus125(arguments: [String], message: String) throws {
     let scratch = try Scratch()

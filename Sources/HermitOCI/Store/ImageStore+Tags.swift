@@ -25,6 +25,13 @@ extension ImageStore {
   /// after removing the others.
   @discardableResult
   public func remove(_ references: [String]) throws -> [String] {
+    let (removed, missing) = try untag(references)
+    if !missing.isEmpty { throw HermitOCIError.imageNotFound(missing.joined(separator: ", ")) }
+    return removed
+  }
+
+  /// Removes the names that are in the store; returns them, and those that are not.
+  public func untag(_ references: [String]) throws -> (removed: [String], missing: [String]) {
     try withLock {
       var index = try readIndex()
       var removed: [String] = []
@@ -39,8 +46,7 @@ extension ImageStore {
         removed.append(name)
       }
       try writeIndex(index)
-      if !missing.isEmpty { throw HermitOCIError.imageNotFound(missing.joined(separator: ", ")) }
-      return removed
+      return (removed, missing)
     }
   }
 }

@@ -14,6 +14,9 @@ struct Remove: ParsableCommand {
   }
 
   func run() throws {
-    for name in try openStore().remove(references) { print("Untagged: \(name)") }
+    // Like docker rmi: what was removed is said even when another name is missing.
+    let (removed, missing) = try openStore().untag(references)
+    for name in removed { print("Untagged: \(name)") }
+    if !missing.isEmpty { throw HermitOCIError.imageNotFound(missing.joined(separator: ", ")) }
   }
 }

@@ -39,8 +39,12 @@ struct ImageCache {
     return try stored(argument)
   }
 
-  /// A directory that already is a rootfs.
+  /// A directory that already is a rootfs, or an OCI layout directory (`oci:DIR`),
+  /// which is verified and unpacked every time (no identity to remember it by).
   private func directory(_ url: URL) throws -> PreparedImage {
+    if FileManager.default.fileExists(atPath: url.appendingPathComponent("oci-layout").path) {
+      return try unpackFresh { try ImageUnpacker.unpack(layoutTarball: url, into: $0) }
+    }
     guard FileManager.default.fileExists(atPath: url.appendingPathComponent("hermit/loader").path)
     else {
       throw RuntimeError.invalidArgument("\(url.path) is not a hermit rootfs (no hermit/loader)")
@@ -118,7 +122,7 @@ struct ImageCache {
     var prepared = PreparedImage(
       reference: image.reference, manifestDigest: image.manifestDigest, rootfs: final.path,
       entrypoint: image.config.entrypoint, cmd: image.config.cmd, env: image.config.env)
-    prepared.cachedMetadata = try prepared.metadata()
+    prepared.cachedMetadata = try prepared.metadata(config: image.config)
     let data = try JSONEncoder().encode(prepared)
     try data.write(to: rootfsRoot.appendingPathComponent(digestHex + ".json"), options: .atomic)
     return prepared

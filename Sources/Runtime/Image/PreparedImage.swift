@@ -16,15 +16,16 @@ struct PreparedImage: Codable, Sendable {
   /// not read it again: `HermitMetadata.load` looks up file owners, ~1 ms).
   var cachedMetadata: HermitMetadata? = nil
 
-  /// The image's hermit metadata; defaults when the rootfs has none (a bare
+  /// The image's hermit metadata; when the rootfs has none, from `config` (an
+  /// image built by another tool: labels and Entrypoint), else defaults (a bare
   /// directory with hermit/loader and hermit/app).
-  func metadata() throws -> HermitMetadata {
+  func metadata(config: ImageConfig? = nil) throws -> HermitMetadata {
     if let cachedMetadata { return cachedMetadata }
     let url = URL(fileURLWithPath: rootfs)
     if FileManager.default.fileExists(atPath: url.appendingPathComponent(HermitMetadata.path).path)
     {
       return try HermitMetadata.load(fromRootfs: url)
     }
-    return HermitMetadata()
+    return try config.map { try HermitMetadata(config: $0) } ?? HermitMetadata()
   }
 }

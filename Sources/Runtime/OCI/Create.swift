@@ -40,7 +40,7 @@ struct Create: ParsableCommand {
     let rootfs = ociBundle.rootfs
     // A Linux container (a pod's pause sandbox) is runc's.
     if RuncDelegate.isLinux(rootfs: rootfs) { try RuncDelegate.create(id, global) }
-    let metadata = try HermitMetadata.load(fromRootfs: rootfs)
+    let metadata = try HermitMetadata.loadOrDefaults(fromRootfs: rootfs)
     let prepared = PreparedImage(
       reference: rootfs.path, manifestDigest: nil, rootfs: rootfs.path, entrypoint: [], cmd: [],
       env: [])

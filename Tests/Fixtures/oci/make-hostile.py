@@ -287,6 +287,12 @@ def make(case, valid, out):
         L.index["manifests"][0]["annotations"] = {"org.opencontainers.image.ref.name": "UPPER/Case:tag"}
         F["index.json"] = json.dumps(L.index).encode()
         write_tar(out, layout_entries(F))
+    elif case == "escape-name":
+        # Terminal escapes and a line break in a name: never echoed raw.
+        L.index["manifests"][0]["annotations"] = {
+            "org.opencontainers.image.ref.name": "\x1b[31mred\x1b[0m/x:1\r\nfake line"}
+        F["index.json"] = json.dumps(L.index).encode()
+        write_tar(out, layout_entries(F))
     else:
         sys.exit(f"unknown case {case}")
 
