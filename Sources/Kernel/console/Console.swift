@@ -5,12 +5,13 @@
 // until it writes the line's newline, and other threads' bytes wait (Embedded
 // Swift's print hands over one byte at a time). The owner is a thread, not a
 // core, so an owner that is preempted mid-line keeps its line, and no core
-// runs with interrupts off between bytes. A line that never ends (a print
-// with another terminator, an owner that exited) is taken over once the
-// console made no progress for `lineTimeout` and `stealSpins` waits: counting
-// the waiter's own spins too keeps a host that stalls the whole VM (TCG on a
-// busy machine: the TSC runs on, the owner does not) from looking like an
-// abandoned line. A panic takes the console at once: it never deadlocks.
+// runs with interrupts off between bytes. A thread that blocks or exits with
+// its line open (a print with another terminator) gives it up; one that runs
+// on without ending it loses it once the console made no progress for
+// `lineTimeout` and `stealSpins` waits. The bound is long on purpose: under
+// TCG on a busy host a core's thread may not run for a long while (the TSC
+// runs on), and that must not look like an abandoned line. A panic takes the
+// console at once: it never deadlocks.
 import Synchronization
 
 enum Console {
@@ -32,8 +33,8 @@ enum Console {
   static let bytesWritten = Atomic<UInt>(0)
   /// How long a writer waits for a line that makes no progress before it
   /// takes over, and how many times at least it must have looked meanwhile.
-  static let lineTimeout: UInt64 = 100_000_000
-  static let stealSpins = 100_000
+  static let lineTimeout: UInt64 = 5_000_000_000
+  static let stealSpins = 1_000_000
 
   @inline(never)
   static func write(_ byte: UInt8) {
@@ -72,6 +73,14 @@ enum Console {
       Arch.spinHint()
       _ = Arch.disableInterrupts()
     }
+  }
+
+  /// Gives up the running thread's open line, if it has one (it blocks or
+  /// exits, so the line cannot be in the middle of a print).
+  static func closeLine() {
+    let interruptsWereEnabled = Arch.disableInterrupts()
+    _ = lineOwner.compareExchange(expected: writerToken(), desired: 0, ordering: .releasing)
+    Arch.restoreInterrupts(interruptsWereEnabled)
   }
 
   /// The running thread, as a non-zero word: its context's address once the

@@ -99,6 +99,7 @@ enum Scheduler {
 
   /// Blocks the current thread, which the caller queued on some wait queue.
   static func blockCurrent(on core: CPUState) {
+    Console.closeLine()  // a line left open (print without newline) is not held while blocked
     switchTo(runQueue.dequeue() ?? core.idle, on: core)
   }
 
@@ -252,6 +253,7 @@ enum Scheduler {
   /// Ends the current thread: wakes its joiners and switches away for good.
   static func exitCurrent() -> Never {
     _ = lock.acquire()
+    Console.closeLine()
     let (save, target) = retireCurrent()
     Arch.switchContext(save: save, to: target)
     panic("sched: a finished thread ran again")
