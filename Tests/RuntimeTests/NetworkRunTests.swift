@@ -51,6 +51,36 @@ struct NetworkRunTests {
     #expect(logs.stdout.contains("[httpd] GET /hello HTTP/1.1"))
   }
 
+  @Test func runWithAnRTL8139BootsPCWithQbootAndCurlGetsHelloWorld() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let port = try freePort()
+    let name = scratch.name("rtl")
+    let started = try scratch.runtime([
+      "run", "-d", "--name", name, "--nic", "rtl8139", "-p", "127.0.0.1:\(port):8000",
+      try image(),
+    ])
+    #expect(started.status == 0, "\(started.stderr)")
+    defer { _ = try? scratch.runtime(["rm", "-f", name]) }
+    let answer = curlUntilAnswered("http://127.0.0.1:\(port)/hello")
+    #expect(answer?.stdout == "hello world", "\(answer?.stderr ?? "")")
+    let inspected = try scratch.runtime(["inspect", name])
+    #expect(inspected.stdout.contains("\"pc\""), "\(inspected.stdout)")
+    #expect(inspected.stdout.contains("rtl8139,netdev=net0"))
+    #expect(inspected.stdout.contains("qboot.rom"))
+    let logs = try scratch.runtime(["logs", name])
+    #expect(logs.stdout.contains("[0][INFO] DHCP config acquired!"), "\(logs.stdout)")
+    #expect(logs.stdout.contains("[httpd] GET /hello HTTP/1.1"))
+  }
+
+  @Test func runRefusesAnUnknownNIC() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let result = try scratch.runtime(["run", "--nic", "e1000", try image()])
+    #expect(result.status == 125, "\(result.stderr)")
+    #expect(result.stderr.contains("unknown --nic e1000 (virtio or rtl8139)"), "\(result.stderr)")
+  }
+
   @Test func runOnATapOnABridgeGetsDHCPFromDnsmasqAndAnswersCurl() throws {
     let scratch = try Scratch()
     defer { scratch.delete() }

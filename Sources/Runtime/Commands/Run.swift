@@ -45,6 +45,9 @@ struct Run: ParsableCommand {
       """)
   var net: String?
 
+  @Option(help: "NIC model: virtio (microvm, virtio-mmio) or rtl8139 (pc, PCI).")
+  var nic: String = "virtio"
+
   @Option(help: "Accelerator: auto, kvm or tcg.")
   var accel: AcceleratorChoice = .auto
 
@@ -130,6 +133,9 @@ struct Run: ParsableCommand {
     // Flags first: refused before any work.
     let memoryMiB = try memory.map { try MemorySize.parseMiB($0) }
     let environment = try EnvironmentFlag.resolve(env, host: ProcessInfo.processInfo.environment)
+    guard let model = VMConfiguration.NIC(rawValue: nic) else {
+      throw RuntimeError.invalidArgument("unknown --nic \(nic) (virtio or rtl8139)")
+    }
     let prepared = try ImageCache(root: ImageCache.defaultRoot()).prepare(image)
     var plan = LaunchPlan(image: prepared, metadata: try prepared.metadata())
     plan.arguments = appArguments.isEmpty ? nil : appArguments
@@ -138,6 +144,7 @@ struct Run: ParsableCommand {
     plan.memoryMiB = memoryMiB
     plan.quiet = quiet
     let ports = try publish.map { try PortMapping(parsing: $0) }
+    plan.nic = model
     switch net {
     case nil: plan.network = ports.isEmpty ? .none : .user(ports: ports)
     case "user": plan.network = .user(ports: ports)

@@ -15,6 +15,8 @@ struct LaunchPlan {
   var cpus: Int?
   var memoryMiB: Int?
   var network: VMConfiguration.Network = .none
+  /// The NIC model when there is a network (rtl8139 means `-M pc`).
+  var nic: VMConfiguration.NIC = .virtio
   var accelerator: Accelerator = .tcg
   var quiet = false
   var ip: String?
@@ -80,6 +82,6 @@ struct LaunchPlan {
       name: name, loader: loader, app: app,
       commandLine: KernelCommandLine.encode(options, arguments: appArguments),
       cpus: cpus, memoryMiB: memoryMiB, accelerator: accelerator,
-      network: network, statusFile: statusFile)
+      network: network, nic: nic, statusFile: statusFile)
   }
 }
