@@ -10,18 +10,23 @@ public struct ImageSpec: Sendable {
   public var env: [String]
   /// Default arguments (Cmd).
   public var args: [String]
-  /// Timestamp for every tar entry and `created` (SOURCE_DATE_EPOCH or 0).
+  /// Timestamp for the app layer's entries and `created` (SOURCE_DATE_EPOCH or 0;
+  /// `hermit-image build` passes the newest source file's date).
   public var epoch: Int
+  /// Timestamp for the loader layer's entry: SOURCE_DATE_EPOCH or 0, whatever the
+  /// app's date, so that every image with the same loader shares that layer.
+  public var loaderEpoch: Int
 
   public init(
     reference: Reference, metadata: HermitMetadata = HermitMetadata(), env: [String] = [],
-    args: [String] = [], epoch: Int = reproducibleEpoch()
+    args: [String] = [], epoch: Int = reproducibleEpoch(), loaderEpoch: Int = reproducibleEpoch()
   ) {
     self.reference = reference
     self.metadata = metadata
     self.env = env
     self.args = args
     self.epoch = epoch
+    self.loaderEpoch = loaderEpoch
   }
 }
 
@@ -50,7 +55,8 @@ public enum ImageBuilder {
         "invalid environment entry \"\(entry)\" (expected KEY=VALUE)")
     }
     let metadata = spec.metadata
-    let loaderLayer = try layer(epoch: spec.epoch, files: [(metadata.loader, loader, 0o755)])
+    let loaderLayer = try layer(
+      epoch: spec.loaderEpoch, files: [(metadata.loader, loader, 0o755)])
     let metadataJSON = try CanonicalJSON.encodePretty(metadata) + Data("\n".utf8)
     let appLayer = try layer(
       epoch: spec.epoch,
@@ -71,7 +77,9 @@ public enum ImageBuilder {
       config: execution,
       rootfs: .init(diffIDs: [loaderLayer.diffID, appLayer.diffID]),
       history: [
-        .init(created: created, createdBy: "hermit-image build: loader (\(metadata.loader))"),
+        .init(
+          created: rfc3339(spec.loaderEpoch),
+          createdBy: "hermit-image build: loader (\(metadata.loader))"),
         .init(created: created, createdBy: "hermit-image build: app (\(metadata.app))"),
       ])
     let configData = try CanonicalJSON.encode(config)

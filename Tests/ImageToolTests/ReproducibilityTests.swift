@@ -31,6 +31,36 @@ import Testing
     #expect(outputs[0] != outputs[2])
   }
 
+  /// Without SOURCE_DATE_EPOCH the image is dated by its newest source file
+  /// (issue 10, item 11): not 1970, the same for the same files, and the loader
+  /// layer stays shared with images of other dates.
+  @Test func theImageIsDatedByItsNewestSourceFile() throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    let app = try sandbox.app()
+    let date = Date(timeIntervalSince1970: 1_750_000_000)  // 2025-06-15T15:06:40Z
+    try FileManager.default.setAttributes([.modificationDate: date], ofItemAtPath: app.path)
+    try sandbox.ok(["build", "-t", "dated:1", app.path])
+    let report =
+      try JSONSerialization.jsonObject(
+        with: Data(try sandbox.ok(["inspect", "dated:1"]).stdout.utf8)) as? [[String: Any]]
+    let config = report?.first?["config"] as? [String: Any]
+    #expect(
+      config?["created"] as? String == "2025-06-15T15:06:40Z", "\(String(describing: config))")
+    #expect(try sandbox.ok(["ls"]).stdout.contains("2025-06-15"))
+    // Same file, same date: byte-identical; the loader layer is the 1970 one.
+    let a = sandbox.root.appendingPathComponent("a.tar")
+    let b = sandbox.root.appendingPathComponent("b.tar")
+    try sandbox.ok(["build", "-o", a.path, app.path])
+    try sandbox.ok(["build", "-o", b.path, app.path])
+    #expect(try Data(contentsOf: a) == Data(contentsOf: b))
+    let other = try sandbox.app(extra: 64)
+    try sandbox.ok(["build", "-t", "other:1", other.path])
+    let blobs = try FileManager.default.contentsOfDirectory(
+      atPath: sandbox.store.appendingPathComponent("blobs/sha256").path)
+    #expect(blobs.count == 7, "one shared loader layer, 2 x (app layer, config, manifest)")
+  }
+
   @Test func buildSaveLoadIntoAFreshStoreSaveIsByteIdentical() throws {
     let sandbox = try Sandbox()
     defer { sandbox.cleanup() }

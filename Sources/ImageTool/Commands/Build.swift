@@ -74,7 +74,9 @@ struct Build: ParsableCommand {
     )
     let image = try ImageBuilder.build(
       loader: loader, app: elf,
-      spec: ImageSpec(reference: reference, metadata: metadata, env: env, args: args))
+      spec: ImageSpec(
+        reference: reference, metadata: metadata, env: env, args: args,
+        epoch: SourceDate.epoch(app: appURL, isDirectory: isDirectory.boolValue)))
     if let output {
       try LayoutArchive.write(
         to: URL(fileURLWithPath: output), images: [(reference, image.manifestDescriptor)],

@@ -1,0 +1,32 @@
+import Foundation
+import HermitOCI
+
+/// The date an image gets (config `created`, every tar entry's mtime):
+/// `SOURCE_DATE_EPOCH` when set (reproducible-builds.org), else the newest
+/// modification time of the app's sources (its .swift files and `swiftflags`), or
+/// of the app ELF given, in whole seconds. The same files give the same date, so
+/// builds stay byte-identical, and `ls` shows when the app last changed, not 1970.
+enum SourceDate {
+  static func epoch(
+    app: URL, isDirectory: Bool,
+    environment: [String: String] = ProcessInfo.processInfo.environment
+  ) -> Int {
+    if let value = environment["SOURCE_DATE_EPOCH"], !value.isEmpty {
+      return reproducibleEpoch(environment: environment)
+    }
+    var files = [app]
+    if isDirectory {
+      files = (try? AppCompiler.sources(in: app)) ?? []
+      files.append(app.appendingPathComponent("swiftflags"))
+    }
+    let seconds = files.compactMap { file -> Int? in
+      guard
+        let date = (try? FileManager.default.attributesOfItem(atPath: file.path))?[
+          .modificationDate]
+          as? Date
+      else { return nil }
+      return max(0, Int(date.timeIntervalSince1970.rounded(.down)))
+    }
+    return seconds.max() ?? 0
+  }
+}
