@@ -8,10 +8,12 @@
 // runs with interrupts off between bytes. A thread that blocks or exits with
 // its line open (a print with another terminator) gives it up; one that runs
 // on without ending it loses it once the console made no progress for
-// `lineTimeout` and `stealSpins` waits. The bound is long on purpose: under
-// TCG on a busy host a core's thread may not run for a long while (the TSC
-// runs on), and that must not look like an abandoned line. A panic takes the
-// console at once: it never deadlocks.
+// `lineTimeout` and `stealSpins` waits (a 50th of both for a writer with
+// interrupts off, for which an owner preempted on its core could never
+// finish). The bound is long on purpose: under TCG on a busy host a core's
+// thread may not run for a long while (the TSC runs on), and that must not
+// look like an abandoned line. A panic takes the console at once: it never
+// deadlocks.
 import Synchronization
 
 enum Console {
@@ -64,7 +66,11 @@ enum Console {
         quietSpins = 0
       } else {
         quietSpins += 1
-        if quietSpins >= stealSpins && Timer.uptimeNanoseconds() &- quietSince >= lineTimeout {
+        // With interrupts off (an interrupt handler, a critical section) an
+        // owner preempted on this core cannot finish: wait 1/50 as long.
+        let spins = interruptsWereEnabled ? stealSpins : stealSpins / 50
+        let timeout = interruptsWereEnabled ? lineTimeout : lineTimeout / 50
+        if quietSpins >= spins && Timer.uptimeNanoseconds() &- quietSince >= timeout {
           lineOwner.store(me, ordering: .releasing)  // take over an abandoned line
           return
         }
