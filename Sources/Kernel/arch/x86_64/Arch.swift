@@ -30,7 +30,7 @@ enum Arch {
   static var configuredCores: Int { min(SMP.cpuCount, SMP.maxCores) }
   /// Interrupts core `index` (which may be halted in its idle loop).
   static func wakeCore(_ index: Int) {
-    LocalAPIC.sendIPI(to: UInt32(index), command: UInt32(Vector.wakeUp))  // fixed delivery
+    LocalAPIC.sendIPI(to: SMP.apicID(ofCore: index), command: UInt32(Vector.wakeUp))  // fixed
   }
   /// Drops this core's cached translation of the page at `address`.
   static func invalidateMapping(of address: UnsafeMutableRawPointer) {

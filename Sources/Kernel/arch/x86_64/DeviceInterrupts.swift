@@ -37,7 +37,9 @@ enum Interrupts {
     handler: @escaping () -> Void
   ) -> Bool {
     guard let vector = allocate(name: name, handler: handler) else { return false }
-    return IOAPIC.route(gsi: gsi, vector: vector, level: level, activeLow: activeLow)
+    return IOAPIC.route(
+      gsi: gsi, vector: vector, destination: SMP.apicID(ofCore: 0), level: level,
+      activeLow: activeLow)
   }
 
   /// Calls `handler` for ISA IRQ `irq` (after the MADT's source overrides).

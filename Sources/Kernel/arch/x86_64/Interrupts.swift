@@ -59,23 +59,27 @@ struct TrapFrame {
 /// Interrupt counts per core and vector, printed at shutdown like the seed's
 /// "Number of interrupts". Written only by the owning core.
 enum InterruptCounters {
-  static let maxCores = 16
+  /// xAPIC IDs are 8 bits and 0xFF is the broadcast address.
+  static let maxCores = 255
   nonisolated(unsafe) static var counts: UnsafeMutablePointer<UInt64>? = nil
+  /// Cores with counters: the machine's, known at boot.
+  nonisolated(unsafe) static var cores = 1
 
   static func setUp() {
-    let bytes = maxCores * 256 * 8
-    let frames = Memory.allocateFrames(bytes / Int(Memory.frameSize))
+    cores = Arch.configuredCores
+    let bytes = cores * 256 * 8
+    let frames = Memory.allocateFrames((bytes + Int(Memory.frameSize) - 1) / Int(Memory.frameSize))
     frames.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
-    counts = frames.bindMemory(to: UInt64.self, capacity: maxCores * 256)
+    counts = frames.bindMemory(to: UInt64.self, capacity: cores * 256)
   }
 
   static func count(core: Int, vector: Int) {
-    guard let counts, core < maxCores else { return }
+    guard let counts, core < cores else { return }
     counts[core * 256 + vector] &+= 1
   }
 
   static func value(core: Int, vector: Int) -> UInt64 {
-    guard let counts, core < maxCores else { return 0 }
+    guard let counts, core < cores else { return 0 }
     return counts[core * 256 + vector]
   }
 }

@@ -5,9 +5,10 @@
 // §11.6.1 (ICR). The AP runs Trampoline.asm from TRAMPOLINE_BASE in real mode,
 // enters long mode on the kernel's page tables and calls kernel_ap_start.
 //
-// APIC IDs: QEMU numbers the local APICs 0..<n for `-smp n` (one thread per
-// core, one socket) and the boot CPU is 0; we rely on that instead of parsing
-// the ACPI MADT. The count comes from fw_cfg (BootInfo.cpuCount).
+// APIC IDs: from the ACPI MADT (ACPI.swift), read when the first AP starts;
+// core index i is the i-th enabled local APIC, the boot core first. Without
+// ACPI, QEMU's numbering (0..<n for `-smp n`) stands. The count comes from
+// fw_cfg (BootInfo.cpuCount).
 import _Volatile
 
 @_extern(c, "hermit_trampoline") func trampolineBlob(_ size: UnsafeMutablePointer<UInt64>)
@@ -24,6 +25,37 @@ enum SMP {
   static let slotEntry = 40, slotCore = 48, slotReady = 56, slotCR0 = 64
   static let apStackSize = 16384  // a multiple of the page size
   static let maxCores = InterruptCounters.maxCores
+  /// Per core index, its local APIC ID (nil until the APs start: identity).
+  nonisolated(unsafe) static var apicIDs: UnsafeMutablePointer<UInt32>? = nil
+
+  /// The local APIC ID of core `index` (where IPIs and interrupts go).
+  static func apicID(ofCore index: Int) -> UInt32 {
+    guard let apicIDs, index < configuredCount else { return UInt32(index) }
+    return apicIDs[index]
+  }
+
+  static var configuredCount: Int { min(cpuCount, maxCores) }
+
+  /// Fills `apicIDs` from the MADT: the boot core's ID first, then the other
+  /// enabled local APICs in table order. Keeps identity if the MADT disagrees
+  /// with the core count.
+  static func readAPICIDs() {
+    let count = configuredCount
+    let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: count)
+    for index in 0..<count { ids[index] = UInt32(index) }
+    ACPI.initialize()
+    let boot = LocalAPIC.id
+    let listed = ACPI.apicIDs
+    if listed.count >= count && listed.contains(boot) {
+      ids[0] = boot
+      var next = 1
+      for id in listed where id != boot && next < count {
+        ids[next] = id
+        next += 1
+      }
+    }
+    apicIDs = ids
+  }
 
   /// Per core, the unmapped page below its start-up stack (0: none, as for core
   /// 0, whose boot stack's guard is in Start.asm); allocated with the first AP.
@@ -37,9 +69,10 @@ enum SMP {
   /// Starts cores 1..<cpuCount one at a time; each runs `entry`. Cores that do
   /// not answer within a second are left alone (a warning says so).
   static func startSecondaryCores(entry: @convention(c) () -> Void) {
-    let count = min(cpuCount, maxCores)
+    let count = configuredCount
     guard count > 1 else { return }
     self.entry = entry
+    readAPICIDs()
     var size: UInt64 = 0
     let blob = trampolineBlob(&size)
     let page = UnsafeMutableRawPointer(bitPattern: UInt(trampolineBase))!
@@ -68,7 +101,7 @@ enum SMP {
       page.storeBytes(of: UInt64(core), toByteOffset: slotCore, as: UInt64.self)
       let ready = VolatileFlag(page + slotReady)
       ready.clear()
-      let apicID = UInt32(core)
+      let apicID = apicID(ofCore: core)
       // SDM §8.4.4.1: INIT, wait 10 ms, SIPI, wait 200 µs, SIPI (a core that
       // already started ignores the second one). The 10 ms are for the
       // external APICs of old CPUs: like Linux (smpboot.c, init_udelay), we
@@ -127,7 +160,7 @@ func kernelAPStart(_ core: UInt64) -> Never {
   let istStacks = UnsafeMutableRawPointer.allocate(byteCount: CPUTables.istBytes, alignment: 4096)
   CPUTables.load(core: Int(core), gdt: gdt, istStacks: istStacks)
   LocalAPIC.enableOnSecondaryCore()
-  if LocalAPIC.id != UInt32(core) {
+  if LocalAPIC.id != SMP.apicID(ofCore: Int(core)) {
     Log.warning("core \(core) has APIC ID \(LocalAPIC.id): wake-ups will miss it")
   }
   VolatileFlag(UnsafeMutableRawPointer(bitPattern: UInt(SMP.trampolineBase) + UInt(SMP.slotReady))!)

@@ -1,0 +1,13 @@
+import Testing
+
+/// Cores come up by the APIC IDs the ACPI MADT lists, beyond the old limit of 16.
+@Suite struct SMPTests {
+  @Test(arguments: [4, 20])
+  func everyCoreComesOnline(cores: Int) throws {
+    let run = try GuestBoot.boot("cores", memoryMiB: 128, smp: cores, timeout: 180)
+    #expect(run.status == .exited(0), "\(run.output)")
+    #expect(run.output.contains("CPUs: \(cores)"), "\(run.output)")
+    #expect(run.output.contains("cores online: \(cores)\n"), "\(run.output)")
+    #expect(!run.output.contains("WARN"), "\(run.output)")
+  }
+}
