@@ -61,6 +61,11 @@ enum GuestBoot {
     if let machine, let flag = arguments.firstIndex(of: "-M") {
       arguments[flag + 1] = machine.type
     }
+    if let device = machine?.nicDevice,
+      let index = arguments.firstIndex(where: { $0.hasPrefix("rtl8139,") })
+    {
+      arguments[index] = device
+    }
     if !statusChannel {
       // The seed's plain command line: isa-debug-exit only, no status record.
       let chardev = arguments.firstIndex(of: "-chardev")!
@@ -122,6 +127,9 @@ enum GuestBoot {
   struct PCMachine: CustomStringConvertible, Sendable {
     var type: String
     var firmware: String?
+    /// A `-device` value for the NIC instead of the runtime's rtl8139 (a model
+    /// only a test drives, on `nic: .rtl8139`).
+    var nicDevice: String? = nil
 
     static let qboot = "/usr/share/qemu/qboot.rom"
     static let pcSeaBIOS = PCMachine(type: "pc", firmware: nil)

@@ -63,3 +63,22 @@ import Testing
     #expect((count ?? 0) > 0, "\(run.output)")
   }
 }
+
+/// MSI-X through the kernel's PCI code: Tests/Guests/msix has QEMU's e1000e
+/// (q35) raise a cause by software, which its MSI-X entry 0 delivers.
+@Suite(.serialized) struct MSIXTests {
+  static let e1000e = "e1000e,netdev=net0,romfile="
+
+  @Test(arguments: [
+    GuestBoot.PCMachine(type: "q35", firmware: nil, nicDevice: e1000e),
+    GuestBoot.PCMachine(type: "q35", firmware: GuestBoot.PCMachine.qboot, nicDevice: e1000e),
+  ])
+  func e1000eInterruptArrivesThroughMSIX(machine: GuestBoot.PCMachine) throws {
+    let run = try GuestBoot.boot(
+      "msix", network: .user(ports: []), nic: .rtl8139, machine: machine, timeout: 60)
+    #expect(run.status == .exited(0), "\(run.output)")
+    #expect(run.lines.contains("route msix"), "\(run.output)")
+    #expect(run.lines.contains("msix interrupts 1"), "\(run.output)")
+    #expect(run.lines.contains("[0][INFO] [0][e1000e]: 1"), "\(run.output)")
+  }
+}

@@ -33,7 +33,9 @@ extension PCIFunction {
     let table = bar.address + UInt64(tableWord & ~7)
     Memory.mapDevice(table, length: UInt64(Self.msixEntrySize))
     guard let vector = Interrupts.allocate(name: name, handler: handler) else { return false }
-    enable(Self.commandMemorySpace | Self.commandInterruptDisable)
+    // The table is in memory space; the message is a memory write the function
+    // masters (§6.8: "a Message Signaled Interrupt is a ... DWORD memory write").
+    enable(Self.commandMemorySpace | Self.commandBusMaster | Self.commandInterruptDisable)
     // "Software must not modify the Address or Data fields of an entry while it
     // is unmasked" (§6.8.2.9): enable with the whole function masked, program
     // entry 0, unmask it, then unmask the function.
