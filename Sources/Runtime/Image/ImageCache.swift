@@ -16,17 +16,9 @@ import HermitOCI
 struct ImageCache {
   let root: URL
 
-  /// `$HERMIT_HOME/cache`, else `$XDG_CACHE_HOME/hermit`, else `~/.cache/hermit`.
-  static func defaultRoot() -> URL {
-    let environment = ProcessInfo.processInfo.environment
-    if let home = environment["HERMIT_HOME"], !home.isEmpty {
-      return URL(fileURLWithPath: home).appendingPathComponent("cache")
-    }
-    if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty {
-      return URL(fileURLWithPath: cache).appendingPathComponent("hermit")
-    }
-    return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/hermit")
-  }
+  /// `$HERMIT_HOME/cache`, else `$XDG_CACHE_HOME/hermit`, else `~/.cache/hermit`
+  /// (`RunCache`: size-limited, emptied by `hermit-image prune`).
+  static func defaultRoot() -> URL { RunCache.defaultRoot() }
 
   /// Resolves a directory rootfs, a layout tarball or a store reference.
   func prepare(_ argument: String) throws -> PreparedImage {
@@ -101,6 +93,8 @@ struct ImageCache {
       let prepared = try? JSONDecoder().decode(PreparedImage.self, from: data),
       FileManager.default.fileExists(atPath: prepared.rootfs)
     else { return nil }
+    // Its last use, for the size limit's least-recently-used eviction.
+    utimes(rootfsRoot.appendingPathComponent(hex + ".json").path, nil)
     return prepared
   }
 
@@ -125,6 +119,7 @@ struct ImageCache {
     prepared.cachedMetadata = try prepared.metadata(config: image.config)
     let data = try JSONEncoder().encode(prepared)
     try data.write(to: rootfsRoot.appendingPathComponent(digestHex + ".json"), options: .atomic)
+    RunCache.trim(root: root, limit: RunCache.limitBytes(), keep: digestHex)
     return prepared
   }
 
