@@ -45,6 +45,30 @@ import Testing
     #expect(lines[nic + 2].hasPrefix("  bar1 mem32 size 0x100 at 0x"), "\(run.output)")
   }
 
+  static let virtioNetPCI = "virtio-net-pci,netdev=net0,romfile="
+
+  @Test(arguments: [
+    GuestBoot.PCMachine(type: "q35", firmware: nil, nicDevice: virtioNetPCI),
+    GuestBoot.PCMachine(type: "q35", firmware: GuestBoot.PCMachine.qboot, nicDevice: virtioNetPCI),
+  ])
+  func scanSizes64BitBARsAndListsMSIX(machine: GuestBoot.PCMachine) throws {
+    let run = try pciList(on: machine)
+    #expect(run.status == .exited(0), "\(run.output)")
+    let lines = run.lines
+    // virtio-net-pci: vendor capabilities (0x09) and MSI-X (0x11) with 4 entries;
+    // BAR4 is a 64-bit prefetchable 16 KiB window (assigned by us under qboot).
+    let nic = try #require(
+      lines.firstIndex { $0.contains(" 1af4:1000 class 02.00 ") }, "\(run.output)")
+    #expect(lines[nic].contains(" caps 11,09"), "\(run.output)")
+    #expect(lines[nic].hasSuffix(" msix 4"), "\(run.output)")
+    let bar4 = lines[(nic + 1)...].prefix { $0.hasPrefix("  bar") }.first {
+      $0.hasPrefix("  bar4 ")
+    }
+    #expect(bar4?.hasPrefix("  bar4 mem64 size 0x4000 at 0x") == true, "\(run.output)")
+    #expect(bar4?.hasSuffix(" prefetchable") == true)
+    #expect(bar4?.contains(" at 0x0 ") == false)
+  }
+
   @Test(arguments: [GuestBoot.PCMachine.pcSeaBIOS, .pcQboot, .q35SeaBIOS])
   func rtl8139GetsDHCPOverUserNetworkingAndInterrupts(machine: GuestBoot.PCMachine) throws {
     let run = try GuestBoot.boot(
