@@ -83,7 +83,7 @@ let package = Package(
     // Boots real guests (build/ artifacts from `make`) under QEMU/TCG.
     .testTarget(
       name: "GuestTests",
-      dependencies: ["BootFormat", "HermitOCI", "HermitQEMU"]),
+      dependencies: ["BootFormat", "HermitOCI", "HermitQEMU", "TestSupport"]),
     // Drives the built hermit-image / hermit-runtime binaries and real checkers.
     .testTarget(name: "ImageToolTests", dependencies: ["HermitOCI"]),
     .testTarget(

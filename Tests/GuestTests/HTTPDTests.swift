@@ -1,6 +1,7 @@
 import Foundation
 import HermitOCI
 import HermitQEMU
+import TestSupport
 import Testing
 
 /// The seed's third demo under TCG: examples/httpd reached with curl through QEMU's
@@ -9,7 +10,7 @@ import Testing
   /// Boots httpd with `hostPort` forwarded to its port 8000 and runs `body`
   /// once it listens.
   func withHTTPD(_ body: @escaping (_ hostPort: Int) throws -> Void) throws -> GuestRun {
-    let hostPort = try freeLoopbackPort()
+    let hostPort = try Loopback.freePort()
     let ports = [PortMapping(hostAddress: "127.0.0.1", hostPort: hostPort, guestPort: 8000)]
     return try GuestBoot.boot("httpd", network: .user(ports: ports), timeout: 240) { output in
       try #require(
@@ -85,7 +86,7 @@ import Testing
   }
 
   @Test func connectingToAClosedPortIsRefused() throws {
-    let port = try freeLoopbackPort()
+    let port = try Loopback.freePort()
     let run = try GuestBoot.boot(
       "netclient", append: "-- 10.0.2.2 \(port)", network: .user(ports: []), timeout: 120)
     #expect(run.status == .exited(4), "\(run.output)")
@@ -143,24 +144,6 @@ struct CurlFailed: Error, CustomStringConvertible {
   var description: String { "curl exited \(status): \(output)" }
 }
 
-/// A port on 127.0.0.1 that nothing listens on right now.
-func freeLoopbackPort() throws -> Int {
-  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-  defer { close(fd) }
-  var address = sockaddr_in()
-  address.sin_family = sa_family_t(AF_INET)
-  address.sin_addr.s_addr = inet_addr("127.0.0.1")
-  address.sin_port = 0
-  var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-  let bound = withUnsafeMutablePointer(to: &address) {
-    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-      bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-    }
-  }
-  guard bound else { throw CurlFailed(status: -1, output: "no free port") }
-  return Int(UInt16(bigEndian: address.sin_port))
-}
-
 /// A one-connection TCP server on 127.0.0.1: reads one line, answers `reply`,
 /// closes.
 final class LoopbackEchoServer: @unchecked Sendable {
@@ -178,25 +161,9 @@ final class LoopbackEchoServer: @unchecked Sendable {
   }
 
   init(reply: String) throws {
-    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var yes: Int32 = 1
-    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let ok = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(listener, $0, length) == 0 && listen(listener, 4) == 0
-          && getsockname(listener, $0, &length) == 0
-      }
-    }
-    guard ok else {
-      close(listener)
-      throw CurlFailed(status: -1, output: "cannot listen")
-    }
+    let (listener, port) = try Loopback.listen()
     fd = listener
-    port = Int(UInt16(bigEndian: address.sin_port))
+    self.port = port
     Thread.detachNewThread { [self] in serve(listener, reply: reply) }
   }
 

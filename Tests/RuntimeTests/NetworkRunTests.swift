@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -36,7 +37,7 @@ struct NetworkRunTests {
   @Test func runPublishesAPortAndCurlGetsHelloWorld() throws {
     let scratch = try Scratch()
     defer { scratch.delete() }
-    let port = try freePort()
+    let port = try Loopback.freePort()
     let name = scratch.name("web")
     let started = try scratch.runtime([
       "run", "-d", "--name", name, "-p", "127.0.0.1:\(port):8000", try image(),
@@ -54,7 +55,7 @@ struct NetworkRunTests {
   @Test func runWithAnRTL8139BootsPCWithQbootAndCurlGetsHelloWorld() throws {
     let scratch = try Scratch()
     defer { scratch.delete() }
-    let port = try freePort()
+    let port = try Loopback.freePort()
     let name = scratch.name("rtl")
     let started = try scratch.runtime([
       "run", "-d", "--name", name, "--nic", "rtl8139", "-p", "127.0.0.1:\(port):8000",
@@ -151,7 +152,7 @@ struct NetworkRunTests {
     }
     let loaded = try podman(["load", "-i", try image()])
     #expect(loaded.status == 0, "\(loaded.stderr)")
-    let port = try freePort()
+    let port = try Loopback.freePort()
     let name = scratch.name("pweb")
     let started = try podman([
       "run", "-d", "--name", name, "-p", "127.0.0.1:\(port):8000", "--os", "hermit", "--runtime",
@@ -163,22 +164,5 @@ struct NetworkRunTests {
     #expect(answer?.stdout == "hello world", "\(answer?.stderr ?? "")")
     let logs = try podman(["logs", name])
     #expect(logs.stdout.contains("Now listening on port 8000"), "\(logs.stdout)\(logs.stderr)")
-  }
-
-  /// A port on 127.0.0.1 nothing listens on now.
-  func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-      }
-    }
-    try #require(bound)
-    return Int(UInt16(bigEndian: address.sin_port))
   }
 }

@@ -23,4 +23,12 @@ public enum Loopback {
     }
     return (fd, Int(UInt16(bigEndian: addr.sin_port)))
   }
+
+  /// A loopback port nothing listens on right now (for a server the test starts,
+  /// such as QEMU's hostfwd).
+  public static func freePort() throws -> Int {
+    let (fd, port) = try listen()
+    close(fd)
+    return port
+  }
 }
