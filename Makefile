@@ -83,13 +83,12 @@ $(B)/kernel/swift/.stamp: $(KERNEL_SRCS)
 	@mkdir -p $(B)/kernel
 	# Built aside, then swapped in: no stale object of a deleted source stays,
 	# and a concurrent make never sees a half-filled directory.
-	rm -rf $(@D).new && mkdir -p $(@D).new
-	cd $(@D).new && $(SWIFTC) $(GUEST_SWIFTFLAGS) -num-threads 2 -parse-as-library \
-	  -module-name Kernel -emit-module -emit-module-path $(CURDIR)/$(B)/kernel/Kernel.swiftmodule \
-	  -c $(addprefix $(CURDIR)/,$(KERNEL_SRCS))
-	touch $(@D).new/.stamp
-	rm -rf $(@D).old && { ! test -d $(@D) || mv $(@D) $(@D).old; } && mv $(@D).new $(@D) \
-	  && rm -rf $(@D).old
+	new=$$(mktemp -d $(@D).new.XXXXXX) && old=$$(mktemp -u $(@D).old.XXXXXX) && \
+	cd $$new && $(SWIFTC) $(GUEST_SWIFTFLAGS) -num-threads 2 -parse-as-library \
+	  -module-name Kernel -emit-module -emit-module-path $$new/Kernel.swiftmodule \
+	  -c $(addprefix $(CURDIR)/,$(KERNEL_SRCS)) && cd $(CURDIR) && \
+	mv $$new/Kernel.swiftmodule $$new/Kernel.swiftdoc $$new/Kernel.swiftsourceinfo $(B)/kernel/ && \
+	touch $$new/.stamp && { ! test -d $(@D) || mv $(@D) $$old; } && mv $$new $(@D) && rm -rf $$old
 KERNEL_OBJS := $(B)/kernel/Port.o $(B)/kernel/string.o $(B)/kernel/malloc.o \
   $(patsubst Sources/Kernel/arch/x86_64/%.asm,$(B)/kernel/%.o,$(KERNEL_ASMS))
 $(B)/kernel/libhermit.a: $(B)/kernel/swift/.stamp $(KERNEL_OBJS)
