@@ -25,6 +25,7 @@ final class RTL8139: NetworkDevice {
   static let rbstart = 0x30  // receive buffer start (physical), 32 bits
   static let cr = 0x37  // command, 8 bits
   static let capr = 0x38  // current address of packet read, 16 bits
+  static let cbr = 0x3A  // current buffer address: where the chip writes next, 16 bits
   static let imr = 0x3C  // interrupt mask, 16 bits
   static let isr = 0x3E  // interrupt status, 16 bits, write 1 to clear
   static let tcr = 0x40  // transmit configuration, 32 bits
@@ -143,8 +144,8 @@ final class RTL8139: NetworkDevice {
       let length = Int(header.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
       guard status & Self.rxStatusOK != 0, length >= 4 + 14, length <= Self.maximumFrame + 4
       else {
-        // A bad header means we lost our place: start the receiver over.
-        restartReceiver()
+        // A bad header means we lost our place: drop what is in the ring.
+        resynchronize()
         break
       }
       body(UnsafeRawBufferPointer(start: header + 4, count: length - 4))  // no CRC
@@ -192,17 +193,11 @@ final class RTL8139: NetworkDevice {
     return route != nil
   }
 
-  /// Receiver off and on again with the ring reset to its start (Programming
-  /// Guide: RBSTART and the read pointer are reloaded when RE is set).
-  private func restartReceiver() {
-    Self.write8(registers, Self.cr, Self.crTransmitterEnable)
-    readOffset = 0
-    Self.write32(registers, Self.rbstart, UInt32(UInt(bitPattern: ring)))
-    Self.write8(registers, Self.cr, Self.crReceiverEnable | Self.crTransmitterEnable)
-    Self.write32(
-      registers, Self.rcr,
-      Self.rcrPhysicalMatch | Self.rcrMulticast | Self.rcrBroadcast | Self.rcrWrap
-        | Self.rcrUnlimitedDMA | Self.rcrRing8K | Self.rcrNoThreshold)
+  /// Continues reading where the chip writes next (CBR), dropping everything
+  /// in between. Not by toggling RE: QEMU keeps its write position across that.
+  private func resynchronize() {
+    readOffset = Int(Self.read16(registers, Self.cbr)) & (Self.ringSize - 1) & ~3
+    Self.write16(registers, Self.capr, UInt16(truncatingIfNeeded: readOffset &- 16))
   }
 
   private func isInFlight(_ index: Int) -> Bool {
