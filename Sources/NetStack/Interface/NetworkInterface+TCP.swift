@@ -188,6 +188,20 @@ extension NetworkInterface {
       localPort: segment.destinationPort, remoteAddress: packet.source,
       remotePort: segment.sourcePort)
     if let id = tcpConnections[endpoints], let block = tcpBlocks[id] {
+      // RFC 9293 §3.10.7.4 (RFC 6191): a SYN beyond what the old connection
+      // received may open a new incarnation of a connection in TIME-WAIT. Hosts
+      // reuse ports within seconds; answering with a challenge ACK instead makes
+      // the client's next try wait for its SYN timeout.
+      if block.state == .timeWait, incoming.flags.contains(.syn),
+        !incoming.flags.contains(.ack), !incoming.flags.contains(.rst),
+        TCPSeq.gt(incoming.sequenceNumber, block.rcvNxt),
+        let listenerID = tcpListeners[segment.destinationPort],
+        let listener = tcpBlocks[listenerID]
+      {
+        block.endTimeWait()
+        flush(block)
+        return listen(listener, incoming, endpoints, localAddress: packet.destination, now: now)
+      }
       block.process(incoming, now: now)
       flush(block)
       return

@@ -769,6 +769,13 @@ final class TCPControlBlock {
     releaseBuffers()
   }
 
+  /// Leaves TIME-WAIT for CLOSED early: a new incarnation of the connection
+  /// is about to start (RFC 9293 §3.10.7.4).
+  func endTimeWait() {
+    guard state == .timeWait else { return }
+    enterClosed()
+  }
+
   private func enterClosed() {
     state = .closed
     retransmitDeadline = nil

@@ -395,6 +395,38 @@ import Testing
     #expect(interface.tcpState(connection) == .closed)
   }
 
+  @Test func timeWaitNewSynBeyondOldSequenceOpensANewConnection() throws {
+    let (interface, connection, iss) = try established()
+    interface.tcpClose(connection, now: 30)
+    _ = interface.drain()
+    interface.receive(TCPPeer.segment(.ack, seq: Self.peerISS &+ 1, ack: iss &+ 1), now: 31)
+    interface.receive(
+      TCPPeer.segment([.fin, .ack], seq: Self.peerISS &+ 1, ack: iss &+ 1), now: 32)
+    #expect(interface.tcpState(connection) == .timeWait)
+    _ = interface.drain()
+    // The client reuses its port at once with a higher initial sequence number.
+    let newISS = Self.peerISS &+ 100_000
+    interface.receive(TCPPeer.segment(.syn, seq: newISS, ack: 0), now: 1_000)
+    let synAck = try #require(interface.sentSegments().first)
+    #expect(synAck.flags == [.syn, .ack])
+    #expect(synAck.ack == newISS &+ 1)
+    #expect(interface.tcpState(connection) == .closed)
+  }
+
+  @Test func timeWaitOldSynGetsChallengeAckNotANewConnection() throws {
+    let (interface, connection, iss) = try established()
+    interface.tcpClose(connection, now: 30)
+    _ = interface.drain()
+    interface.receive(TCPPeer.segment(.ack, seq: Self.peerISS &+ 1, ack: iss &+ 1), now: 31)
+    interface.receive(
+      TCPPeer.segment([.fin, .ack], seq: Self.peerISS &+ 1, ack: iss &+ 1), now: 32)
+    _ = interface.drain()
+    interface.receive(TCPPeer.segment(.syn, seq: Self.peerISS, ack: 0), now: 1_000)
+    let answer = try #require(interface.sentSegments().first)
+    #expect(answer.flags == [.ack])
+    #expect(interface.tcpState(connection) == .timeWait)
+  }
+
   @Test func simultaneousCloseGoesThroughClosing() throws {
     let (interface, connection, iss) = try established()
     interface.tcpClose(connection, now: 30)
