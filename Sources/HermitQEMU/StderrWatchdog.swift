@@ -21,6 +21,27 @@ final class StderrWatchdog: @unchecked Sendable {
   private let lock = NSLock()
   private var lines: [String] = []
   private var kvmFailed = false
+  /// QEMU's own error lines, held back: when QEMU fails, the runtime's one-line
+  /// error quotes the last, and the user should not see it twice.
+  private var heldBack: [String] = []
+
+  /// `qemu-system-x86_64: cannot set up guest memory ...`, not a warning.
+  static func isQEMUError(_ line: String) -> Bool {
+    line.hasPrefix("qemu-system") && line.contains(": ") && !line.contains("warning:")
+  }
+
+  /// Writes the held-back error lines, but `quoted` (already in the runtime's error).
+  func release(except quoted: String?) {
+    let held = lock.withLock {
+      defer { heldBack = [] }
+      return heldBack
+    }
+    guard forwardFD >= 0 else { return }
+    for line in held where line != quoted {
+      let out = Array(line.utf8) + [UInt8(ascii: "\n")]
+      _ = out.withUnsafeBytes { write(forwardFD, $0.baseAddress, $0.count) }
+    }
+  }
 
   init(fd: Int32, forwardTo forwardFD: Int32, onKVMFailure: @escaping @Sendable () -> Void) {
     self.fd = fd
@@ -62,6 +83,10 @@ final class StderrWatchdog: @unchecked Sendable {
     }
     if firstFailure { onKVMFailure() }
     let swallowed = lock.withLock { kvmFailed } || line.contains(Self.terminatingMarker)
+    if !swallowed, Self.isQEMUError(line) {
+      lock.withLock { heldBack.append(line) }
+      return
+    }
     if !swallowed, forwardFD >= 0 {
       let out = bytes + [UInt8(ascii: "\n")]
       _ = out.withUnsafeBytes { write(forwardFD, $0.baseAddress, $0.count) }

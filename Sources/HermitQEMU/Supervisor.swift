@@ -84,6 +84,15 @@ public final class Supervisor: @unchecked Sendable {
       }
     }
 
+    /// QEMU's stderr line that `failureMessage` quotes, if any.
+    var quotedStderrLine: String? {
+      guard cause == nil else { return nil }
+      switch guest {
+      case .crashed, nil: return stderrTail.last(where: { !$0.isEmpty })
+      default: return nil
+      }
+    }
+
     /// One line for the user when the outcome is not a plain exit of the app.
     public var failureMessage: String? {
       switch cause {
@@ -186,9 +195,11 @@ public final class Supervisor: @unchecked Sendable {
       let record = (try? String(contentsOfFile: statusFile, encoding: .utf8)) ?? ""
       guest = GuestStatus.decode(record: record, qemuExitStatus: code)
     }
-    return Outcome(
+    let outcome = Outcome(
       pid: pid, termination: termination, cause: cause, guest: guest,
       stderrTail: watchdog.tail)
+    watchdog.release(except: outcome.quotedStderrLine)
+    return outcome
   }
 
   /// Records QEMU's pid; a stop asked for before it is carried out now.

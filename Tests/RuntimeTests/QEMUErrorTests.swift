@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+
+/// When QEMU itself fails, the user reads one line: the runtime's, quoting QEMU's
+/// error, not QEMU's line and then the runtime's (issue 10, item 7). Warnings
+/// still pass through as they come.
+@Suite(.enabled(if: Harness.images != nil, "needs build/ guests (make) and hermit-image"))
+struct QEMUErrorTests {
+  @Test func aFailingQEMUIsOneLine() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let fake = scratch.path("qemu-system-x86_64")
+    try """
+    #!/bin/sh
+    echo "qemu-system-x86_64: warning: something harmless" >&2
+    echo "qemu-system-x86_64: cannot set up guest memory 'microvm.ram': Cannot allocate memory" >&2
+    exit 1
+
+    """.write(toFile: fake, atomically: true, encoding: .utf8)
+    chmod(fake, 0o755)
+    let result = try Harness.run(
+      Harness.runtime, ["run", "--rm", "--accel", "tcg", Harness.images!.hello],
+      environment: scratch.environment.merging(["HERMIT_QEMU": fake]) { $1 })
+    #expect(result.status == 125)
+    let lines = result.stderr.split(separator: "\n")
+    #expect(lines.count == 2, "\(result.stderr)")
+    #expect(lines.first == "qemu-system-x86_64: warning: something harmless")
+    #expect(
+      lines.last
+        == "hermit-runtime: QEMU exited with status 1: qemu-system-x86_64: cannot set up guest memory 'microvm.ram': Cannot allocate memory"
+    )
+  }
+}
