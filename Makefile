@@ -83,7 +83,7 @@ $(B)/kernel/swift/.stamp: $(KERNEL_SRCS)
 	@mkdir -p $(B)/kernel
 	# Built aside, then swapped in: no stale object of a deleted source stays,
 	# and a concurrent make never sees a half-filled directory.
-	new=$$(mktemp -d $(@D).new.XXXXXX) && old=$$(mktemp -u $(@D).old.XXXXXX) && \
+	new=$$(mktemp -d $(CURDIR)/$(@D).new.XXXXXX) && old=$$(mktemp -u $(CURDIR)/$(@D).old.XXXXXX) && \
 	cd $$new && $(SWIFTC) $(GUEST_SWIFTFLAGS) -num-threads 2 -parse-as-library \
 	  -module-name Kernel -emit-module -emit-module-path $$new/Kernel.swiftmodule \
 	  -c $(addprefix $(CURDIR)/,$(KERNEL_SRCS)) && cd $(CURDIR) && \
