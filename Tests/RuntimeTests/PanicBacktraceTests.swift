@@ -26,6 +26,7 @@ struct PanicBacktraceTests {
     // The symbols are in the store, and in no blob of the image.
     let symbols = scratch.url.appendingPathComponent("symbols/sha256")
     let files = try FileManager.default.contentsOfDirectory(atPath: symbols.path)
+      .filter { !$0.hasSuffix(".layer") }
     #expect(files.count == 1)
     let blobs = try FileManager.default.contentsOfDirectory(
       atPath: scratch.url.appendingPathComponent("blobs/sha256").path)
@@ -39,6 +40,15 @@ struct PanicBacktraceTests {
         atPath: symbols.appendingPathComponent(files[0]).path)[
         .size] as! Int
     #expect(blobBytes.allSatisfy { $0 < symbolBytes }, "no blob is as big as the symbols")
+
+    // The symbols go with the image: rm, then prune.
+    let rm = try Harness.run(
+      Harness.imageTool, ["rm", "fatal:1"], environment: scratch.environment)
+    #expect(rm.status == 0)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: symbols.path).count == 2)
+    let prune = try Harness.run(Harness.imageTool, ["prune"], environment: scratch.environment)
+    #expect(prune.status == 0, "\(prune.stderr)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: symbols.path).isEmpty)
   }
 
   @Test func withoutSymbolsThePanicIsReportedAsBefore() throws {

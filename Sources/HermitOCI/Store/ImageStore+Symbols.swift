@@ -11,13 +11,39 @@ extension ImageStore {
   var symbolsURL: URL { root.appendingPathComponent("symbols/sha256") }
 
   /// Saves `debug` as the symbols of the stripped `app` (atomic; replaces any).
-  public func saveSymbols(_ debug: Data, forApp app: Data) throws {
+  /// `layer`: the blob of the image layer holding the app; once `prune` has removed
+  /// that blob, `pruneSymbols` removes the symbols too.
+  public func saveSymbols(_ debug: Data, forApp app: Data, layer: Digest? = nil) throws {
     do {
       try FileManager.default.createDirectory(at: symbolsURL, withIntermediateDirectories: true)
     } catch {
       throw HermitOCIError.io(path: symbolsURL.path, reason: "cannot create directory")
     }
-    try AtomicFile.write(debug, to: symbolsURL.appendingPathComponent(Digest.sha256(app).hex))
+    let file = symbolsURL.appendingPathComponent(Digest.sha256(app).hex)
+    try AtomicFile.write(debug, to: file)
+    if let layer {
+      try AtomicFile.write(Data(layer.hex.utf8), to: file.appendingPathExtension("layer"))
+    }
+  }
+
+  /// Removes the symbols whose app layer is no longer in the store (run after
+  /// `prune`). Returns the bytes freed.
+  @discardableResult
+  public func pruneSymbols() -> Int64 {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: symbolsURL.path)) ?? []
+    var freed: Int64 = 0
+    for name in names where name.hasSuffix(".layer") {
+      let marker = symbolsURL.appendingPathComponent(name)
+      guard let hex = try? String(contentsOf: marker, encoding: .utf8), Digest.isHex64(hex),
+        !FileManager.default.fileExists(atPath: blobsURL.appendingPathComponent(hex).path)
+      else { continue }
+      let symbols = marker.deletingPathExtension()
+      freed +=
+        ((try? FileManager.default.attributesOfItem(atPath: symbols.path))?[.size] as? Int64) ?? 0
+      try? FileManager.default.removeItem(at: symbols)
+      try? FileManager.default.removeItem(at: marker)
+    }
+    return freed
   }
 
   /// The symbols file for the stripped app at `appPath`, if the store has one.

@@ -88,7 +88,9 @@ struct Build: ParsableCommand {
       Progress.say("stored \(reference)")
     }
     // The symbols stay on this machine, next to the images, for panics' backtraces.
-    if let symbols { try openStore().saveSymbols(symbols, forApp: elf) }
+    if let symbols {
+      try openStore().saveSymbols(symbols, forApp: elf, layer: image.manifest.layers.last?.digest)
+    }
     let seconds = Date().timeIntervalSince(started)
     Progress.say(String(format: "built %@ in %.2fs", reference.description, seconds))
     // The image ID on stdout, for scripts (like `podman build -q`).

@@ -12,10 +12,12 @@ struct Prune: ParsableCommand {
       """)
 
   func run() throws {
-    let result = try openStore().prune()
+    let store = try openStore()
+    let result = try store.prune()
+    let symbolBytes = store.pruneSymbols()  // of apps whose images are gone
     print(
-      "Deleted \(result.blobsRemoved) blobs, total reclaimed space: \(humanSize(result.bytesFreed))"
-    )
+      "Deleted \(result.blobsRemoved) blobs, total reclaimed space: "
+        + humanSize(result.bytesFreed + symbolBytes))
     let cache = RunCache.prune(root: RunCache.defaultRoot())
     print(
       "Deleted \(cache.images) unpacked images from the run cache, reclaimed space: "
