@@ -22,6 +22,7 @@ public struct QEMUCommand: Equatable, Sendable {
     self.executable = executable
     let c = configuration
     var a: [String] = ["-name", "hermit-\(c.name)"]
+    if c.privileged != true { a += ["-sandbox", Self.sandbox] }
     a += ["-M", c.machine.rawValue]
     if c.machine == .pc, let pcFirmware { a += ["-bios", pcFirmware] }
     switch c.accelerator {
@@ -77,6 +78,13 @@ public struct QEMUCommand: Equatable, Sendable {
       return ["-device", "rtl8139,netdev=net0,romfile=,mac=\(c.effectiveMAC)"]
     }
   }
+
+  /// QEMU's seccomp filter (qemu-options.hx, `-sandbox`): besides the default
+  /// set, obsolete system calls, privilege changes (setuid and friends), new
+  /// processes (fork/exec) and resource control (scheduler, affinity) are
+  /// refused. A guest that escapes the emulator finds these doors shut.
+  public static let sandbox =
+    "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
 
   /// QEMU option values are comma-separated: a literal comma is written twice.
   static func escapeOption(_ value: String) -> String {

@@ -47,6 +47,9 @@ public struct VMConfiguration: Codable, Equatable, Sendable {
   public var statusFile: String
   /// A MAC address for the NIC; derived from `name` when nil.
   public var macAddress: String?
+  /// True turns QEMU's confinement off (`run --privileged`, for debugging); nil or
+  /// false keeps it: QEMU's seccomp sandbox with every optional door shut.
+  public var privileged: Bool?
   /// A file QEMU copies the console to as well as its stdout (a foreground
   /// `run`'s log, so `logs` works for every container, as docker's does).
   public var consoleLog: String?

@@ -124,3 +124,15 @@ import Testing
     #expect(Array(command.argv.dropFirst()) == command.arguments)
   }
 }
+
+extension QEMUCommandTests {
+  @Test func qemuRunsInItsSeccompSandboxUnlessPrivileged() {
+    let confined = QEMUCommand(configuration()).arguments
+    #expect(
+      value("-sandbox", in: confined)
+        == "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny")
+    var privileged = configuration()
+    privileged.privileged = true
+    #expect(value("-sandbox", in: QEMUCommand(privileged).arguments) == nil)
+  }
+}

@@ -58,6 +58,9 @@ struct Run: ParsableCommand {
   @Flag(name: .shortAndLong, help: "Quiet kernel: only the app's output.")
   var quiet = false
 
+  @Flag(help: "Run QEMU without its seccomp sandbox (for debugging).")
+  var privileged = false
+
   @Argument(help: "Layout tarball, rootfs directory, or stored image reference.")
   var image: String
 
@@ -90,7 +93,8 @@ struct Run: ParsableCommand {
         tap = try TapDevice.create(for: id)
         plan.network = .tap(name: tap!.name)
       }
-      let vm = try plan.configuration(name: id, statusFile: store.file(id, "status").path)
+      var vm = try plan.configuration(name: id, statusFile: store.file(id, "status").path)
+      if privileged { vm.privileged = true }
       record = ContainerRecord(
         id: id, kind: .run, image: image, bundle: plan.image.rootfs, created: Date(), vm: vm,
         autoRemove: rm, annotations: tap.map { ["org.hermit.tap": $0.name] } ?? [:])
