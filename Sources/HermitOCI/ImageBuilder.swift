@@ -62,7 +62,7 @@ public enum ImageBuilder {
       epoch: spec.epoch,
       files: [(metadata.app, app, 0o755), (HermitMetadata.path, metadataJSON, 0o644)])
 
-    let created = rfc3339(spec.epoch)
+    let created = RFC3339.string(seconds: spec.epoch)
     var execution = ImageConfig.Config()
     execution.entrypoint = ["/" + metadata.app]
     execution.cmd = spec.args.isEmpty ? nil : spec.args
@@ -78,7 +78,7 @@ public enum ImageBuilder {
       rootfs: .init(diffIDs: [loaderLayer.diffID, appLayer.diffID]),
       history: [
         .init(
-          created: rfc3339(spec.loaderEpoch),
+          created: RFC3339.string(seconds: spec.loaderEpoch),
           createdBy: "hermit-image build: loader (\(metadata.loader))"),
         .init(created: created, createdBy: "hermit-image build: app (\(metadata.app))"),
       ])
@@ -135,13 +135,5 @@ public enum ImageBuilder {
       descriptor: Descriptor(
         mediaType: MediaType.layerTarGzip, digest: .sha256(data), size: Int64(data.count)),
       diffID: diffID)
-  }
-
-  /// `seconds` since the epoch as RFC 3339 in UTC (`1970-01-01T00:00:00Z`).
-  public static func rfc3339(_ seconds: Int) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    formatter.formatOptions = [.withInternetDateTime]
-    return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
   }
 }

@@ -15,13 +15,7 @@ public enum RunCache {
   public static func defaultRoot(
     environment: [String: String] = ProcessInfo.processInfo.environment
   ) -> URL {
-    if let home = environment["HERMIT_HOME"], !home.isEmpty {
-      return URL(fileURLWithPath: home).appendingPathComponent("cache")
-    }
-    if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty {
-      return URL(fileURLWithPath: cache).appendingPathComponent("hermit")
-    }
-    return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/hermit")
+    HermitDirectories.cache(environment)
   }
 
   /// The size limit: `$HERMIT_RUN_CACHE_MAX` (`512M`, `2G`, a number of bytes), else 1 GiB.

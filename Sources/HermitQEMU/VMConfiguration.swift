@@ -89,9 +89,8 @@ public struct VMConfiguration: Codable, Equatable, Sendable {
   /// The NIC's MAC: locally administered, stable for a given name.
   public var effectiveMAC: String {
     if let macAddress { return macAddress }
-    // FNV-1a over the name; QEMU's own OUI 52:54:00 like QEMU's defaults.
-    var hash: UInt32 = 2_166_136_261
-    for byte in name.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+    // QEMU's own OUI 52:54:00 like QEMU's defaults.
+    let hash = FNV1a.hash(name)
     let b = [(hash >> 16) & 0xff, (hash >> 8) & 0xff, hash & 0xff]
     return "52:54:00:" + b.map { hex2($0) }.joined(separator: ":")
   }

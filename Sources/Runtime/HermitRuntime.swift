@@ -82,7 +82,7 @@ struct HermitRuntime: ParsableCommand {
   /// (the only place ctr shows a runtime's error), text otherwise.
   static func logError(_ message: String) {
     guard let (path, format) = GlobalOptions.fromArguments() else { return }
-    let time = ISO8601DateFormatter().string(from: Date())
+    let time = RFC3339.string(Date())
     let line: String
     if format == "json" {
       let object = ["level": "error", "msg": message, "time": time]

@@ -51,17 +51,7 @@ public struct ImageStore: Sendable {
   }
 
   /// `$HERMIT_HOME`, else `$XDG_DATA_HOME/hermit`, else `~/.local/share/hermit`.
-  public static func defaultRoot() -> URL {
-    let environment = ProcessInfo.processInfo.environment
-    if let home = environment["HERMIT_HOME"], !home.isEmpty {
-      return URL(fileURLWithPath: home)
-    }
-    if let data = environment["XDG_DATA_HOME"], !data.isEmpty {
-      return URL(fileURLWithPath: data).appendingPathComponent("hermit")
-    }
-    return FileManager.default.homeDirectoryForCurrentUser
-      .appendingPathComponent(".local/share/hermit")
-  }
+  public static func defaultRoot() -> URL { HermitDirectories.imageStore() }
 
   /// Runs `body` holding the store lock.
   func withLock<T>(_ body: () throws -> T) throws -> T {

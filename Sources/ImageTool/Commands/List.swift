@@ -33,12 +33,6 @@ struct List: ParsableCommand {
           humanSize($0.size),
         ]
       }
-    let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
-    for row in rows {
-      let padded = row.enumerated().map { column, cell in
-        column == 4 ? cell : cell.padding(toLength: widths[column] + 3, withPad: " ", startingAt: 0)
-      }
-      print(padded.joined())
-    }
+    print(TextTable.render(rows))
   }
 }

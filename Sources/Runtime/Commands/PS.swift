@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HermitOCI
 
 /// `hermit-runtime ps`: the docker-style table, or (with `--format json ID`) the
 /// OCI runtime's process list that `ctr task ps` asks for.
@@ -51,7 +52,7 @@ struct PS: ParsableCommand {
         summary.ports.joined(separator: ", "), Self.ago(record.created),
       ])
     }
-    print(Table.render(rows))
+    print(TextTable.render(rows))
   }
 
   /// `3 seconds ago`, `5 minutes ago`, ...
@@ -93,22 +94,5 @@ struct ContainerSummary: Codable {
     ports = record.vm.ports.map(\.description)
     created = record.created
     exitCode = record.exitCode
-  }
-}
-
-/// Left-aligned columns separated by three spaces, like docker's tables.
-enum Table {
-  static func render(_ rows: [[String]]) -> String {
-    guard let columns = rows.first?.count else { return "" }
-    var widths = [Int](repeating: 0, count: columns)
-    for row in rows {
-      for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
-    }
-    return rows.map { row in
-      row.enumerated().map { index, cell in
-        index == columns - 1
-          ? cell : cell.padding(toLength: widths[index] + 3, withPad: " ", startingAt: 0)
-      }.joined()
-    }.joined(separator: "\n")
   }
 }

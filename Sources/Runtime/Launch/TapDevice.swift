@@ -1,4 +1,5 @@
 import Foundation
+import HermitQEMU
 
 /// A tap device on a host bridge for `run --net tap`: created before boot, removed
 /// after. The guest reaches the bridge's network (e.g. a dnsmasq serving DHCP on
@@ -14,9 +15,7 @@ struct TapDevice {
 
   /// A tap name for container `id`: `ht` + 8 hex digits (IFNAMSIZ is 16).
   static func name(for id: String) -> String {
-    var hash: UInt32 = 2_166_136_261
-    for byte in id.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-    let hex = String(hash, radix: 16)
+    let hex = String(FNV1a.hash(id), radix: 16)
     return "ht" + String(repeating: "0", count: 8 - hex.count) + hex
   }
 
@@ -44,19 +43,17 @@ struct TapDevice {
   }
 
   private static func ip(_ arguments: [String]) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["ip"] + arguments
-    let errors = Pipe()
-    process.standardError = errors
-    process.standardOutput = FileHandle.nullDevice
-    do { try process.run() } catch { throw RuntimeError.network("cannot run ip: \(error)") }
-    let message = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-      let text = String(decoding: message, as: UTF8.self)
-        .trimmingCharacters(in: .whitespacesAndNewlines)
-      throw RuntimeError.network("ip \(arguments.joined(separator: " ")): \(text)")
+    guard let executable = ChildProcess.resolveExecutable("ip") else {
+      throw RuntimeError.network("ip is not installed (iproute2)")
+    }
+    let captured: ChildProcess.Captured
+    do {
+      captured = try ChildProcess.capture(path: executable, argv: ["ip"] + arguments)
+    } catch {
+      throw RuntimeError.network("cannot run ip: \(error)")
+    }
+    guard captured.status == 0 else {
+      throw RuntimeError.network("ip \(arguments.joined(separator: " ")): \(captured.errorText)")
     }
   }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HermitOCI
 
 /// OCI `list`: the containers under the root, like `runc list`.
 struct List: ParsableCommand {
@@ -32,13 +33,13 @@ struct List: ParsableCommand {
         let state = State.state(of: record)
         rows.append([
           record.id, String(state.pid ?? 0), state.status, record.bundle,
-          ISO8601DateFormatter().string(from: record.created),
+          RFC3339.string(record.created),
         ])
       }
       for state in linux {
         rows.append([state.id, String(state.pid ?? 0), state.status, state.bundle, "(runc)"])
       }
-      print(Table.render(rows))
+      print(TextTable.render(rows))
     }
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HermitOCI
 
 #if canImport(Glibc)
   import Glibc
@@ -15,17 +16,7 @@ struct ContainerStore: Sendable {
   /// State root of the docker-style commands: `$HERMIT_HOME/containers`, else
   /// `$XDG_RUNTIME_DIR/hermit/containers`, else `/run/hermit/containers` for root,
   /// else `/tmp/hermit-<uid>/containers`.
-  static func defaultRunRoot() -> URL {
-    let environment = ProcessInfo.processInfo.environment
-    if let home = environment["HERMIT_HOME"], !home.isEmpty {
-      return URL(fileURLWithPath: home).appendingPathComponent("containers")
-    }
-    if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty {
-      return URL(fileURLWithPath: runtime).appendingPathComponent("hermit/containers")
-    }
-    if getuid() == 0 { return URL(fileURLWithPath: "/run/hermit/containers") }
-    return URL(fileURLWithPath: "/tmp/hermit-\(getuid())/containers")
-  }
+  static func defaultRunRoot() -> URL { HermitDirectories.containers() }
 
   /// State root of the OCI commands. Fixed, because podman passes no `--root`
   /// (and not to its cleanup `delete`), see PLATFORM.md.
@@ -137,27 +128,12 @@ struct ContainerStore: Sendable {
   static let encoder: JSONEncoder = {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    // ISO 8601 in UTC, formatted by hand: Foundation's formatter loads time zone
-    // data (ICU) on first use, milliseconds on every `run`.
     encoder.dateEncodingStrategy = .custom { date, encoder in
       var container = encoder.singleValueContainer()
-      try container.encode(Self.iso8601(date))
+      try container.encode(RFC3339.string(date))
     }
     return encoder
   }()
-
-  /// `2026-11-26T02:05:07Z` (UTC, whole seconds).
-  static func iso8601(_ date: Date) -> String {
-    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-    var parts = tm()
-    gmtime_r(&seconds, &parts)
-    func pad(_ value: Int32, _ width: Int) -> String {
-      let text = String(value)
-      return String(repeating: "0", count: max(0, width - text.count)) + text
-    }
-    return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-      + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))Z"
-  }
 
   static let decoder: JSONDecoder = {
     let decoder = JSONDecoder()
