@@ -262,8 +262,17 @@ extension NetworkInterface {
 
   func pollTCP(now: UInt64) {
     var due: [TCPControlBlock] = []
-    for block in tcpBlocks.values {
-      if let deadline = block.nextDeadline, deadline <= now { due.append(block) }
+    for id in tcpActive {
+      if let block = tcpBlocks[id], let deadline = block.nextDeadline, deadline <= now {
+        due.append(block)
+      }
+    }
+    // TIME-WAIT ends in the order it began (a retransmitted FIN that restarts
+    // one only holds back the ones behind it, which then end a little late).
+    while let block = firstInTimeWait() {
+      guard let deadline = block.nextDeadline, deadline <= now else { break }
+      popTimeWait()
+      due.append(block)
     }
     for block in due {
       block.poll(now: now)
@@ -272,11 +281,49 @@ extension NetworkInterface {
   }
 
   var tcpDeadline: UInt64? {
-    var earliest: UInt64?
-    for block in tcpBlocks.values {
-      if let deadline = block.nextDeadline { earliest = min(earliest ?? deadline, deadline) }
+    var earliest = firstInTimeWait()?.nextDeadline
+    for id in tcpActive {
+      if let deadline = tcpBlocks[id]?.nextDeadline {
+        earliest = min(earliest ?? deadline, deadline)
+      }
     }
     return earliest
+  }
+
+  /// The oldest connection still in TIME-WAIT (stale entries are dropped).
+  private func firstInTimeWait() -> TCPControlBlock? {
+    while tcpTimeWaitHead < tcpTimeWait.count {
+      if let block = tcpBlocks[tcpTimeWait[tcpTimeWaitHead]], block.state == .timeWait {
+        return block
+      }
+      popTimeWait()
+    }
+    return nil
+  }
+
+  private func popTimeWait() {
+    if let block = tcpBlocks[tcpTimeWait[tcpTimeWaitHead]] { block.isQueuedForTimeWait = false }
+    tcpTimeWaitHead += 1
+    if tcpTimeWaitHead > 64 && tcpTimeWaitHead * 2 > tcpTimeWait.count {
+      tcpTimeWait.removeFirst(tcpTimeWaitHead)
+      tcpTimeWaitHead = 0
+    }
+  }
+
+  /// Files the connection where `pollTCP` will look for its timers.
+  private func trackTimers(_ block: TCPControlBlock) {
+    switch block.state {
+    case .listen, .closed:
+      tcpActive.remove(block.id)
+    case .timeWait:
+      tcpActive.remove(block.id)
+      if !block.isQueuedForTimeWait {
+        block.isQueuedForTimeWait = true
+        tcpTimeWait.append(block.id)
+      }
+    default:
+      tcpActive.insert(block.id)
+    }
   }
 
   // MARK: Bookkeeping
@@ -289,6 +336,7 @@ extension NetworkInterface {
 
   /// Sends the block's outbox, then updates listener queues and frees it if done.
   func flush(_ block: TCPControlBlock) {
+    trackTimers(block)
     if !block.outbox.isEmpty {
       for segment in block.outbox {
         transmitTCP(segment, from: block.localAddress, to: block.remoteAddress, now: lastNow)

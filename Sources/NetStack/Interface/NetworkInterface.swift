@@ -45,6 +45,12 @@ public final class NetworkInterface {
   var tcpListeners: [UInt16: Int] = [:]
   /// Connections per local port (ephemeral ports are not shared).
   var tcpPortUsers: [UInt16: Int] = [:]
+  /// Connections with timers that are not in TIME-WAIT: the ones `pollTCP`
+  /// looks at. A busy server holds thousands in TIME-WAIT (2 MSL each), so
+  /// those wait in `tcpTimeWait`, oldest first, and are not scanned.
+  var tcpActive: Set<Int> = []
+  var tcpTimeWait: [Int] = []
+  var tcpTimeWaitHead = 0
   /// The key of the ISN hash (RFC 6528).
   var tcpSecret: UInt64 = 0
 

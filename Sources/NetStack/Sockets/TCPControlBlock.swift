@@ -63,6 +63,8 @@ final class TCPControlBlock {
   var listenerID: Int?
   /// The app called close (or never had the handle): free once CLOSED.
   var isReleased = false
+  /// Whether the interface's TIME-WAIT queue holds this connection.
+  var isQueuedForTimeWait = false
   /// Why the connection died (reset, timeout, refused).
   private(set) var error: NetError?
 
