@@ -31,8 +31,6 @@ public enum HermitOCIError: Error, Equatable, CustomStringConvertible, Sendable 
   case io(path: String, reason: String)
   /// Anything else a caller passed wrongly (bad flag values and the like).
   case invalidArgument(String)
-  /// Compiling or linking the app failed.
-  case buildFailed(String)
 
   /// The message, with any control character from image data escaped (`\u{1b}`).
   public var description: String { Sanitized.line(rawDescription) }
@@ -67,8 +65,6 @@ public enum HermitOCIError: Error, Equatable, CustomStringConvertible, Sendable 
       return "\(path): \(reason)"
     case .invalidArgument(let reason):
       return reason
-    case .buildFailed(let reason):
-      return "build failed: \(reason)"
     }
   }
 }

@@ -21,7 +21,7 @@ struct AppCompiler {
     }
     guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) })
     else {
-      throw HermitOCIError.buildFailed("swiftc not found (set SWIFTC)")
+      throw ImageToolError.buildFailed("swiftc not found (set SWIFTC)")
     }
     // Not resolved: swiftc is a symlink to swift-driver, which picks its mode from argv[0].
     return URL(fileURLWithPath: found)
@@ -47,7 +47,7 @@ struct AppCompiler {
       }
     }
     guard !found.isEmpty else {
-      throw HermitOCIError.buildFailed("no .swift files in \(folder.path) (or its Sources/)")
+      throw ImageToolError.buildFailed("no .swift files in \(folder.path) (or its Sources/)")
     }
     return found.sorted { $0.path < $1.path }
   }
@@ -58,7 +58,7 @@ struct AppCompiler {
     let kernel = toolchain.kernel
     for required in ["Kernel.swiftmodule", "libhermit.a", "app.ld"]
     where !FileManager.default.fileExists(atPath: kernel.appendingPathComponent(required).path) {
-      throw HermitOCIError.buildFailed("\(kernel.path)/\(required) is missing; run `make`")
+      throw ImageToolError.buildFailed("\(kernel.path)/\(required) is missing; run `make`")
     }
     let swiftc = try AppCompiler.swiftc()
     let bin = swiftc.deletingLastPathComponent()
@@ -111,11 +111,11 @@ struct AppCompiler {
     process.currentDirectoryURL = directory
     process.standardOutput = FileHandle.standardError
     do { try process.run() } catch {
-      throw HermitOCIError.buildFailed("cannot run \(tool.path): \(error)")
+      throw ImageToolError.buildFailed("cannot run \(tool.path): \(error)")
     }
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-      throw HermitOCIError.buildFailed("\(step) exited with status \(process.terminationStatus)")
+      throw ImageToolError.buildFailed("\(step) exited with status \(process.terminationStatus)")
     }
   }
 }

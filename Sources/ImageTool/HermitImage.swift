@@ -44,6 +44,8 @@ struct HermitImage: ParsableCommand {
       Foundation.exit(0)
     } catch let error as HermitOCIError {
       fail(error.description)
+    } catch let error as ImageToolError {
+      fail(error.description)
     } catch let error as ExitCode {
       Foundation.exit(error.rawValue)
     } catch {

@@ -28,7 +28,7 @@ struct Toolchain {
     {
       return Toolchain(directory: candidate)
     }
-    throw HermitOCIError.buildFailed(
+    throw ImageToolError.buildFailed(
       "no hermit toolchain (hermit-loader and kernel/) found; run `make` or set HERMIT_TOOLCHAIN "
         + "(looked in \(candidates.map(\.path).joined(separator: ", ")))")
   }
@@ -44,7 +44,7 @@ struct Toolchain {
   /// The loader's bytes.
   func loaderData() throws -> Data {
     guard let data = try? Data(contentsOf: loader) else {
-      throw HermitOCIError.buildFailed("cannot read the loader \(loader.path); run `make`")
+      throw ImageToolError.buildFailed("cannot read the loader \(loader.path); run `make`")
     }
     return data
   }

@@ -41,7 +41,7 @@ struct Build: ParsableCommand {
     let appURL = URL(fileURLWithPath: app).standardizedFileURL
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: appURL.path, isDirectory: &isDirectory) else {
-      throw HermitOCIError.invalidArgument("\(app): no such file or directory")
+      throw ImageToolError.invalidArgument("\(app): no such file or directory")
     }
     let appName = appURL.deletingPathExtension().lastPathComponent
     let reference =
@@ -50,7 +50,7 @@ struct Build: ParsableCommand {
       throw HermitOCIError.invalidReference(tag ?? "", reason: "a build tag cannot carry a digest")
     }
     guard (1...255).contains(cpus) else {
-      throw HermitOCIError.invalidArgument("invalid --cpus \(cpus) (1-255)")
+      throw ImageToolError.invalidArgument("invalid --cpus \(cpus) (1-255)")
     }
     let metadata = HermitMetadata(
       cpus: cpus, memoryMiB: try MemorySize.parseMiB(memory), exposedPorts: try ports())
@@ -106,7 +106,7 @@ struct Build: ParsableCommand {
     )
     .trimmingCharacters(in: CharacterSet(charactersIn: "-._"))
     guard let reference = try? Reference(parsing: cleaned + ":latest") else {
-      throw HermitOCIError.invalidArgument(
+      throw ImageToolError.invalidArgument(
         "cannot derive an image name from \"\(appName)\"; name it with -t NAME[:TAG]")
     }
     return reference
@@ -116,7 +116,7 @@ struct Build: ParsableCommand {
     try expose.map { text in
       let number = text.hasSuffix("/tcp") ? String(text.dropLast(4)) : text
       guard let port = Int(number), (1...65535).contains(port) else {
-        throw HermitOCIError.invalidArgument("invalid port \"\(text)\" (1-65535, optionally /tcp)")
+        throw ImageToolError.invalidArgument("invalid port \"\(text)\" (1-65535, optionally /tcp)")
       }
       return port
     }.reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
@@ -126,10 +126,10 @@ struct Build: ParsableCommand {
   private func checkELF(_ data: Data, path: String) throws {
     let bytes = [UInt8](data.prefix(20))
     guard bytes.count == 20, bytes[0..<4] == [0x7f, 0x45, 0x4c, 0x46] else {
-      throw HermitOCIError.invalidArgument("\(path) is neither an app folder nor an ELF file")
+      throw ImageToolError.invalidArgument("\(path) is neither an app folder nor an ELF file")
     }
     guard bytes[4] == 2, bytes[5] == 1, bytes[18] == 0x3e, bytes[19] == 0 else {
-      throw HermitOCIError.invalidArgument("\(path) is not an x86_64 ELF64 little-endian file")
+      throw ImageToolError.invalidArgument("\(path) is not an x86_64 ELF64 little-endian file")
     }
   }
 }
