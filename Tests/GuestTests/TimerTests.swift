@@ -18,6 +18,16 @@ import Testing
     #expect((800...1200).contains(hostMilliseconds), "host saw \(hostMilliseconds) ms")
   }
 
+  @Test func joinWithATimeoutGivesUpThenJoinWithoutOneWaits() throws {
+    let run = try GuestBoot.boot("timing", append: "-- join", timeout: 60)
+    #expect(run.status == .exited(0), "\(run.output)")
+    let line = try #require(
+      run.lines.first { $0.hasPrefix("join after 100 ms: still running (") }, "\(run.output)")
+    let milliseconds = Int(line.split(separator: "(")[1].split(separator: " ")[0]) ?? -1
+    #expect((90...200).contains(milliseconds), "\(line)")
+    #expect(run.lines.contains("join without limit: 7"))
+  }
+
   @Test func aThousandSleepsOfOneMillisecondTakeUnderThreeSeconds() throws {
     let begin = Date()
     let run = try GuestBoot.boot("timing", append: "-- sleeps", timeout: 60)

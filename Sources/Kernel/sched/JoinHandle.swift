@@ -17,6 +17,14 @@ public final class JoinHandle<T> {
     return slot.value!
   }
 
+  /// Waits at most `timeout` for the thread; its result, or nil if it is
+  /// still running then.
+  public func join(timeout: Duration) -> T? {
+    let deadline = Timer.uptimeNanoseconds() &+ timeout.nanosecondsClamped
+    guard Scheduler.join(thread, deadline: deadline) else { return nil }
+    return slot.value
+  }
+
   /// Whether the thread finished (join would not wait).
   public var isFinished: Bool { Scheduler.isFinished(thread) }
 }

@@ -169,15 +169,17 @@ enum Scheduler {
     }
   }
 
-  static func join(_ thread: Thread) {
+  /// Waits until `thread` finished or uptime `deadline` (ns) passed; returns
+  /// whether it finished.
+  @discardableResult
+  static func join(_ thread: Thread, deadline: UInt64? = nil) -> Bool {
+    startIfNeeded()
     let interruptsWereEnabled = lock.acquire()
+    defer { lock.release(interruptsWereEnabled: interruptsWereEnabled) }
     while thread.state != .finished {
-      let core = currentCore
-      core.current.state = .blocked
-      thread.joiners.enqueue(core.current)
-      blockCurrent(on: core)
+      guard block(on: thread.joiners, deadline: deadline) else { break }
     }
-    lock.release(interruptsWereEnabled: interruptsWereEnabled)
+    return thread.state == .finished
   }
 
   static func isFinished(_ thread: Thread) -> Bool {
@@ -267,7 +269,7 @@ enum Scheduler {
     let core = currentCore
     let dying = core.current
     dying.state = .finished
-    while let joiner = dying.joiners.dequeue() { makeReady(joiner) }
+    while wake(from: dying.joiners) {}
     let next = runQueue.dequeue() ?? core.idle
     next.state = .running
     if let stack = next.stack { Arch.invalidateMapping(of: stack) }

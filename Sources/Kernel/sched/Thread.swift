@@ -24,7 +24,7 @@ public final class Thread {
   /// Link in the one ThreadQueue the thread is in.
   var next: Thread? = nil
   /// Threads waiting in `join` for this one to finish.
-  var joiners = ThreadQueue()
+  let joiners = WaitList()
   /// For a sleeping thread: when to wake, in uptime nanoseconds.
   var wakeTime: UInt64 = 0
   /// Link in the scheduler's TimerList, and whether the thread is in it.

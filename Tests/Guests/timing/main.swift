@@ -1,6 +1,7 @@
 // Timers and waits, by mode (first argument):
 //   event   ten waits on an Event that nobody signals, 100 ms timeout each,
 //           between "start" and "end" lines the host times
+//   join    a join with a 100 ms timeout on a thread that runs 300 ms
 //   sleeps  1,000 sleeps of 1 ms
 //   idle    the main thread and one other sleep 2 s: idle cores take no ticks
 //   fpu     floating-point work in two threads beside a spinner on one core
@@ -33,6 +34,17 @@ case "event":
   for _ in 0..<10 where !event.wait(timeout: .milliseconds(100)) { timedOut += 1 }
   print("end")
   print("timed out \(timedOut) of 10 in \(elapsedMilliseconds(since: begin)) ms")
+case "join":
+  let slow = Thread.spawn { () -> Int in
+    sleep(milliseconds: 300)
+    return 7
+  }
+  let begin = Instant.now
+  let early = slow.join(timeout: .milliseconds(100))
+  print(
+    "join after 100 ms: \(early.map { "\($0)" } ?? "still running") (\(elapsedMilliseconds(since: begin)) ms)"
+  )
+  print("join without limit: \(slow.join())")
 case "sleeps":
   let begin = Instant.now
   for _ in 0..<1000 { sleep(milliseconds: 1) }
@@ -60,6 +72,6 @@ case "fpu":
     print("thread \(index): \(same ? "identical" : "DIFFERENT") bits")
   }
 default:
-  print("usage: timing event|sleeps|idle|fpu")
+  print("usage: timing event|join|sleeps|idle|fpu")
   exit(2)
 }
