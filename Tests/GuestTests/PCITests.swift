@@ -73,18 +73,7 @@ import Testing
   func rtl8139GetsDHCPOverUserNetworkingAndInterrupts(machine: GuestBoot.PCMachine) throws {
     let run = try GuestBoot.boot(
       "netconfig", append: "-- 0", network: .user(ports: []), nic: .rtl8139, machine: machine)
-    #expect(run.status == .exited(0), "\(run.output)")
-    let lines = run.lines
-    let acquired = try #require(
-      lines.firstIndex(of: "[0][INFO] DHCP config acquired!"), "\(run.output)")
-    #expect(lines[acquired + 1] == "[0][INFO] IP address: 10.0.2.15/24")
-    #expect(lines[acquired + 2] == "[0][INFO] Default gateway: 10.0.2.2")
-    #expect(lines[acquired + 3] == "[0][INFO] DNS server 0: 10.0.2.3")
-    #expect(lines.contains("configured 10.0.2.15/24"))
-    // The shutdown statistics: the NIC's interrupt reached its handler.
-    let prefix = "[0][INFO] [0][rtl8139]: "
-    let count = lines.first { $0.hasPrefix(prefix) }.flatMap { Int($0.dropFirst(prefix.count)) }
-    #expect((count ?? 0) > 0, "\(run.output)")
+    try run.expectSlirpDHCPAndInterrupts(from: "rtl8139")
   }
 }
 

@@ -395,7 +395,8 @@ import Testing
     #expect(interface.tcpState(connection) == .closed)
   }
 
-  @Test func timeWaitNewSynBeyondOldSequenceOpensANewConnection() throws {
+  /// We closed first, the peer acked and closed too: TIME-WAIT, nothing queued.
+  private func timeWait() throws -> (NetworkInterface, TCPHandle) {
     let (interface, connection, iss) = try established()
     interface.tcpClose(connection, now: 30)
     _ = interface.drain()
@@ -404,6 +405,11 @@ import Testing
       TCPPeer.segment([.fin, .ack], seq: Self.peerISS &+ 1, ack: iss &+ 1), now: 32)
     #expect(interface.tcpState(connection) == .timeWait)
     _ = interface.drain()
+    return (interface, connection)
+  }
+
+  @Test func timeWaitNewSynBeyondOldSequenceOpensANewConnection() throws {
+    let (interface, connection) = try timeWait()
     // The client reuses its port at once with a higher initial sequence number.
     let newISS = Self.peerISS &+ 100_000
     interface.receive(TCPPeer.segment(.syn, seq: newISS, ack: 0), now: 1_000)
@@ -414,13 +420,7 @@ import Testing
   }
 
   @Test func timeWaitOldSynGetsChallengeAckNotANewConnection() throws {
-    let (interface, connection, iss) = try established()
-    interface.tcpClose(connection, now: 30)
-    _ = interface.drain()
-    interface.receive(TCPPeer.segment(.ack, seq: Self.peerISS &+ 1, ack: iss &+ 1), now: 31)
-    interface.receive(
-      TCPPeer.segment([.fin, .ack], seq: Self.peerISS &+ 1, ack: iss &+ 1), now: 32)
-    _ = interface.drain()
+    let (interface, connection) = try timeWait()
     interface.receive(TCPPeer.segment(.syn, seq: Self.peerISS, ack: 0), now: 1_000)
     let answer = try #require(interface.sentSegments().first)
     #expect(answer.flags == [.ack])
