@@ -91,6 +91,7 @@ import Testing
       "netclient", append: "-- 10.0.2.2 \(port)", network: .user(ports: []), timeout: 120)
     #expect(run.status == .exited(4), "\(run.output)")
     #expect(run.output.contains("netclient failed: connectionRefused"), "\(run.output)")
+    #expect(!run.output.contains("connected\n"), "connect must fail, not the first write")
   }
 }
 

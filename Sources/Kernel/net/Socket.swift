@@ -61,17 +61,12 @@ public final class TCPStream {
       interface.tcpConnect(to: address, port: port, now: now)
     }.get()
     let stream = TCPStream(network: network, handle: handle)
-    // Wait for the handshake: the stack reports refusal or time-out through the state.
+    // Wait for the handshake; a refusal or time-out leaves the connection closed
+    // with its cause.
     let established: Result<Void, NetError> = network.retry(until: limit) { interface, _ in
       switch interface.tcpState(handle) {
       case .synSent, .synReceived: return .failure(.wouldBlock)
-      case .closed:
-        return interface.tcpReceive(
-          handle, into: UnsafeMutableRawBufferPointer(start: nil, count: 0)
-        )
-        .map { _ in () }.flatMapError { error in
-          .failure(error == .wouldBlock ? .connectionRefused : error)
-        }
+      case .closed: return .failure(interface.tcpError(handle) ?? .connectionRefused)
       default: return .success(())
       }
     }

@@ -76,6 +76,12 @@ extension NetworkInterface {
     return .success(TCPHandle(id: id))
   }
 
+  /// Why a connection ended (refused, reset, timed out); nil while it lives or
+  /// after an orderly close.
+  public func tcpError(_ handle: TCPHandle) -> NetError? {
+    tcpBlocks[handle.id]?.error
+  }
+
   /// The state of a connection or listener; `.closed` for unknown handles.
   public func tcpState(_ handle: TCPHandle) -> TCPState {
     tcpBlocks[handle.id]?.state ?? .closed

@@ -10,6 +10,7 @@ guard arguments.count == 3, let port = UInt16(arguments[2]) else {
 }
 do throws(NetError) {
   let stream = try TCPStream.connect(to: arguments[1], port: port, timeout: .seconds(20))
+  print("connected")
   try stream.write("hello from the guest\n")
   var received: [UInt8] = []
   while true {

@@ -189,6 +189,7 @@ import Testing
     var buffer = [UInt8](repeating: 0, count: 8)
     let result = buffer.withUnsafeMutableBytes { interface.tcpReceive(connection, into: $0) }
     #expect(result == .failure(.connectionRefused))
+    #expect(interface.tcpError(connection) == .connectionRefused)
   }
 
   @Test func synSentSynAckWithBadAckGetsReset() throws {
