@@ -230,7 +230,7 @@ enum Scheduler {
 
   private static func wakeSleepers() {
     guard !timers.isEmpty else { return }
-    for thread in timers.takeExpired(now: Timer.uptimeNanoseconds()) {
+    timers.removeExpired(now: Timer.uptimeNanoseconds()) { thread in
       if let list = thread.waitList {
         list.queue.remove(thread)
         thread.waitList = nil

@@ -57,18 +57,17 @@ struct TimerList {
     }
   }
 
-  /// Removes and returns the threads whose deadline is at or before `now`.
-  mutating func takeExpired(now: UInt64) -> [Thread] {
-    var expired: [Thread] = []
+  /// Removes the threads whose deadline is at or before `now`, calling `expired`
+  /// with each (without allocating: this runs in the timer interrupt).
+  mutating func removeExpired(now: UInt64, _ expired: (Thread) -> Void) {
     var cursor = head
     while let current = cursor {
       cursor = current.nextTimed
       if current.wakeTime <= now {
         remove(current)
-        expired.append(current)
+        expired(current)
       }
     }
-    return expired
   }
 
   /// The earliest deadline, if any.
