@@ -47,11 +47,8 @@ final class Network {
       return
     }
     let options = BootCommandLine.value.options
-    var configuration: NetworkConfiguration? = nil
-    if let ip = options.ip, let parsed = parseAddress(ip) {
-      configuration = NetworkConfiguration(
-        address: parsed.address, prefixLength: parsed.prefix,
-        gateway: options.gateway.flatMap { IPv4Address(parsing: $0) }, dnsServers: [])
+    let configuration = options.ip.flatMap {
+      NetworkConfiguration(address: $0, gateway: options.gateway)
     }
     let seed = randomUInt64()
     let mac = device.mac
@@ -76,18 +73,6 @@ final class Network {
   private static func probeDevice() -> (any NetworkDevice)? {
     if let virtio = VirtioNet.probe() { return virtio }
     return RTL8139.probe()
-  }
-
-  /// `A.B.C.D/N` (or a bare address: /24).
-  private static func parseAddress(_ text: String) -> (address: IPv4Address, prefix: Int)? {
-    let parts = text.split(separator: "/", maxSplits: 1)
-    guard let first = parts.first, let address = IPv4Address(parsing: first) else { return nil }
-    var prefix = 24
-    if parts.count == 2 {
-      guard let value = Int(parts[1]), (0...32).contains(value) else { return nil }
-      prefix = value
-    }
-    return (address, prefix)
   }
 
   private init(device: any NetworkDevice, interface: NetworkInterface) {
