@@ -1,5 +1,4 @@
 import BootFormat
-import Dispatch
 import Foundation
 
 #if canImport(Glibc)
@@ -10,12 +9,15 @@ import Foundation
 ///
 /// - QEMU is forked by the calling thread with a parent-death signal (ChildProcess):
 ///   call `run` on a thread that lives as long as the VM (the main thread).
+/// - One event loop on that thread (Supervisor+EventLoop) waits for QEMU's exit,
+///   QEMU's stderr, signals and deadlines; nothing else touches the supervisor.
 /// - SIGINT, SIGTERM and SIGHUP to the runtime stop the VM (SIGTERM to QEMU, then
 ///   SIGKILL after `stopGrace`); the outcome then reports the signal (exit 128+N).
+///   A signal that arrives while QEMU starts stops it once it runs.
 /// - A watchdog reads QEMU's stderr: `KVM internal error` means QEMU will hang
 ///   (PLATFORM.md), so QEMU is killed at once and the outcome says why.
 /// - An optional timeout kills a QEMU that runs too long.
-public final class Supervisor: @unchecked Sendable {
+public final class Supervisor {
   /// Options for one run.
   public struct Options: Sendable {
     /// Kill QEMU after this long; nil waits forever.
@@ -119,14 +121,16 @@ public final class Supervisor: @unchecked Sendable {
     }
   }
 
-  private let lock = NSLock()
   private var pid: pid_t = 0
-  private var exited = false
-  private var cause: StopCause?
+  /// QEMU was reaped: stops do nothing any more.
+  var exited = false
+  /// The first reason the supervisor stopped QEMU for.
+  var cause: StopCause?
   /// A stop asked for before QEMU's pid was known (Ctrl-C while it starts):
-  /// `started` carries it out.
-  /// (true: graceful).
+  /// `started` carries it out (true: graceful).
   private var pendingStop: Bool?
+  /// When a graceful stop turns into SIGKILL.
+  var killDeadline: ContinuousClock.Instant?
   private let grace: Duration
 
   init(grace: Duration) { self.grace = grace }
@@ -145,8 +149,9 @@ public final class Supervisor: @unchecked Sendable {
     unlink(statusFile)
     let supervisor = Supervisor(grace: options.stopGrace)
     let stderrPipe = try ChildProcess.makePipe()
-    if options.handleSignals { SignalRelay.shared.activate(supervisor) }
-    defer { if options.handleSignals { SignalRelay.shared.deactivate() } }
+    // Before the fork: a signal from now on waits in the relay's pipe.
+    let signals = options.handleSignals ? try SignalRelay.install() : nil
+    defer { signals?.restore() }
 
     var childOptions = ChildProcess.Options()
     childOptions.stdin = .null
@@ -165,26 +170,10 @@ public final class Supervisor: @unchecked Sendable {
     supervisor.started(pid)
     options.onStart?(pid)
 
-    let watchdog = StderrWatchdog(fd: stderrPipe.read, forwardTo: options.errorOutput) {
-      supervisor.stop(.kvmInternalError, graceful: false)
-    }
-    let watchdogDone = DispatchSemaphore(value: 0)
-    Thread.detachNewThread {
-      watchdog.run()
-      watchdogDone.signal()
-    }
-    if let timeout = options.timeout {
-      DispatchQueue.global().asyncAfter(deadline: .now() + timeout.timeInterval) {
-        supervisor.stop(.timeout, graceful: false)
-      }
-    }
-
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 {
-      if errno != EINTR { break }
-    }
-    supervisor.finished()
-    watchdogDone.wait()
+    var watchdog = StderrWatchdog(forwardTo: options.errorOutput)
+    let status = supervisor.supervise(
+      Watch(pid: pid, stderr: stderrPipe.read, signals: signals, timeout: options.timeout),
+      watchdog: &watchdog)
     close(stderrPipe.read)
 
     let termination: Termination =
@@ -204,53 +193,35 @@ public final class Supervisor: @unchecked Sendable {
 
   /// Records QEMU's pid; a stop asked for before it is carried out now.
   func started(_ pid: pid_t) {
-    let pending = lock.withLock {
-      self.pid = pid
-      defer { pendingStop = nil }
-      return pendingStop
-    }
-    if let pending { deliverStop(to: pid, graceful: pending) }
+    self.pid = pid
+    if let pending = pendingStop { deliverStop(to: pid, graceful: pending) }
+    pendingStop = nil
   }
 
-  private func finished() {
-    lock.withLock { exited = true }
-  }
-
-  var stopCause: StopCause? { lock.withLock { cause } }
+  var stopCause: StopCause? { cause }
 
   /// Stops the VM: SIGTERM (QEMU then exits at once, without the guest's help), and
   /// SIGKILL after the grace period; or SIGKILL at once when not graceful. Before
   /// QEMU's pid is known the stop waits for `started`; after QEMU exited it does nothing.
   func stop(_ reason: StopCause, graceful: Bool) {
-    let target: pid_t? = lock.withLock {
-      guard !exited else { return nil }
-      if cause == nil { cause = reason }
-      guard pid > 0 else {
-        // Not graceful wins: a timeout during start must not wait for the grace.
-        pendingStop = (pendingStop ?? true) && graceful
-        return nil
-      }
-      return pid
+    guard !exited else { return }
+    if cause == nil { cause = reason }
+    guard pid > 0 else {
+      // Not graceful wins: a timeout during start must not wait for the grace.
+      pendingStop = (pendingStop ?? true) && graceful
+      return
     }
-    guard let target else { return }
-    deliverStop(to: target, graceful: graceful)
+    deliverStop(to: pid, graceful: graceful)
   }
 
+  /// The event loop sends SIGKILL at `killDeadline` if QEMU is still there.
   private func deliverStop(to target: pid_t, graceful: Bool) {
     kill(target, graceful ? SIGTERM : SIGKILL)
     if graceful {
-      DispatchQueue.global().asyncAfter(deadline: .now() + grace.timeInterval) { [self] in
-        let stillRunning = lock.withLock { !exited }
-        if stillRunning { kill(target, SIGKILL) }
-      }
+      let deadline = ContinuousClock.now + grace
+      killDeadline = min(killDeadline ?? deadline, deadline)
+    } else {
+      killDeadline = nil
     }
-  }
-}
-
-extension Duration {
-  /// Seconds as a TimeInterval, for Dispatch.
-  var timeInterval: TimeInterval {
-    let (seconds, attoseconds) = components
-    return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
   }
 }
