@@ -64,15 +64,19 @@ public struct QEMUCommand: Equatable, Sendable {
   }
 
   /// The NIC `-device` option; `romfile=` skips the PXE option ROM (boot time, and
-  /// the ROM file may not be installed). virtio-net goes on a virtio-mmio
-  /// transport, which QEMU makes legacy (version 1) unless told otherwise; the
-  /// kernel drives only the modern interface.
+  /// the ROM file may not be installed). The kernel drives only virtio's modern
+  /// interface: QEMU makes a virtio-mmio transport legacy (version 1) unless told
+  /// otherwise, and a virtio-net-pci transitional unless `disable-legacy=on`.
   static func nicDevice(_ c: VMConfiguration) -> [String] {
-    switch c.nic {
-    case .virtio:
+    switch c.nic.resolved {
+    case .virtio, .virtioMMIO:
       return [
         "-global", "virtio-mmio.force-legacy=false",
         "-device", "virtio-net-device,netdev=net0,mac=\(c.effectiveMAC)",
+      ]
+    case .virtioPCI:
+      return [
+        "-device", "virtio-net-pci,disable-legacy=on,netdev=net0,romfile=,mac=\(c.effectiveMAC)",
       ]
     case .rtl8139:
       return ["-device", "rtl8139,netdev=net0,romfile=,mac=\(c.effectiveMAC)"]

@@ -16,10 +16,21 @@ public struct VMConfiguration: Codable, Equatable, Sendable {
 
   /// The guest NIC model (when there is a network).
   public enum NIC: String, Codable, Sendable {
-    /// virtio-net, modern only (virtio 1.x), on microvm's virtio-mmio transport.
+    /// virtio-net, modern only (virtio 1.x), on the default transport:
+    /// `defaultVirtioTransport` (bench/netboot.sh and bench/httpd.sh measure both).
     case virtio
+    /// virtio-net on microvm's virtio-mmio transport.
+    case virtioMMIO = "virtio-mmio"
+    /// virtio-net on PCI (`virtio-net-pci`, `-M pc` with qboot).
+    case virtioPCI = "virtio-pci"
     /// Realtek 8139, as in the seed.
     case rtl8139
+
+    /// What `virtio` means.
+    public static let defaultVirtioTransport = NIC.virtioMMIO
+
+    /// `virtio` resolved to its transport; the other models as they are.
+    public var resolved: NIC { self == .virtio ? Self.defaultVirtioTransport : self }
   }
 
   /// The QEMU machine type.
@@ -74,10 +85,14 @@ public struct VMConfiguration: Codable, Equatable, Sendable {
 
   /// microvm whenever no PCI device is needed: it reaches the kernel in ~60 ms
   /// where `pc` with SeaBIOS takes seconds under KVM (PLATFORM.md). virtio-net
-  /// sits on microvm's virtio-mmio transports; only rtl8139 (a PCI card) needs `pc`.
+  /// on virtio-mmio sits on microvm's transports; the PCI cards (rtl8139,
+  /// virtio-net-pci) need `pc`.
   public var machine: Machine {
     if case .none = network { return .microvm }
-    return nic == .rtl8139 ? .pc : .microvm
+    switch nic.resolved {
+    case .virtio, .virtioMMIO: return .microvm
+    case .virtioPCI, .rtl8139: return .pc
+    }
   }
 
   /// Host ports this configuration forwards.

@@ -9,10 +9,15 @@ import Testing
 @Suite(.serialized) struct HTTPDTests {
   /// Boots httpd with `hostPort` forwarded to its port 8000 and runs `body`
   /// once it listens.
-  func withHTTPD(_ body: @escaping (_ hostPort: Int) throws -> Void) throws -> GuestRun {
+  func withHTTPD(
+    nic: VMConfiguration.NIC = .virtio, machine: GuestBoot.PCMachine? = nil,
+    _ body: @escaping (_ hostPort: Int) throws -> Void
+  ) throws -> GuestRun {
     let hostPort = try Loopback.freePort()
     let ports = [PortMapping(hostAddress: "127.0.0.1", hostPort: hostPort, guestPort: 8000)]
-    return try GuestBoot.boot("httpd", network: .user(ports: ports), timeout: 240) { output in
+    return try GuestBoot.boot(
+      "httpd", network: .user(ports: ports), nic: nic, machine: machine, timeout: 240
+    ) { output in
       try #require(
         GuestBoot.waitForOutput(output, containing: "Now listening on port 8000", timeout: 60))
       try body(hostPort)
@@ -36,6 +41,18 @@ import Testing
     ] {
       #expect(run.lines.contains(line), "\(line) missing from\n\(run.output)")
     }
+  }
+
+  /// The same through each virtio transport the runtime offers (`--nic
+  /// virtio-mmio`: microvm; `--nic virtio-pci`: pc + qboot).
+  @Test(arguments: [VMConfiguration.NIC.virtioMMIO, .virtioPCI])
+  func curlGetsHelloWorldOverEachVirtioTransport(nic: VMConfiguration.NIC) throws {
+    var hello = ""
+    let run = try withHTTPD(nic: nic, machine: nic == .virtioPCI ? .pcQboot : nil) { port in
+      hello = try curl("http://127.0.0.1:\(port)/hello").text
+    }
+    #expect(hello == "hello world", "\(run.output)")
+    #expect(run.lines.contains("[httpd] GET /hello HTTP/1.1"), "\(run.output)")
   }
 
   @Test func aOneMegabyteResponseArrivesIntact() throws {

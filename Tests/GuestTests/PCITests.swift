@@ -75,6 +75,25 @@ import Testing
       "netconfig", append: "-- 0", network: .user(ports: []), nic: .rtl8139, machine: machine)
     try run.expectSlirpDHCPAndInterrupts(from: "rtl8139")
   }
+
+  /// virtio-net-pci without its MSI-X capability (`vectors=0`): INTx, acknowledged
+  /// by reading the ISR.
+  static let virtioNetPCIINTx = "virtio-net-pci,disable-legacy=on,vectors=0,netdev=net0,romfile="
+
+  /// virtio-net over the PCI transport (the runtime's `--nic virtio-pci`: `pc` +
+  /// qboot), with MSI-X, and with INTx; on q35 through ECAM; with SeaBIOS's BARs.
+  @Test(arguments: [
+    GuestBoot.PCMachine.pcQboot, .pcSeaBIOS, .q35Qboot,
+    GuestBoot.PCMachine(
+      type: "pc", firmware: GuestBoot.PCMachine.qboot, nicDevice: virtioNetPCIINTx),
+  ])
+  func virtioNetOverPCIGetsDHCPAndInterrupts(machine: GuestBoot.PCMachine) throws {
+    // A test-only -device replaces the runtime's rtl8139 (GuestBoot.PCMachine).
+    let run = try GuestBoot.boot(
+      "netconfig", append: "-- 0", network: .user(ports: []),
+      nic: machine.nicDevice == nil ? .virtioPCI : .rtl8139, machine: machine)
+    try run.expectSlirpDHCPAndInterrupts(from: "virtio-net")
+  }
 }
 
 /// MSI-X through the kernel's PCI code: Tests/Guests/msix has QEMU's e1000e

@@ -3,8 +3,9 @@
 //
 // - Nothing starts until the app first opens a socket: apps without sockets
 //   boot exactly as before. `Network.shared` then finds the NIC (virtio-net on
-//   virtio-mmio, else an RTL8139 on PCI), configures the stack from the kernel command line (`ip=`,
-//   `gateway=`) or by DHCP, and starts the network thread.
+//   virtio-mmio or PCI, else an RTL8139 on PCI), configures the stack from the
+//   kernel command line (`ip=`, `gateway=`) or by DHCP, and starts the network
+//   thread.
 // - One Lock guards the stack and the driver. The network thread waits for the
 //   NIC's interrupt or the stack's next timer, takes received frames in, runs
 //   the timers, sends what the stack queued, and broadcasts `changed`.
@@ -69,7 +70,7 @@ final class Network {
     _ = Thread.spawn { network.run() }
   }
 
-  /// The first NIC: virtio-net (microvm) before the PCI bus is scanned for an RTL8139 (pc).
+  /// The first NIC: virtio-net (virtio-mmio on microvm, then PCI) before an RTL8139 (pc).
   private static func probeDevice() -> (any NetworkDevice)? {
     if let virtio = VirtioNet.probe() { return virtio }
     return RTL8139.probe()

@@ -1,6 +1,7 @@
-// virtio-net (virtio 1.2 §5.1) over virtio-mmio: one receive queue (0), one
-// transmit queue (1), no offloads yet. Every buffer is one descriptor holding
-// the 12-byte virtio_net_hdr (§5.1.6: with VIRTIO_F_VERSION_1 the header always
+// virtio-net (virtio 1.2 §5.1) on any virtio transport (VirtioTransport.swift:
+// virtio-mmio on microvm, PCI on pc): one receive queue (0), one transmit
+// queue (1), no offloads yet. Every buffer is one descriptor holding the
+// 12-byte virtio_net_hdr (§5.1.6: with VIRTIO_F_VERSION_1 the header always
 // has num_buffers) followed by the frame.
 
 final class VirtioNet: NetworkDevice {
@@ -8,42 +9,55 @@ final class VirtioNet: NetworkDevice {
   static let featureMAC: UInt64 = 1 << 5  // VIRTIO_NET_F_MAC: config holds the MAC
   static let featureVersion1: UInt64 = 1 << 32  // VIRTIO_F_VERSION_1
   // Device status bits (§2.1).
-  static let statusAcknowledge: UInt32 = 1
-  static let statusDriver: UInt32 = 2
-  static let statusDriverOK: UInt32 = 4
-  static let statusFeaturesOK: UInt32 = 8
+  static let statusAcknowledge: UInt8 = 1
+  static let statusDriver: UInt8 = 2
+  static let statusDriverOK: UInt8 = 4
+  static let statusFeaturesOK: UInt8 = 8
   static let headerSize = 12
   static let bufferSize = 2048  // header + 1514-byte frame, rounded
   static let receiveQueue = 0
   static let transmitQueue = 1
   static let queueSize = 128
+  /// virtio device type of a network card (§5).
+  static let deviceType: UInt16 = 1
 
-  let transport: VirtioMMIO
+  let transport: any VirtioTransport
   let rx: Virtqueue
   let tx: Virtqueue
   var txPool: [UnsafeMutableRawPointer] = []
   var txPending = false
   let mac: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
 
-  /// Finds and initializes the first virtio-net device (§3.1.1's sequence), or nil.
+  /// Finds and initializes the first virtio-net device, on virtio-mmio (microvm)
+  /// or else on PCI, or nil.
   static func probe() -> VirtioNet? {
-    guard let transport = VirtioMMIO.find(deviceID: 1) else { return nil }
-    return VirtioNet(transport)
+    if let transport = VirtioMMIO.find(deviceID: UInt32(deviceType)) {
+      return VirtioNet(transport)
+    }
+    if let transport = VirtioPCI.find(deviceType: deviceType) { return VirtioNet(transport) }
+    return nil
   }
 
-  private init?(_ transport: VirtioMMIO) {
+  /// §3.1.1's initialization sequence, one step per line.
+  private init?(_ transport: any VirtioTransport) {
     self.transport = transport
-    transport.write(VirtioMMIO.status, 0)  // 1. reset
-    transport.write(VirtioMMIO.status, Self.statusAcknowledge)  // 2. we saw it
-    transport.write(VirtioMMIO.status, Self.statusAcknowledge | Self.statusDriver)  // 3. we drive it
+    transport.writeStatus(0)  // 1. reset ...
+    var spins = 0
+    // ... §4.1.4.3.2: "wait for a read of device_status to return 0"
+    while transport.readStatus() != 0 && spins < 1_000_000 {
+      Arch.spinHint()
+      spins += 1
+    }
+    transport.writeStatus(Self.statusAcknowledge)  // 2. we saw it
+    transport.writeStatus(Self.statusAcknowledge | Self.statusDriver)  // 3. we drive it
     let offered = transport.offeredFeatures
     guard offered & Self.featureVersion1 != 0 else { return nil }
     let accepted = offered & (Self.featureVersion1 | Self.featureMAC)
     transport.accept(features: accepted)  // 4.
     let featuresOK = Self.statusAcknowledge | Self.statusDriver | Self.statusFeaturesOK
-    transport.write(VirtioMMIO.status, featuresOK)  // 5.
+    transport.writeStatus(featuresOK)  // 5.
     // 6. "re-read device status to ensure the FEATURES_OK bit is still set"
-    guard transport.read(VirtioMMIO.status) & Self.statusFeaturesOK != 0 else { return nil }
+    guard transport.readStatus() & Self.statusFeaturesOK != 0 else { return nil }
     let rxSize = min(Self.queueSize, transport.maximumQueueSize(Self.receiveQueue))
     let txSize = min(Self.queueSize, transport.maximumQueueSize(Self.transmitQueue))
     guard rxSize >= 2, txSize >= 2, rxSize & (rxSize - 1) == 0, txSize & (txSize - 1) == 0 else {
@@ -69,7 +83,7 @@ final class VirtioNet: NetworkDevice {
       txPool.append(UnsafeMutableRawPointer.allocate(byteCount: Self.bufferSize, alignment: 16))
     }
     rx.publish()
-    transport.write(VirtioMMIO.status, featuresOK | Self.statusDriverOK)  // 8. live
+    transport.writeStatus(featuresOK | Self.statusDriverOK)  // 8. live
     transport.notify(queue: Self.receiveQueue)
   }
 
@@ -125,12 +139,6 @@ final class VirtioNet: NetworkDevice {
   }
 
   func onInterrupt(_ handler: @escaping () -> Void) -> Bool {
-    let transport = self.transport
-    // virtio-mmio lines are level-triggered, active high; acknowledging the
-    // interrupt status lowers the line (§4.2.3.3).
-    return Interrupts.register(gsi: transport.gsi, level: true, name: "virtio-net") {
-      _ = transport.acknowledgeInterrupt()
-      handler()
-    }
+    transport.onInterrupt(name: "virtio-net", handler)
   }
 }

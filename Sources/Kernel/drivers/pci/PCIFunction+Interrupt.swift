@@ -54,11 +54,14 @@ extension PCIFunction {
   }
 
   /// Calls `handler` on the function's interrupt: MSI-X entry 0 when there is
-  /// an MSI-X capability, else the INTx line. A level-triggered INTx handler
-  /// must acknowledge the device, or the line stays asserted.
+  /// an MSI-X capability (and `allowMSIX`), else the INTx line. A
+  /// level-triggered INTx handler must acknowledge the device, or the line
+  /// stays asserted.
   /// - Returns: how it is wired, nil if it cannot interrupt.
-  func onInterrupt(name: StaticString, handler: @escaping () -> Void) -> InterruptRoute? {
-    if enableMSIX(name: name, handler: handler) { return .msix }
+  func onInterrupt(
+    name: StaticString, allowMSIX: Bool = true, handler: @escaping () -> Void
+  ) -> InterruptRoute? {
+    if allowMSIX && enableMSIX(name: name, handler: handler) { return .msix }
     guard let line = interruptLineNumber else { return nil }
     var gsi = UInt32(line)
     var level = true

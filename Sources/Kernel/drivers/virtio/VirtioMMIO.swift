@@ -6,7 +6,7 @@
 // `-global virtio-mmio.force-legacy=false`: we drive only version 2.
 import _Volatile
 
-struct VirtioMMIO {
+final class VirtioMMIO: VirtioTransport {
   // Registers (virtio 1.2 Table 4.1).
   static let magicValue = 0x000  // "virt" = 0x74726976
   static let version = 0x004  // 2 for the non-legacy interface
@@ -42,6 +42,11 @@ struct VirtioMMIO {
   /// The GSI of its interrupt line.
   let gsi: UInt32
 
+  init(base: UInt64, gsi: UInt32) {
+    self.base = base
+    self.gsi = gsi
+  }
+
   func read(_ register: Int) -> UInt32 {
     VolatileMappedRegister<UInt32>(unsafeBitPattern: UInt(base) + UInt(register)).load()
   }
@@ -49,6 +54,10 @@ struct VirtioMMIO {
   func write(_ register: Int, _ value: UInt32) {
     VolatileMappedRegister<UInt32>(unsafeBitPattern: UInt(base) + UInt(register)).store(value)
   }
+
+  func readStatus() -> UInt8 { UInt8(truncatingIfNeeded: read(Self.status)) }
+
+  func writeStatus(_ status: UInt8) { write(Self.status, UInt32(status)) }
 
   func readConfigByte(_ offset: Int) -> UInt8 {
     VolatileMappedRegister<UInt8>(unsafeBitPattern: UInt(base) + UInt(Self.config + offset)).load()
@@ -109,5 +118,14 @@ struct VirtioMMIO {
     let causes = read(Self.interruptStatus)
     if causes != 0 { write(Self.interruptACK, causes) }
     return causes
+  }
+
+  /// The transport's line is level-triggered, active high; acknowledging the
+  /// interrupt status lowers it (§4.2.3.3).
+  func onInterrupt(name: StaticString, _ handler: @escaping () -> Void) -> Bool {
+    Interrupts.register(gsi: gsi, level: true, name: name) { [self] in
+      _ = acknowledgeInterrupt()
+      handler()
+    }
   }
 }
