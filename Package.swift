@@ -51,10 +51,12 @@ let package = Package(
       pkgConfig: "libcrypto",
       providers: [.apt(["libssl-dev"])]
     ),
+    // Host system helpers shared by the libraries and tools: atomic file writes.
+    .target(name: "HermitSystem"),
     // OCI image layout, image store, tar handling.
-    .target(name: "HermitOCI", dependencies: ["CArchive", "CCrypto"]),
+    .target(name: "HermitOCI", dependencies: ["CArchive", "CCrypto", "HermitSystem"]),
     // QEMU command line, accelerator probe, guest exit status, supervision.
-    .target(name: "HermitQEMU", dependencies: ["BootFormat"]),
+    .target(name: "HermitQEMU", dependencies: ["BootFormat", "HermitSystem"]),
     .executableTarget(
       name: "ImageTool",
       dependencies: [
@@ -69,12 +71,14 @@ let package = Package(
       dependencies: [
         "HermitOCI",
         "HermitQEMU",
+        "HermitSystem",
         "BootFormat",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       linkerSettings: positionDependent
     ),
     .testTarget(name: "BootFormatTests", dependencies: ["BootFormat"]),
+    .testTarget(name: "HermitSystemTests", dependencies: ["HermitSystem"]),
     .testTarget(name: "NetStackTests", dependencies: ["NetStack"]),
     .testTarget(name: "HermitOCITests", dependencies: ["HermitOCI", "TestSupport"]),
     // Helpers shared by the test targets.

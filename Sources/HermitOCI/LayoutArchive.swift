@@ -1,4 +1,5 @@
 import Foundation
+import HermitSystem
 
 #if canImport(Glibc)
   import Glibc

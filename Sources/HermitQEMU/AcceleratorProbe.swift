@@ -1,4 +1,5 @@
 import Foundation
+import HermitSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -112,7 +113,7 @@ public struct AcceleratorProbe: Sendable {
     map[key] = value.rawValue
     try? FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
     if let data = try? JSONEncoder().encode(map) {
-      try? data.write(to: cacheFile, options: .atomic)
+      try? AtomicFile.write(data, to: cacheFile, durability: .volatile)
     }
   }
 }

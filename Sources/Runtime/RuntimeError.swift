@@ -1,5 +1,6 @@
 import HermitOCI
 import HermitQEMU
+import HermitSystem
 
 /// Errors of the runtime itself (exit status 125, docker's convention).
 ///
@@ -54,6 +55,8 @@ enum RuntimeError: Error, CustomStringConvertible {
     case let error as RuntimeError: return error
     case let error as HermitQEMUError: return .qemu(error)
     case let error as HermitOCIError: return .image(error)
+    case let error as SystemError:
+      return .io(path: error.path, reason: error.reason)
     default: return .other("\(error)")
     }
   }

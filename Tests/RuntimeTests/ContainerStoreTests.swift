@@ -20,12 +20,23 @@ import Testing
   @Test func anUpdateThatCannotBeSavedIsAnError() throws {
     let scratch = try Scratch()
     defer { scratch.delete() }
-    let store = ContainerStore(root: scratch.url)
-    try store.reserve("c")
-    try store.save(record("c"))
-    // The temporary file of the atomic save cannot be created: a directory has its name.
+    // The temporary file of the atomic save cannot be created: its path is longer
+    // than PATH_MAX (4096 with the NUL), while state.json's is just short enough.
+    var root = scratch.url
+    let length = 4095 - "/c/state.json".utf8.count
+    while length - root.path.utf8.count > 250 {
+      root.appendPathComponent(String(repeating: "d", count: 200))
+    }
+    root.appendPathComponent(String(repeating: "d", count: length - root.path.utf8.count - 1))
+    #expect(root.path.utf8.count == length)
     try FileManager.default.createDirectory(
-      at: store.file("c", ".state.json.\(getpid())"), withIntermediateDirectories: false)
+      at: root.deletingLastPathComponent(), withIntermediateDirectories: true)
+    // Saved where the path is short, then moved there.
+    let saved = ContainerStore(root: scratch.url.appendingPathComponent("short"))
+    try saved.reserve("c")
+    try saved.save(record("c"))
+    try FileManager.default.moveItem(at: saved.root, to: root)
+    let store = ContainerStore(root: root)
     #expect(throws: RuntimeError.self) {
       try store.update("c") { $0.exitCode = 3 }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HermitSystem
 
 extension ImageStore {
   /// Loads every image of a layout tarball. All of it is verified in a staging

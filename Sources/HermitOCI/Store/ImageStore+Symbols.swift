@@ -1,4 +1,5 @@
 import Foundation
+import HermitSystem
 
 /// The app's symbols (`APP.debug`, the app before `llvm-objcopy --strip-all`), kept
 /// next to the images in the store but never in an image: `hermit-image build`

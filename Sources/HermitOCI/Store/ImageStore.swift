@@ -1,4 +1,5 @@
 import Foundation
+import HermitSystem
 
 /// The local, registry-free image store.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import HermitSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -69,9 +70,8 @@ final class StagingArea {
         what: what, expected: expected.description, actual: digest.description)
     }
     let final = directory.appendingPathComponent(digest.hex)
-    guard rename(temporary.path, final.path) == 0 else {
-      throw HermitOCIError.posix(final.path, "rename", errno: errno)
-    }
+    // The store's commit renames it again and syncs the directory then.
+    try AtomicFile.rename(temporary, to: final, durability: .volatile)
     blobs[digest] = final
     return (digest, hasher.count)
   }

@@ -1,5 +1,6 @@
 import Foundation
 import HermitOCI
+import HermitSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -59,7 +60,7 @@ struct ImageCache {
     if let identityFile, let digest = prepared.manifestDigest {
       try? FileManager.default.createDirectory(
         at: identityFile.deletingLastPathComponent(), withIntermediateDirectories: true)
-      try? Data(hex(of: digest).utf8).write(to: identityFile, options: .atomic)
+      try? AtomicFile.write(Data(hex(of: digest).utf8), to: identityFile, durability: .volatile)
     }
     return prepared
   }
@@ -118,7 +119,8 @@ struct ImageCache {
       entrypoint: image.config.entrypoint, cmd: image.config.cmd, env: image.config.env)
     prepared.cachedMetadata = try prepared.metadata(config: image.config)
     let data = try JSONEncoder().encode(prepared)
-    try data.write(to: rootfsRoot.appendingPathComponent(digestHex + ".json"), options: .atomic)
+    try AtomicFile.write(
+      data, to: rootfsRoot.appendingPathComponent(digestHex + ".json"), durability: .volatile)
     RunCache.trim(root: root, limit: RunCache.limitBytes(), keep: digestHex)
     return prepared
   }

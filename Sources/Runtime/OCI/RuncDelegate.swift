@@ -1,4 +1,5 @@
 import Foundation
+import HermitSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -69,7 +70,8 @@ struct RuncDelegate: Codable {
       runtime: try executable(), root: store.root.appendingPathComponent(".runc").path)
     try store.reserve(id)
     do {
-      try JSONEncoder().encode(delegate).write(to: store.file(id, fileName), options: .atomic)
+      try AtomicFile.write(
+        JSONEncoder().encode(delegate), to: store.file(id, fileName), durability: .volatile)
     } catch {
       store.remove(id)
       throw RuntimeError.io(path: store.file(id, fileName).path, reason: "\(error)")

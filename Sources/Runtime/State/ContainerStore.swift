@@ -1,5 +1,6 @@
 import Foundation
 import HermitOCI
+import HermitSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -83,17 +84,10 @@ struct ContainerStore: Sendable {
   /// every boot.
   func save(_ record: ContainerRecord) throws {
     let data = try Self.encoder.encode(record)
-    let url = stateURL(record.id)
-    let temporary = file(record.id, ".state.json.\(getpid())")
-    let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else {
-      throw RuntimeError.io(path: temporary.path, reason: String(cString: strerror(errno)))
-    }
-    let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    close(fd)
-    guard written == data.count, rename(temporary.path, url.path) == 0 else {
-      unlink(temporary.path)
-      throw RuntimeError.io(path: url.path, reason: String(cString: strerror(errno)))
+    do {
+      try AtomicFile.write(data, to: stateURL(record.id), durability: .volatile)
+    } catch {
+      throw RuntimeError.wrap(error)
     }
   }
 
@@ -110,7 +104,10 @@ struct ContainerStore: Sendable {
     try save(record)
   }
 
+  /// Removes the container's directory and the cgroup `run` made for its QEMU
+  /// (which outlives a shim killed by `rm -f`).
   func remove(_ id: String) {
+    (try? load(id))?.confinement?.cgroup?.remove()
     try? FileManager.default.removeItem(at: directory(id))
   }
 
