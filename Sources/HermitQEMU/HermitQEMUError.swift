@@ -15,8 +15,6 @@ public enum HermitQEMUError: Error, Equatable, CustomStringConvertible, Sendable
   case missingFile(String)
   /// KVM was requested but `/dev/kvm` is missing or not accessible.
   case kvmUnavailable(String)
-  /// KVM was requested but cannot run our guests on this host (probe failed).
-  case kvmUnusable(String)
   /// A system call failed.
   case system(call: String, errno: Int32)
 
@@ -36,8 +34,6 @@ public enum HermitQEMUError: Error, Equatable, CustomStringConvertible, Sendable
       return "missing file: \(path)"
     case .kvmUnavailable(let reason):
       return "KVM is not available: \(reason) (use --accel tcg)"
-    case .kvmUnusable(let reason):
-      return "KVM cannot run hermit guests on this host: \(reason) (use --accel tcg or auto)"
     case .system(let call, let errno):
       return "\(call) failed: \(String(cString: strerror(errno)))"
     }
