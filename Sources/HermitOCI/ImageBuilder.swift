@@ -28,6 +28,15 @@ public struct ImageSpec: Sendable {
     self.epoch = epoch
     self.loaderEpoch = loaderEpoch
   }
+
+  /// Refuses bad metadata and environment entries, before anything is compiled or packed.
+  public func validate() throws {
+    try metadata.validate()
+    for entry in env where !entry.contains("=") || entry.hasPrefix("=") {
+      throw HermitOCIError.invalidArgument(
+        "invalid environment entry \"\(entry)\" (expected KEY=VALUE)")
+    }
+  }
 }
 
 /// A built image held in memory: its blobs by digest plus the parsed documents.
@@ -49,11 +58,7 @@ public enum ImageBuilder {
   /// Builds the image. Everything is derived from the inputs and `spec.epoch`, so the
   /// same inputs always give the same digests.
   public static func build(loader: Data, app: Data, spec: ImageSpec) throws -> BuiltImage {
-    try spec.metadata.validate()
-    for entry in spec.env where !entry.contains("=") || entry.hasPrefix("=") {
-      throw HermitOCIError.invalidArgument(
-        "invalid environment entry \"\(entry)\" (expected KEY=VALUE)")
-    }
+    try spec.validate()
     let metadata = spec.metadata
     let loaderLayer = try layer(
       epoch: spec.loaderEpoch, files: [(metadata.loader, loader, 0o755)])

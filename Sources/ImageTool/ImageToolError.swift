@@ -6,11 +6,14 @@ enum ImageToolError: Error, CustomStringConvertible {
   case buildFailed(String)
   /// A command-line argument the tool refuses.
   case invalidArgument(String)
+  /// The app ELF is one the loader would refuse at boot; `reason` is the loader's message.
+  case invalidApp(path: String, reason: String)
 
   var description: String {
     switch self {
     case .buildFailed(let reason): return "build failed: \(reason)"
     case .invalidArgument(let reason): return reason
+    case .invalidApp(let path, let reason): return "\(path): not a bootable app: \(reason)"
     }
   }
 }

@@ -118,10 +118,11 @@ struct Sandbox {
     return result
   }
 
-  /// A prebuilt "app": any x86_64 ELF will do for packing; `extra` bytes are appended.
+  /// A prebuilt app: examples/hello as `make` links it (build packs only what the
+  /// loader accepts); `extra` bytes are appended.
   func app(extra: Int = 0) throws -> URL {
     let url = root.appendingPathComponent("app-\(extra)")
-    var data = try Data(contentsOf: URL(fileURLWithPath: "/bin/true"))
+    var data = try builtApp()
     if extra > 0 {
       var generator = SystemRandomNumberGenerator()
       data.append(
@@ -131,6 +132,15 @@ struct Sandbox {
     }
     try data.write(to: url)
     return url
+  }
+
+  /// build/examples/hello; missing is a failure (`make` builds it), not a skip.
+  func builtApp() throws -> Data {
+    let url = repositoryRoot.appendingPathComponent("build/examples/hello")
+    guard let data = try? Data(contentsOf: url) else {
+      throw HarnessError("\(url.path) is missing: run `make` first")
+    }
+    return data
   }
 
   /// Every file in the store (but tmp/ and lock) with its sha256, to prove "unchanged".

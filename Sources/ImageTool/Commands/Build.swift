@@ -54,6 +54,10 @@ struct Build: ParsableCommand {
     }
     let metadata = HermitMetadata(
       cpus: cpus, memoryMiB: try MemorySize.parseMiB(memory), exposedPorts: try ports())
+    let spec = ImageSpec(
+      reference: reference, metadata: metadata, env: env, args: args,
+      epoch: SourceDate.epoch(app: appURL, isDirectory: isDirectory.boolValue))
+    try spec.validate()
 
     let toolchain = try Toolchain.find()
     let loader = try toolchain.loaderData()
@@ -67,16 +71,12 @@ struct Build: ParsableCommand {
       }
       elf = data
     }
-    try checkELF(elf, path: appURL.path)
+    try AppCheck.validate(elf, path: appURL.path)
 
     Progress.say(
       "packing \(reference) (app \(humanSize(Int64(elf.count))), loader \(humanSize(Int64(loader.count))))"
     )
-    let image = try ImageBuilder.build(
-      loader: loader, app: elf,
-      spec: ImageSpec(
-        reference: reference, metadata: metadata, env: env, args: args,
-        epoch: SourceDate.epoch(app: appURL, isDirectory: isDirectory.boolValue)))
+    let image = try ImageBuilder.build(loader: loader, app: elf, spec: spec)
     if let output {
       try LayoutArchive.write(
         to: URL(fileURLWithPath: output), images: [(reference, image.manifestDescriptor)],
@@ -120,16 +120,5 @@ struct Build: ParsableCommand {
       }
       return port
     }.reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
-  }
-
-  /// The app must be an x86_64 ELF64 file (docs/ABI.md: static PIE).
-  private func checkELF(_ data: Data, path: String) throws {
-    let bytes = [UInt8](data.prefix(20))
-    guard bytes.count == 20, bytes[0..<4] == [0x7f, 0x45, 0x4c, 0x46] else {
-      throw ImageToolError.invalidArgument("\(path) is neither an app folder nor an ELF file")
-    }
-    guard bytes[4] == 2, bytes[5] == 1, bytes[18] == 0x3e, bytes[19] == 0 else {
-      throw ImageToolError.invalidArgument("\(path) is not an x86_64 ELF64 little-endian file")
-    }
   }
 }
