@@ -1,54 +1,39 @@
 #!/usr/bin/env bash
-# Boots an app the way the seed boots RustyHermit:
-#   qemu-system-x86_64 ... -kernel build/hermit-loader -initrd APP
-# on -M microvm, with KVM when a probe shows KVM can run our guests (on some
-# hosts KVM fails on SSE and QEMU then hangs: PLATFORM.md), TCG otherwise.
-# Exits with the app's exit code, decoded from the status record (docs/ABI.md).
+# Boots an app ELF the way the seed boots RustyHermit (build/hermit-loader as
+# QEMU's kernel, APP as its initrd), through hermit-runtime: the QEMU command line
+# (machine, accelerator and its KVM probe, exit-status devices) and the decoding of
+# how the guest ended (docs/ABI.md) have one definition, the runtime's. The command
+# is printed first.
+# Exits with the app's exit code (the runtime's codes otherwise: 134 for a panic,
+# 125 when QEMU fails).
 #
-# usage: [HERMIT_CPUS=N] [HERMIT_MEMORY=SIZE] scripts/boot.sh APP [KERNEL-OPTIONS] [-- ARGS...]
+# usage: [HERMIT_CPUS=N] [HERMIT_MEMORY=SIZE] scripts/boot.sh APP [quiet] [env=K=V]... [-- ARGS...]
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+runtime="${HERMIT_BIN:-$here/.build/release}/hermit-runtime"
 loader="$here/build/hermit-loader"
-app=${1:?usage: boot.sh APP [OPTIONS] [-- ARGS]}
+app=${1:?usage: boot.sh APP [quiet] [env=K=V]... [-- ARGS...]}
 shift
-append="$*"
-memory=${HERMIT_MEMORY:-64M}
-cpus=${HERMIT_CPUS:-1}
+for file in "$runtime" "$loader" "$app"; do
+  [ -e "$file" ] || { echo "boot.sh: $file is missing (run make)" >&2; exit 125; }
+done
 
-accel_flags() {
-  local cache="$here/build/.kvm-probe-$(uname -r)-$(qemu-system-x86_64 --version | head -1 | tr -cd '0-9.')"
-  if [ ! -e "$cache" ]; then
-    local verdict=tcg
-    if [ -w /dev/kvm ] && timeout 3 qemu-system-x86_64 -M microvm -accel kvm -cpu host,-arch-capabilities \
-      -m 16M -nodefaults -no-user-config -display none -serial stdio -no-reboot \
-      -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$loader" \
-      -initrd "$here/build/examples/hello" -append quiet 2>/dev/null | grep -q "Hello World!"; then
-      verdict=kvm
-    fi
-    echo "$verdict" >"$cache"
-  fi
-  if [ "$(cat "$cache")" = kvm ]; then
-    echo "-accel kvm -cpu host,-arch-capabilities"
-  elif [ "$cpus" -gt 1 ]; then
-    echo "-accel tcg,thread=multi -cpu max"  # one host thread per vCPU
-  else
-    echo "-accel tcg -cpu max"
-  fi
-}
+# The kernel options, as the runtime's flags.
+flags=(--cpus "${HERMIT_CPUS:-1}" --memory "${HERMIT_MEMORY:-64M}")
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+  case "$1" in
+    quiet) flags+=(--quiet) ;;
+    env=*) flags+=(--env "${1#env=}") ;;
+    *) echo "boot.sh: unknown option '$1' (quiet, env=K=V)" >&2; exit 125 ;;
+  esac
+  shift
+done
+[ $# -gt 0 ] && shift  # the --
 
-status=$(mktemp)
-trap 'rm -f "$status"' EXIT
-command=(qemu-system-x86_64 -M microvm $(accel_flags) -m "$memory" -smp "$cpus" -nodefaults
-  -no-user-config -display none -serial stdio -no-reboot
-  -device isa-debug-exit,iobase=0xf4,iosize=0x04
-  -chardev file,id=hstatus,path="$status" -device isa-debugcon,iobase=0xe9,chardev=hstatus
-  -kernel "$loader" -initrd "$app" -append "$append")
-echo "+ ${command[*]}" >&2
-"${command[@]}"
-qemu=$?
-record=$(grep -a '^HERMIT-STATUS ' "$status" | tail -1)
-case "$record" in
-  "HERMIT-STATUS exit="*) exit "${record#HERMIT-STATUS exit=}" ;;
-  "HERMIT-STATUS panic") echo "boot: the guest panicked" >&2; exit 125 ;;
-  *) echo "boot: QEMU exited with status $qemu and no status record" >&2; exit 125 ;;
-esac
+# A rootfs directory is an image the runtime runs as it is: hermit/loader, hermit/app.
+rootfs=$(mktemp -d)
+trap 'rm -rf "$rootfs"' EXIT
+mkdir "$rootfs/hermit"
+cp "$loader" "$rootfs/hermit/loader"
+cp "$app" "$rootfs/hermit/app"
+HERMIT_DEBUG_QEMU=1 "$runtime" run --rm --net none "${flags[@]}" "$rootfs" -- "$@"
