@@ -51,12 +51,15 @@ let package = Package(
       pkgConfig: "libcrypto",
       providers: [.apt(["libssl-dev"])]
     ),
+    // System calls Swift cannot make safely: variadic or _GNU_SOURCE-only calls,
+    // SCM_RIGHTS, and a confined child's steps between fork and execve.
+    .target(name: "CHermitSys"),
     // Host system helpers shared by the libraries and tools: atomic file writes.
     .target(name: "HermitSystem"),
     // OCI image layout, image store, tar handling.
     .target(name: "HermitOCI", dependencies: ["CArchive", "CCrypto", "HermitSystem"]),
     // QEMU command line, accelerator probe, guest exit status, supervision.
-    .target(name: "HermitQEMU", dependencies: ["BootFormat", "HermitSystem"]),
+    .target(name: "HermitQEMU", dependencies: ["BootFormat", "CHermitSys", "HermitSystem"]),
     .executableTarget(
       name: "ImageTool",
       dependencies: [
@@ -73,6 +76,7 @@ let package = Package(
         "HermitQEMU",
         "HermitSystem",
         "BootFormat",
+        "CHermitSys",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       linkerSettings: positionDependent

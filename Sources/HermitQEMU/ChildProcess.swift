@@ -1,7 +1,7 @@
+import CHermitSys
+
 #if canImport(Glibc)
   import Glibc
-#elseif canImport(Musl)
-  import Musl
 #endif
 
 /// Starting a child that cannot outlive its parent.
@@ -41,18 +41,17 @@ public enum ChildProcess {
     public var newSession = false
     /// Join this network namespace (a path such as /run/netns/X) before exec.
     public var networkNamespace: String?
+    /// Attach to this tap device (in that namespace) and pass it on as the
+    /// descriptor after `passDescriptors`, i.e. `3 + passDescriptors.count`.
+    public var tapDevice: String?
+    /// Descriptors the child gets as 3, 4, ...; nothing else is inherited.
+    public var passDescriptors: [Int32] = []
+    /// False: the child's environment is `environment` alone, nothing of ours.
+    public var inheritsEnvironment = true
+    /// Cgroups, new root, identity, no_new_privs (nil: none of them).
+    public var confinement: Confinement?
     public init() {}
   }
-
-  /// `prctl` is variadic in C, which Swift does not import; on x86_64 and arm64
-  /// calling it with five integer arguments is ABI-compatible.
-  private typealias PrctlFunction = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
-  private static let prSetPdeathsig: Int32 = 1  // <linux/prctl.h> PR_SET_PDEATHSIG
-  /// `close_range(2)` (Linux 5.9, glibc 2.34), looked up at run time.
-  private typealias CloseRangeFunction = @convention(c) (UInt32, UInt32, Int32) -> Int32
-  /// `setns` needs _GNU_SOURCE, which Swift's Glibc module does not define.
-  private typealias SetnsFunction = @convention(c) (Int32, Int32) -> Int32
-  private static let cloneNewNet: Int32 = 0x4000_0000  // <sched.h> CLONE_NEWNET
 
   /// A pipe whose ends are close-on-exec (glibc's pipe2 is not visible to Swift
   /// without _GNU_SOURCE).
@@ -75,46 +74,41 @@ public enum ChildProcess {
   }
 
   /// Forks and executes `path` with `argv` (argv[0] included) and the current
-  /// environment plus `environment` overrides.
+  /// environment plus `environment` overrides (or `environment` alone, see
+  /// `Options.inheritsEnvironment`). Returns once the child has called execve.
   /// - Returns: the child's pid.
+  /// - Throws: `.confinement` naming the step that failed in the child, or
+  ///   `.system` for fork and the files opened here.
   public static func spawn(
     path: String, argv: [String], environment: [String: String] = [:], options: Options = Options()
   ) throws(HermitQEMUError) -> pid_t {
-    // Everything the child touches is allocated here, before fork.
-    guard let symbol = dlsym(nil, "prctl") else {
-      throw .system(call: "dlsym(prctl)", errno: ENOSYS)
+    // Everything the child touches is allocated here, before fork, and freed
+    // when this returns.
+    var strings = CStrings()
+    defer { strings.free() }
+    var opened: [Int32] = []
+    defer { opened.forEach { _ = close($0) } }
+    func openFile(_ path: String, _ flags: Int32) throws(HermitQEMUError) -> Int32 {
+      let fd = open(path, flags | O_CLOEXEC)
+      guard fd >= 0 else { throw .system(call: "open(\(path))", errno: errno) }
+      opened.append(fd)
+      return fd
     }
-    let prctl = unsafeBitCast(symbol, to: PrctlFunction.self)
-    var netnsFD: Int32 = -1
-    var setns: SetnsFunction?
-    if let namespace = options.networkNamespace {
-      guard let symbol = dlsym(nil, "setns") else {
-        throw .system(call: "dlsym(setns)", errno: ENOSYS)
-      }
-      setns = unsafeBitCast(symbol, to: SetnsFunction.self)
-      netnsFD = open(namespace, O_RDONLY | O_CLOEXEC)
-      guard netnsFD >= 0 else { throw .system(call: "open(\(namespace))", errno: errno) }
-    }
-    defer { if netnsFD >= 0 { close(netnsFD) } }
-    let cPath = strdup(path)!
-    var cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+
     var envList: [String] = []
-    var index = 0
-    while let entry = environ[index] {
-      let text = String(cString: entry)
-      let key = String(text.prefix { $0 != "=" })
-      if environment[key] == nil { envList.append(text) }
-      index += 1
+    if options.inheritsEnvironment {
+      var index = 0
+      while let entry = environ[index] {
+        let text = String(cString: entry)
+        if environment[String(text.prefix { $0 != "=" })] == nil { envList.append(text) }
+        index += 1
+      }
     }
-    envList += environment.map { "\($0.key)=\($0.value)" }
-    var cEnv: [UnsafeMutablePointer<CChar>?] = envList.map { strdup($0) } + [nil]
-    defer {
-      free(cPath)
-      cArgv.forEach { free($0) }
-      cEnv.forEach { free($0) }
-    }
-    let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
-    defer { if devNull >= 0 { close(devNull) } }
+    envList += environment.map { "\($0.key)=\($0.value)" }.sorted()
+    let cArgv = strings.array(argv)
+    let cEnv = strings.array(envList)
+
+    let devNull = try openFile("/dev/null", O_RDWR)
     func target(_ stdio: Stdio) -> Int32 {
       switch stdio {
       case .inherit: return -1
@@ -122,51 +116,131 @@ public enum ChildProcess {
       case .null: return devNull
       }
     }
-    let fds = (target(options.stdin), target(options.stdout), target(options.stderr))
-    let closeRange = dlsym(nil, "close_range").map {
-      unsafeBitCast($0, to: CloseRangeFunction.self)
+    let netns = try options.networkNamespace.map { path throws(HermitQEMUError) in
+      try openFile(path, O_RDONLY)
     }
-    let parent = getpid()
-    let signalsToReset: [Int32] = [
-      SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2,
-    ]
-    var emptySet = sigset_t()
-    sigemptyset(&emptySet)
+    let confinement = options.confinement
+    var cgroupFDs: [Int32] = []
+    for file in confinement?.cgroups ?? [] { cgroupFDs.append(try openFile(file, O_WRONLY)) }
 
-    let pid = cArgv.withUnsafeMutableBufferPointer { argvBuffer in
-      cEnv.withUnsafeMutableBufferPointer { envBuffer in
-        signalsToReset.withUnsafeBufferPointer { signals in
-          let pid = fork()
-          if pid != 0 { return pid }
-          // Child: async-signal-safe calls only from here on.
-          for signal in signals { _ = Glibc.signal(signal, SIG_DFL) }
-          _ = sigprocmask(SIG_SETMASK, &emptySet, nil)
-          if options.dieWithParent {
-            _ = prctl(prSetPdeathsig, UInt(SIGKILL), 0, 0, 0)
-            // The parent may have died before prctl: then nobody would kill us.
-            if getppid() != parent { _exit(127) }
+    let root = confinement?.root
+    let mountPoint = root?.mountPoint ?? ""
+    let leaves = Set((root?.files.map(\.path) ?? []) + (root?.devices.map(\.path) ?? []))
+    let directoryList = (root?.paths ?? []).filter { !leaves.contains($0) }.map { mountPoint + $0 }
+    let directories = strings.array(directoryList)
+    var binds = (root?.files ?? []).map {
+      hermit_bind(
+        source: strings.make($0.source), target: strings.make(mountPoint + $0.path),
+        writable: $0.writable ? 1 : 0)
+    }
+    var devices = (root?.devices ?? []).map {
+      hermit_device(
+        target: strings.make(mountPoint + $0.path), major: $0.major, minor: $0.minor,
+        mode: $0.mode)
+    }
+    let identity = confinement?.identity
+    var groups = (identity?.groups ?? []).map { gid_t($0) }
+    var passFDs = options.passDescriptors
+
+    var plan = hermit_child_plan()
+    plan.path = UnsafePointer(strings.make(path))
+    plan.argv = UnsafePointer(cArgv)
+    plan.envp = UnsafePointer(cEnv)
+    plan.stdio = (target(options.stdin), target(options.stdout), target(options.stderr))
+    plan.die_with_parent = options.dieWithParent ? 1 : 0
+    plan.parent = getpid()
+    plan.new_session = options.newSession ? 1 : 0
+    plan.new_process_group = options.newProcessGroup ? 1 : 0
+    plan.netns_fd = netns ?? -1
+    plan.tap_name = options.tapDevice.map { UnsafePointer(strings.make($0)) }
+    plan.root = root.map { _ in UnsafePointer(strings.make(mountPoint)) }
+    plan.change_identity = identity == nil ? 0 : 1
+    plan.uid = identity?.uid ?? 0
+    plan.gid = identity?.gid ?? 0
+    plan.keep_net_bind_service = identity?.keepsNetBindService == true ? 1 : 0
+    plan.no_new_privs = confinement?.noNewPrivileges == true ? 1 : 0
+
+    var step: Int32 = 0
+    var failure: Int32 = 0
+    let pid = passFDs.withUnsafeMutableBufferPointer { passBuffer in
+      cgroupFDs.withUnsafeMutableBufferPointer { cgroupBuffer in
+        binds.withUnsafeMutableBufferPointer { bindBuffer in
+          devices.withUnsafeMutableBufferPointer { deviceBuffer in
+            groups.withUnsafeMutableBufferPointer { groupBuffer in
+              plan.pass_fds = UnsafePointer(passBuffer.baseAddress)
+              plan.pass_fd_count = Int32(passBuffer.count)
+              plan.cgroup_fds = UnsafePointer(cgroupBuffer.baseAddress)
+              plan.cgroup_fd_count = Int32(cgroupBuffer.count)
+              plan.binds = UnsafePointer(bindBuffer.baseAddress)
+              plan.bind_count = Int32(bindBuffer.count)
+              plan.devices = UnsafePointer(deviceBuffer.baseAddress)
+              plan.device_count = Int32(deviceBuffer.count)
+              plan.groups = UnsafePointer(groupBuffer.baseAddress)
+              plan.group_count = Int32(groupBuffer.count)
+              plan.directories = UnsafeRawPointer(directories).assumingMemoryBound(
+                to: UnsafePointer<CChar>?.self)
+              plan.directory_count = Int32(directoryList.count)
+              return hermit_spawn(&plan, &step, &failure)
+            }
           }
-          if let setns, setns(netnsFD, cloneNewNet) != 0 { _exit(126) }
-          if options.newSession {
-            _ = setsid()
-          } else if options.newProcessGroup {
-            _ = setpgid(0, 0)
-          }
-          if fds.0 >= 0 { _ = dup2(fds.0, 0) }
-          if fds.1 >= 0 { _ = dup2(fds.1, 1) }
-          if fds.2 >= 0 { _ = dup2(fds.2, 2) }
-          // Inherit nothing but stdio. Descriptors a parent leaves open on purpose
-          // (Foundation.Process's own monitoring socket, a caller's pipes) would
-          // otherwise live as long as the VM and keep the caller waiting for EOF.
-          if closeRange?(3, UInt32.max, 0) != 0 {
-            for fd in Int32(3)..<4096 { _ = close(fd) }
-          }
-          _ = execve(cPath, argvBuffer.baseAddress!, envBuffer.baseAddress!)
-          _exit(127)
         }
       }
     }
-    if pid < 0 { throw .system(call: "fork", errno: errno) }
+    if pid < 0 {
+      if step == 0 { throw .system(call: "fork", errno: errno) }
+      throw .childSetup(step: ChildStep(step).name, path: path, errno: failure)
+    }
     return pid
+  }
+}
+
+/// The step of `hermit_spawn`'s child that failed, by name.
+struct ChildStep {
+  var name: String
+  init(_ raw: Int32) {
+    let names: [UInt32: String] = [
+      HERMIT_STEP_PDEATHSIG.rawValue: "prctl(PR_SET_PDEATHSIG)",
+      HERMIT_STEP_SETNS.rawValue: "setns (network namespace)",
+      HERMIT_STEP_TAP.rawValue: "opening the tap device",
+      HERMIT_STEP_CGROUP.rawValue: "joining the cgroup",
+      HERMIT_STEP_UNSHARE.rawValue: "unshare (mount namespace)",
+      HERMIT_STEP_MOUNT.rawValue: "mounting the new root",
+      HERMIT_STEP_BIND.rawValue: "bind-mounting a file into the new root",
+      HERMIT_STEP_DEVICE.rawValue: "creating a device node",
+      HERMIT_STEP_PIVOT.rawValue: "pivot_root",
+      HERMIT_STEP_DESCRIPTORS.rawValue: "arranging descriptors",
+      HERMIT_STEP_GROUPS.rawValue: "setting groups",
+      HERMIT_STEP_CAPABILITIES.rawValue: "dropping capabilities",
+      HERMIT_STEP_UID.rawValue: "setting the user",
+      HERMIT_STEP_NO_NEW_PRIVS.rawValue: "prctl(PR_SET_NO_NEW_PRIVS)",
+      HERMIT_STEP_EXEC.rawValue: "execve",
+    ]
+    name = names[UInt32(raw)] ?? "step \(raw)"
+  }
+}
+
+/// C strings (and NULL-terminated arrays of them) that live until `free`.
+struct CStrings {
+  private var allocations: [UnsafeMutableRawPointer] = []
+
+  mutating func make(_ string: String) -> UnsafeMutablePointer<CChar> {
+    let pointer = strdup(string)!
+    allocations.append(pointer)
+    return pointer
+  }
+
+  /// A NULL-terminated `char *[]`.
+  mutating func array(_ strings: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
+    let pointer = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(
+      capacity: strings.count + 1)
+    for (index, string) in strings.enumerated() { pointer[index] = make(string) }
+    pointer[strings.count] = nil
+    allocations.append(UnsafeMutableRawPointer(pointer))
+    return pointer
+  }
+
+  mutating func free() {
+    for pointer in allocations { Glibc.free(pointer) }
+    allocations = []
   }
 }

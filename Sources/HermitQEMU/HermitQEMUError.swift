@@ -17,6 +17,8 @@ public enum HermitQEMUError: Error, Equatable, CustomStringConvertible, Sendable
   case kvmUnavailable(String)
   /// A system call failed.
   case system(call: String, errno: Int32)
+  /// A child process could not be set up or confined (`step`) before running `path`.
+  case childSetup(step: String, path: String, errno: Int32)
 
   public var description: String {
     switch self {
@@ -36,6 +38,8 @@ public enum HermitQEMUError: Error, Equatable, CustomStringConvertible, Sendable
       return "KVM is not available: \(reason) (use --accel tcg)"
     case .system(let call, let errno):
       return "\(call) failed: \(String(cString: strerror(errno)))"
+    case .childSetup(let step, let path, let errno):
+      return "cannot start \(path): \(step) failed: \(String(cString: strerror(errno)))"
     }
   }
 }

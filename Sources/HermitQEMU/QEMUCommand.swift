@@ -56,7 +56,11 @@ public struct QEMUCommand: Equatable, Sendable {
       a += ["-netdev", options.joined(separator: ",")]
       a += Self.nicDevice(c)
     case .tap(let name):
-      a += ["-netdev", "tap,id=net0,ifname=\(name),script=no,downscript=no,vhost=off"]
+      if let fd = c.tapDescriptor {
+        a += ["-netdev", "tap,id=net0,fd=\(fd),vhost=off"]
+      } else {
+        a += ["-netdev", "tap,id=net0,ifname=\(name),script=no,downscript=no,vhost=off"]
+      }
       a += Self.nicDevice(c)
     }
     a += ["-kernel", c.loader, "-initrd", c.app, "-append", c.commandLine]

@@ -32,6 +32,10 @@ public final class Supervisor {
     public var errorOutput: Int32 = 2
     /// Run QEMU in this network namespace (path), e.g. an OCI bundle's.
     public var networkNamespace: String?
+    /// Attach QEMU to this tap device, passed as descriptor 3 (`VMConfiguration.tapDescriptor`).
+    public var tapDevice: String?
+    /// How QEMU is confined (cgroups, root, user); nil: not at all.
+    public var confinement: Confinement?
     /// Called with QEMU's pid once it runs.
     public var onStart: (@Sendable (pid_t) -> Void)?
     public init() {}
@@ -135,6 +139,9 @@ public final class Supervisor {
     }
     // A stale record from an earlier boot must not be decoded as this one's.
     unlink(statusFile)
+    // A confined QEMU cannot create it: it sees the file only through a bind
+    // mount (which needs the file) and is no longer root.
+    if let confinement = options.confinement { try confinement.createFile(statusFile) }
     let supervisor = Supervisor(grace: options.stopGrace)
     let stderrPipe = try ChildProcess.makePipe()
     // Before the fork: a signal from now on waits in the relay's pipe.
@@ -146,6 +153,10 @@ public final class Supervisor {
     childOptions.stdout = options.console
     childOptions.stderr = .fd(stderrPipe.write)
     childOptions.networkNamespace = options.networkNamespace
+    childOptions.tapDevice = options.tapDevice
+    childOptions.confinement = options.confinement
+    // QEMU needs nothing from our environment (issue 13, item 5).
+    childOptions.inheritsEnvironment = false
     let pid: pid_t
     do {
       pid = try ChildProcess.spawn(path: path, argv: command.argv, options: childOptions)

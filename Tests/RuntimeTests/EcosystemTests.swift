@@ -120,7 +120,7 @@ struct EcosystemTests {
     func ctr(_ arguments: [String]) throws -> Harness.Result {
       try Harness.run("/usr/bin/env", ["ctr", "--address", socket] + arguments)
     }
-    for image in [images.hello, images.exit] {
+    for image in [images.hello, images.exit, images.spin] {
       let imported = try ctr(["images", "import", "--platform", "hermit/amd64", image])
       #expect(imported.status == 0, "\(imported.stderr)")
     }
@@ -140,5 +140,22 @@ struct EcosystemTests {
     ])
     #expect(exit.status == 42, "\(exit.stderr)")
     #expect(exit.stdout.contains("exiting with 42"))
+
+    // Its QEMU is confined like `run`'s, in the cgroup containerd names (issue 13).
+    let spinner = scratch.name("ctr-spin")
+    let detached = try ctr([
+      "run", "-d", "--platform", "hermit/amd64", "--runc-binary", Harness.runtime,
+      "docker.io/library/hermit-test-spin:latest", spinner,
+    ])
+    #expect(detached.status == 0, "\(detached.stderr)")
+    defer {
+      _ = try? ctr(["task", "kill", "-s", "SIGKILL", spinner])
+      _ = Harness.waitUntil(timeout: .seconds(10)) { Harness.pgrep("hermit-\(spinner)").isEmpty }
+      _ = try? ctr(["task", "rm", spinner])
+      _ = try? ctr(["container", "rm", spinner])
+    }
+    let qemu = try #require(ConfinementTests.QEMUProcess.waitFor(spinner))
+    ConfinementTests.expectConfined(qemu, memoryLimit: (64 + 192) << 20, pidsLimit: 34)
+    #expect(qemu.cgroup("memory")?.hasSuffix("/default/\(spinner)") == true)
   }
 }

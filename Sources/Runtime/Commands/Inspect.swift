@@ -16,6 +16,8 @@ struct Inspect: ParsableCommand {
     var record: ContainerRecord
     var status: String
     var qemu: [String]
+    /// How QEMU is (or was) confined; null before it first started.
+    var confinement: ConfinementReport?
   }
 
   func run() throws {
@@ -24,7 +26,10 @@ struct Inspect: ParsableCommand {
       let (_, record) = try ContainerStore.locate(name, global)
       let command = QEMUCommand(
         record.vm, executable: VMRunner.qemu, pcFirmware: VMRunner.pcFirmware)
-      details.append(Details(record: record, status: record.status.rawValue, qemu: command.argv))
+      details.append(
+        Details(
+          record: record, status: record.status.rawValue, qemu: command.argv,
+          confinement: record.confinement))
     }
     let data = try ContainerStore.encoder.encode(details)
     print(String(decoding: data, as: UTF8.self))

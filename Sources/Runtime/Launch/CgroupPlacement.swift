@@ -26,17 +26,7 @@ struct CgroupPlacement {
   }
 
   /// Mount points of the cgroup (v1) and cgroup2 file systems.
-  static func hierarchies() -> [String] {
-    let text = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
-    return text.split(separator: "\n").compactMap { line in
-      // mountinfo(5): ... mount-point ... - fstype source options
-      let fields = line.split(separator: " ")
-      guard let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count, fields.count > 4
-      else { return nil }
-      let type = fields[dash + 1]
-      return type == "cgroup" || type == "cgroup2" ? String(fields[4]) : nil
-    }
-  }
+  static func hierarchies() -> [String] { CgroupMounts.current().points }
 
   /// Moves process `pid` into the cgroup, creating its directories; an error names
   /// the first hierarchy that refused.
@@ -52,7 +42,7 @@ struct CgroupPlacement {
           throw RuntimeError.io(path: directory, reason: String(cString: strerror(errno)))
         }
       }
-      try Self.write("\(pid)", to: directory + "/cgroup.procs")
+      try CgroupMounts.write("\(pid)", to: directory + "/cgroup.procs")
     }
   }
 
@@ -76,19 +66,8 @@ struct CgroupPlacement {
         let current = try? String(contentsOfFile: "\(directory)/\(file)", encoding: .utf8),
         current.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
       else { continue }
-      try? write(value.trimmingCharacters(in: .whitespacesAndNewlines), to: "\(directory)/\(file)")
-    }
-  }
-
-  private static func write(_ text: String, to path: String) throws {
-    let fd = open(path, O_WRONLY | O_CLOEXEC)
-    guard fd >= 0 else {
-      throw RuntimeError.io(path: path, reason: String(cString: strerror(errno)))
-    }
-    defer { close(fd) }
-    let written = Array(text.utf8).withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-    guard written == text.utf8.count else {
-      throw RuntimeError.io(path: path, reason: String(cString: strerror(errno)))
+      try? CgroupMounts.write(
+        value.trimmingCharacters(in: .whitespacesAndNewlines), to: "\(directory)/\(file)")
     }
   }
 }

@@ -33,17 +33,28 @@ enum VMRunner {
     throws
     -> Int32
   {
-    let command = QEMUCommand(record.vm, executable: qemu, pcFirmware: pcFirmware)
+    let confined = try QEMUConfinement.prepare(
+      for: record, in: store, qemu: qemu, pcFirmware: pcFirmware)
+    defer { confined.cgroup?.remove() }
+    let command = QEMUCommand(confined.vm, executable: qemu, pcFirmware: pcFirmware)
     var options = Supervisor.Options()
     options.networkNamespace = record.networkNamespace
+    options.confinement = confined.confinement
+    options.tapDevice = confined.tapDevice
+    var noted = record
+    noted.confinement = confined.report
+    let record = noted
     if saveFirst {
       options.onStart = { _ in
         do { try store.save(record) } catch { store.remove(record.id) }
       }
     } else {
-      options.onStart = { pid in
+      options.onStart = { [report = confined.report] pid in
         do {
-          try store.update(record.id) { $0.qemuPid = pid }
+          try store.update(record.id) {
+            $0.qemuPid = pid
+            $0.confinement = report
+          }
         } catch {
           // The VM runs all the same; only `inspect` misses QEMU's pid.
           StandardError.write(line: "hermit-runtime: warning: \(RuntimeError.wrap(error))")

@@ -1,3 +1,4 @@
+import CHermitSys
 import Foundation
 
 #if canImport(Glibc)
@@ -38,20 +39,11 @@ struct Console {
     return Console(replicaFD: replica)
   }
 
-  /// unlockpt + ptsname_r, looked up at run time: Swift's Glibc module does not
-  /// see them (they need _XOPEN_SOURCE).
+  /// unlockpt + ptsname_r (C: Swift's Glibc module does not see them).
   private static func unlock(_ master: Int32) -> String? {
-    typealias Unlock = @convention(c) (Int32) -> Int32
-    typealias Name = @convention(c) (Int32, UnsafeMutablePointer<CChar>, Int) -> Int32
-    guard let unlockSymbol = dlsym(nil, "unlockpt"), let nameSymbol = dlsym(nil, "ptsname_r") else {
-      return nil
-    }
-    guard unsafeBitCast(unlockSymbol, to: Unlock.self)(master) == 0 else { return nil }
     var buffer = [CChar](repeating: 0, count: 128)
-    guard unsafeBitCast(nameSymbol, to: Name.self)(master, &buffer, buffer.count) == 0 else {
-      return nil
-    }
-    return String(cString: buffer)
+    guard hermit_unlock_pty(master, &buffer, buffer.count) == 0 else { return nil }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
   /// Closes this process's copy of the replica (the shim holds its own).
@@ -82,32 +74,8 @@ struct Console {
     guard connected == 0 else {
       throw RuntimeError.io(path: socketPath, reason: String(cString: strerror(errno)))
     }
-    // struct cmsghdr { size_t len; int level; int type; } + int, padded to 8.
-    let headerSize = MemoryLayout<Int>.size + 2 * MemoryLayout<Int32>.size
-    let controlLength = headerSize + MemoryLayout<Int32>.size
-    let controlSpace = (controlLength + 7) & ~7
-    var control = [UInt8](repeating: 0, count: controlSpace)
-    control.withUnsafeMutableBytes { raw in
-      raw.storeBytes(of: controlLength, toByteOffset: 0, as: Int.self)
-      raw.storeBytes(of: SOL_SOCKET, toByteOffset: MemoryLayout<Int>.size, as: Int32.self)
-      raw.storeBytes(
-        of: Int32(SCM_RIGHTS), toByteOffset: MemoryLayout<Int>.size + 4, as: Int32.self)
-      raw.storeBytes(of: fd, toByteOffset: headerSize, as: Int32.self)
-    }
-    var payload = Array(name.utf8)
-    let sent = payload.withUnsafeMutableBytes { payloadRaw in
-      control.withUnsafeMutableBytes { controlRaw in
-        var vector = iovec(iov_base: payloadRaw.baseAddress, iov_len: payloadRaw.count)
-        return withUnsafeMutablePointer(to: &vector) { vectorPointer in
-          var message = msghdr()
-          message.msg_iov = vectorPointer
-          message.msg_iovlen = 1
-          message.msg_control = controlRaw.baseAddress
-          message.msg_controllen = controlRaw.count
-          return sendmsg(sock, &message, 0)
-        }
-      }
-    }
+    let payload = Array(name.utf8)
+    let sent = payload.withUnsafeBytes { hermit_send_fd(sock, fd, $0.baseAddress, $0.count) }
     guard sent >= 0 else {
       throw RuntimeError.io(
         path: socketPath, reason: "sendmsg: \(String(cString: strerror(errno)))")

@@ -94,7 +94,20 @@ struct Create: ParsableCommand {
       console?.close()
       // The shim, and QEMU after it, in the cgroup the bundle names (the pod's).
       do {
-        try CgroupPlacement(record.cgroupsPath)?.join(pid)
+        if let placement = CgroupPlacement(record.cgroupsPath) {
+          try placement.join(pid)
+          // QEMU's limits in that cgroup (issue 13): the guest's RAM plus QEMU's
+          // overhead, and --pids-limit when given.
+          let pids = ociBundle.config.linux?.resources?.pids?.limit.flatMap {
+            $0 > 0 ? Int($0) : nil
+          }
+          let limits = try QEMUCgroup.limit(
+            placement, memoryLimit: UInt64(vm.memoryMiB) << 20 + QEMUCgroup.overheadBytes,
+            pidsLimit: pids ?? QEMUCgroup.pidsLimit(cpus: vm.cpus))
+          if let limits {
+            try store.update(id) { $0.confinement = ConfinementReport(cgroup: limits) }
+          }
+        }
       } catch {
         StandardError.write(
           line: "hermit-runtime: cgroup \(record.cgroupsPath ?? "") not joined: \(error)")

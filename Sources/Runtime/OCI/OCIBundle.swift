@@ -30,8 +30,12 @@ struct OCIBundle {
           var period: UInt64?
           var cpus: String?
         }
+        struct Pids: Decodable {
+          var limit: Int64?
+        }
         var memory: Memory?
         var cpu: CPU?
+        var pids: Pids?
       }
       var namespaces: [Namespace]?
       var cgroupsPath: String?

@@ -51,4 +51,6 @@ struct ContainerRecord: Codable, Sendable {
   var networkNamespace: String?
   /// `linux.cgroupsPath` of an OCI bundle, joined at create, removed at delete.
   var cgroupsPath: String?
+  /// How QEMU is confined, noted when it starts (issue 13).
+  var confinement: ConfinementReport?
 }

@@ -1,0 +1,324 @@
+// See include/hermit_sys.h. Between fork and execve only async-signal-safe
+// calls (signal-safety(7)) and raw system calls are made.
+#define _GNU_SOURCE
+#include "hermit_sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+int hermit_setns(int fd, int nstype) { return setns(fd, nstype); }
+
+int hermit_set_parent_death_signal(int signal) {
+  return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0UL, 0UL, 0UL);
+}
+
+int hermit_unlock_pty(int master, char *name, size_t name_size) {
+  if (unlockpt(master) != 0) return -1;
+  return ptsname_r(master, name, name_size) == 0 ? 0 : -1;
+}
+
+ssize_t hermit_send_fd(int socket, int fd, const void *data, size_t size) {
+  union {
+    char buffer[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof control);
+  struct iovec iov = {.iov_base = (void *)data, .iov_len = size};
+  struct msghdr message = {
+      .msg_iov = &iov,
+      .msg_iovlen = 1,
+      .msg_control = control.buffer,
+      .msg_controllen = sizeof control.buffer,
+  };
+  struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+  header->cmsg_level = SOL_SOCKET;
+  header->cmsg_type = SCM_RIGHTS;
+  header->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(header), &fd, sizeof(int));
+  return sendmsg(socket, &message, MSG_NOSIGNAL);
+}
+
+ssize_t hermit_receive_fd(int socket, int *fd, void *data, size_t size) {
+  union {
+    char buffer[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = {.iov_base = data, .iov_len = size};
+  struct msghdr message = {
+      .msg_iov = &iov,
+      .msg_iovlen = 1,
+      .msg_control = control.buffer,
+      .msg_controllen = sizeof control.buffer,
+  };
+  *fd = -1;
+  ssize_t received = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+  if (received < 0) return received;
+  for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header != NULL;
+       header = CMSG_NXTHDR(&message, header)) {
+    if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_RIGHTS &&
+        header->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      memcpy(fd, CMSG_DATA(header), sizeof(int));
+    }
+  }
+  return received;
+}
+
+// ---------------------------------------------------------------------------
+// The confined child.
+
+/// Tells the parent which step failed (the pipe is close-on-exec: a successful
+/// execve closes it, which the parent reads as success) and exits.
+static void fail(int report, int step) {
+  int record[2] = {step, errno};
+  ssize_t ignored = write(report, record, sizeof record);
+  (void)ignored;
+  _exit(127);
+}
+
+/// Creates an empty file or directory at `target` to bind `source` onto.
+static int make_mount_point(const char *source, const char *target) {
+  struct stat info;
+  if (stat(source, &info) != 0) return -1;
+  if (S_ISDIR(info.st_mode)) return mkdir(target, 0755) == 0 || errno == EEXIST ? 0 : -1;
+  int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return -1;
+  close(fd);
+  return 0;
+}
+
+/// Mounts a tmpfs on plan->root, fills it and makes it the child's root. The
+/// mount namespace is private first, so nothing here is seen by the host.
+static void enter_new_root(const struct hermit_child_plan *plan, int report) {
+  if (unshare(CLONE_NEWNS) != 0) fail(report, HERMIT_STEP_UNSHARE);
+  // mount_namespaces(7): without this, mounts below would propagate back to the
+  // host's namespace through shared peer groups.
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) fail(report, HERMIT_STEP_MOUNT);
+  if (mount("hermit", plan->root, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=1m") != 0)
+    fail(report, HERMIT_STEP_MOUNT);
+  for (int i = 0; i < plan->directory_count; i++) {
+    if (mkdir(plan->directories[i], 0755) != 0 && errno != EEXIST) fail(report, HERMIT_STEP_MOUNT);
+  }
+  for (int i = 0; i < plan->bind_count; i++) {
+    const struct hermit_bind *bind = &plan->binds[i];
+    if (make_mount_point(bind->source, bind->target) != 0) fail(report, HERMIT_STEP_BIND);
+    if (mount(bind->source, bind->target, NULL, MS_BIND, NULL) != 0) fail(report, HERMIT_STEP_BIND);
+    // A bind mount takes the flags given only on a remount (mount(2), "Creating a
+    // bind mount"). Devices are never opened through these.
+    unsigned long flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV;
+    if (!bind->writable) flags |= MS_RDONLY;
+    if (mount(NULL, bind->target, NULL, flags, NULL) != 0) fail(report, HERMIT_STEP_BIND);
+  }
+  for (int i = 0; i < plan->device_count; i++) {
+    const struct hermit_device *device = &plan->devices[i];
+    dev_t number = makedev(device->major, device->minor);
+    if (mknod(device->target, S_IFCHR | (device->mode & 0777), number) != 0)
+      fail(report, HERMIT_STEP_DEVICE);
+    // mknod applies the umask: set the mode exactly.
+    if (chmod(device->target, device->mode & 0777) != 0) fail(report, HERMIT_STEP_DEVICE);
+    if (plan->change_identity && chown(device->target, plan->uid, plan->gid) != 0)
+      fail(report, HERMIT_STEP_DEVICE);
+  }
+  // pivot_root(2) "pivot_root(".", ".")": the old root is stacked on the new one
+  // and detached at once, with no directory left for it.
+  if (chdir(plan->root) != 0) fail(report, HERMIT_STEP_PIVOT);
+  if (syscall(SYS_pivot_root, ".", ".") != 0) fail(report, HERMIT_STEP_PIVOT);
+  if (umount2(".", MNT_DETACH) != 0) fail(report, HERMIT_STEP_PIVOT);
+  if (chdir("/") != 0) fail(report, HERMIT_STEP_PIVOT);
+  if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755") != 0)
+    fail(report, HERMIT_STEP_PIVOT);
+}
+
+/// capset(2) with the same three sets for every capability in `mask` (64 bits,
+/// _LINUX_CAPABILITY_VERSION_3).
+static int set_capabilities(unsigned long long mask) {
+  struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct data[2];
+  for (int i = 0; i < 2; i++) {
+    unsigned int word = (unsigned int)(mask >> (32 * i));
+    data[i].effective = word;
+    data[i].permitted = word;
+    data[i].inheritable = word;
+  }
+  return (int)syscall(SYS_capset, &header, data);
+}
+
+/// Becomes plan->uid/gid with no capability left, not even in the bounding set.
+static void drop_identity(const struct hermit_child_plan *plan, int report) {
+  if (setgroups((size_t)plan->group_count, plan->groups) != 0) fail(report, HERMIT_STEP_GROUPS);
+  if (setresgid(plan->gid, plan->gid, plan->gid) != 0) fail(report, HERMIT_STEP_GROUPS);
+  // capabilities(7) "Capability bounding set": dropped while CAP_SETPCAP is still
+  // held; the kernel's last capability is found by trying (EINVAL past it).
+  for (int cap = 0; cap < 64; cap++) {
+    if (plan->keep_net_bind_service && cap == CAP_NET_BIND_SERVICE) continue;
+    if (prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0UL, 0UL, 0UL) != 0) {
+      if (errno == EINVAL) break;
+      fail(report, HERMIT_STEP_CAPABILITIES);
+    }
+  }
+  if (plan->keep_net_bind_service && prctl(PR_SET_KEEPCAPS, 1UL, 0UL, 0UL, 0UL) != 0)
+    fail(report, HERMIT_STEP_CAPABILITIES);
+  if (setresuid(plan->uid, plan->uid, plan->uid) != 0) fail(report, HERMIT_STEP_UID);
+  // Leaving uid 0 cleared the permitted and effective sets, not the inheritable.
+  unsigned long long keep =
+      plan->keep_net_bind_service ? 1ULL << CAP_NET_BIND_SERVICE : 0ULL;
+  if (set_capabilities(keep) != 0) fail(report, HERMIT_STEP_CAPABILITIES);
+  if (keep != 0) {
+    // capabilities(7) "Ambient capability set": survives execve of an
+    // unprivileged binary.
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)CAP_NET_BIND_SERVICE, 0UL,
+              0UL) != 0)
+      fail(report, HERMIT_STEP_CAPABILITIES);
+  }
+}
+
+/// Opens the tap device `name` (tuntap.rst "Network device allocation"); the
+/// device must exist in the current network namespace.
+static int open_tap(const char *name) {
+  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return -1;
+  struct ifreq request;
+  memset(&request, 0, sizeof request);
+  request.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+  size_t length = strlen(name);
+  if (length >= IFNAMSIZ) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(request.ifr_name, name, length);
+  if (ioctl(fd, TUNSETIFF, &request) != 0) return -1;
+  return fd;
+}
+
+/// Puts 0, 1, 2 and the passed descriptors in place and marks every other one
+/// close-on-exec (the report pipe must live until execve).
+static void arrange_descriptors(const struct hermit_child_plan *plan, int tap, int report) {
+  for (int i = 0; i < 3; i++) {
+    if (plan->stdio[i] >= 0 && dup2(plan->stdio[i], i) < 0) fail(report, HERMIT_STEP_DESCRIPTORS);
+  }
+  int count = plan->pass_fd_count + (tap >= 0 ? 1 : 0);
+  // Move every source above the target range first, so no dup2 below clobbers a
+  // source still to be moved.
+  int moved[64];
+  if (count > 64) {
+    errno = EMFILE;
+    fail(report, HERMIT_STEP_DESCRIPTORS);
+  }
+  for (int i = 0; i < count; i++) {
+    int source = i < plan->pass_fd_count ? plan->pass_fds[i] : tap;
+    moved[i] = fcntl(source, F_DUPFD_CLOEXEC, 3 + count);
+    if (moved[i] < 0) fail(report, HERMIT_STEP_DESCRIPTORS);
+  }
+  for (int i = 0; i < count; i++) {
+    if (dup2(moved[i], 3 + i) < 0) fail(report, HERMIT_STEP_DESCRIPTORS);
+  }
+  unsigned int first = (unsigned int)(3 + count);
+  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    // Before Linux 5.11: mark them one by one.
+    for (int fd = (int)first; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+}
+
+/// SIGKILL when the forking thread dies.
+static void set_parent_death_signal(const struct hermit_child_plan *plan, int report) {
+  if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0UL, 0UL, 0UL) != 0)
+    fail(report, HERMIT_STEP_PDEATHSIG);
+  // The parent may have died before prctl: then nobody would kill us.
+  if (getppid() != plan->parent) _exit(127);
+}
+
+static void run_child(const struct hermit_child_plan *plan, int report) {
+  // Above any descriptor number arrange_descriptors writes to.
+  int high = fcntl(report, F_DUPFD_CLOEXEC, 256);
+  if (high >= 0) {
+    close(report);
+    report = high;
+  }
+  static const int reset[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2};
+  for (size_t i = 0; i < sizeof reset / sizeof reset[0]; i++) signal(reset[i], SIG_DFL);
+  sigset_t empty;
+  sigemptyset(&empty);
+  sigprocmask(SIG_SETMASK, &empty, NULL);
+  if (plan->die_with_parent) set_parent_death_signal(plan, report);
+  if (plan->new_session) {
+    setsid();
+  } else if (plan->new_process_group) {
+    setpgid(0, 0);
+  }
+  if (plan->netns_fd >= 0 && setns(plan->netns_fd, CLONE_NEWNET) != 0)
+    fail(report, HERMIT_STEP_SETNS);
+  int tap = -1;
+  if (plan->tap_name != NULL && (tap = open_tap(plan->tap_name)) < 0) fail(report, HERMIT_STEP_TAP);
+  for (int i = 0; i < plan->cgroup_fd_count; i++) {
+    // cgroups(7): writing 0 to cgroup.procs moves the writing process.
+    if (write(plan->cgroup_fds[i], "0", 1) != 1) fail(report, HERMIT_STEP_CGROUP);
+  }
+  if (plan->root != NULL) enter_new_root(plan, report);
+  arrange_descriptors(plan, tap, report);
+  if (plan->change_identity) {
+    drop_identity(plan, report);
+    // prctl(2): a change of credentials clears the parent-death signal.
+    if (plan->die_with_parent) set_parent_death_signal(plan, report);
+  }
+  if (plan->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) != 0)
+    fail(report, HERMIT_STEP_NO_NEW_PRIVS);
+  execve(plan->path, plan->argv, plan->envp);
+  fail(report, HERMIT_STEP_EXEC);
+}
+
+pid_t hermit_spawn(const struct hermit_child_plan *plan, int *failed_step, int *failed_errno) {
+  *failed_step = HERMIT_STEP_NONE;
+  *failed_errno = 0;
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return -1;
+  pid_t pid = fork();
+  if (pid < 0) {
+    int saved = errno;
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    errno = saved;
+    return -1;
+  }
+  if (pid == 0) {
+    close(pipe_fds[0]);
+    run_child(plan, pipe_fds[1]);
+    _exit(127);
+  }
+  close(pipe_fds[1]);
+  int record[2] = {0, 0};
+  ssize_t got;
+  do {
+    got = read(pipe_fds[0], record, sizeof record);
+  } while (got < 0 && errno == EINTR);
+  close(pipe_fds[0]);
+  if (got == (ssize_t)sizeof record) {
+    *failed_step = record[0];
+    *failed_errno = record[1];
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    errno = record[1];
+    return -1;
+  }
+  return pid;
+}

@@ -1,0 +1,132 @@
+/// How a child process (QEMU) is confined, issue 13: decided by the runtime,
+/// carried out by `ChildProcess` between fork and execve, and shown by `inspect`.
+///
+/// The model is Firecracker's jailer and libvirt's QEMU: the child joins its
+/// cgroups, gets a private mount namespace whose root holds only what it needs,
+/// becomes an unprivileged user with no capabilities, and can never regain any
+/// (`no_new_privs`). QEMU's own seccomp sandbox (`QEMUCommand.sandbox`) comes on
+/// top, once QEMU has started.
+public struct Confinement: Codable, Equatable, Sendable {
+  /// The user the child runs as.
+  public struct Identity: Codable, Equatable, Sendable {
+    public var uid: UInt32
+    public var gid: UInt32
+    /// Supplementary groups (none by default).
+    public var groups: [UInt32]
+    /// Keep CAP_NET_BIND_SERVICE (ambient) and nothing else: for host ports
+    /// below 1024, which only a privileged process may bind.
+    public var keepsNetBindService: Bool
+
+    public init(uid: UInt32, gid: UInt32, groups: [UInt32] = [], keepsNetBindService: Bool = false)
+    {
+      self.uid = uid
+      self.gid = gid
+      self.groups = groups
+      self.keepsNetBindService = keepsNetBindService
+    }
+  }
+
+  /// A host file shown at `path` in the new root.
+  public struct File: Codable, Equatable, Sendable {
+    /// The host file (no symbolic links).
+    public var source: String
+    /// Where the child sees it.
+    public var path: String
+    public var writable: Bool
+
+    public init(source: String, path: String, writable: Bool = false) {
+      self.source = source
+      self.path = path
+      self.writable = writable
+    }
+  }
+
+  /// A character device created in the new root, owned by the child's user.
+  public struct Device: Codable, Equatable, Sendable {
+    public var path: String
+    public var major: UInt32
+    public var minor: UInt32
+    public var mode: UInt32
+
+    public init(path: String, major: UInt32, minor: UInt32, mode: UInt32) {
+      self.path = path
+      self.major = major
+      self.minor = minor
+      self.mode = mode
+    }
+  }
+
+  /// A private mount namespace whose root is a read-only tmpfs holding `files`
+  /// and `devices` and nothing else of the host.
+  public struct Root: Codable, Equatable, Sendable {
+    /// An existing empty host directory the tmpfs is mounted on (in the child's
+    /// namespace only).
+    public var mountPoint: String
+    public var files: [File]
+    public var devices: [Device]
+
+    public init(mountPoint: String, files: [File], devices: [Device]) {
+      self.mountPoint = mountPoint
+      self.files = files
+      self.devices = devices
+    }
+
+    /// Every path the child can reach, sorted: files, devices and their parent
+    /// directories.
+    public var paths: [String] {
+      var all = Set<String>()
+      for path in files.map(\.path) + devices.map(\.path) {
+        all.insert(path)
+        all.formUnion(Self.ancestors(of: path))
+      }
+      return all.sorted()
+    }
+
+    /// `/a/b/c` -> `/a`, `/a/b`, outermost first.
+    static func ancestors(of path: String) -> [String] {
+      let components = path.split(separator: "/").dropLast()
+      var result: [String] = []
+      var current = ""
+      for component in components {
+        current += "/" + component
+        result.append(current)
+      }
+      return result
+    }
+  }
+
+  /// nil: the child keeps the runtime's user (when the runtime is not root).
+  public var identity: Identity?
+  /// nil: the child sees the host's file system.
+  public var root: Root?
+  /// `cgroup.procs` files the child moves itself into before anything else.
+  public var cgroups: [String]
+  /// `PR_SET_NO_NEW_PRIVS`.
+  public var noNewPrivileges: Bool
+
+  public init(
+    identity: Identity? = nil, root: Root? = nil, cgroups: [String] = [],
+    noNewPrivileges: Bool = true
+  ) {
+    self.identity = identity
+    self.root = root
+    self.cgroups = cgroups
+    self.noNewPrivileges = noNewPrivileges
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+extension Confinement {
+  /// Creates (or truncates) a file the confined child writes, owned by its user.
+  public func createFile(_ path: String) throws(HermitQEMUError) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw .system(call: "open(\(path))", errno: errno) }
+    defer { close(fd) }
+    if let identity, fchown(fd, identity.uid, identity.gid) != 0 {
+      throw .system(call: "fchown(\(path))", errno: errno)
+    }
+  }
+}

@@ -1,0 +1,177 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The root a confined QEMU sees (issue 13, item 3): the guest's loader and app,
+/// the status file and console log under `/hermit`, the devices QEMU opens, and
+/// what QEMU needs to start at all (its binary, the shared libraries it links,
+/// its TCG module and the few firmware blobs x86 machines load), each read-only
+/// at its host path. Nothing else of the host exists there: no /etc, /home,
+/// /proc, /sys, no image store, no other container.
+public struct QEMURoot: Sendable {
+  /// Where the guest's files appear inside the root.
+  public static let loader = "/hermit/loader"
+  public static let app = "/hermit/app"
+  public static let statusFile = "/hermit/status"
+  public static let consoleLog = "/hermit/console.log"
+
+  /// Firmware x86 machines load by name from QEMU's data directory: microvm's
+  /// BIOS (qboot), the option ROMs `-kernel` uses (multiboot, linuxboot, PVH) and
+  /// the KVM VAPIC ROM of `pc`.
+  static let firmware = [
+    "bios-microvm.bin", "qboot.rom", "multiboot_dma.bin", "multiboot.bin", "linuxboot_dma.bin",
+    "linuxboot.bin", "pvh.bin", "kvmvapic.bin",
+  ]
+
+  /// The QEMU binary (an absolute path, resolved from PATH).
+  public var qemu: String
+  /// Where `qemu-files.json` caches the library list; nil: resolve each time.
+  public var cacheDirectory: URL?
+
+  public init(qemu: String, cacheDirectory: URL?) {
+    self.qemu = qemu
+    self.cacheDirectory = cacheDirectory
+  }
+
+  /// The root for `vm`, mounted at `mountPoint`, and `vm` with its paths as QEMU
+  /// sees them there. `device` numbers come from the host's nodes.
+  public func make(for vm: VMConfiguration, pcFirmware: String?, mountPoint: String)
+    throws(HermitQEMUError) -> (root: Confinement.Root, vm: VMConfiguration)
+  {
+    var files = try qemuFiles()
+    if let pcFirmware, vm.machine == .pc, !files.contains(where: { $0.path == pcFirmware }) {
+      files.append(Confinement.File(source: Self.realPath(pcFirmware), path: pcFirmware))
+    }
+    var confined = vm
+    confined.loader = Self.loader
+    confined.app = Self.app
+    confined.statusFile = Self.statusFile
+    files += [
+      Confinement.File(source: Self.realPath(vm.loader), path: Self.loader),
+      Confinement.File(source: Self.realPath(vm.app), path: Self.app),
+      Confinement.File(source: Self.realPath(vm.statusFile), path: Self.statusFile, writable: true),
+    ]
+    if let log = vm.consoleLog {
+      confined.consoleLog = Self.consoleLog
+      files.append(
+        Confinement.File(source: Self.realPath(log), path: Self.consoleLog, writable: true))
+    }
+    var devices = [
+      try Self.device("/dev/null", mode: 0o666), try Self.device("/dev/urandom", mode: 0o666),
+    ]
+    if vm.accelerator == .kvm { devices.append(try Self.device("/dev/kvm", mode: 0o600)) }
+    return (Confinement.Root(mountPoint: mountPoint, files: files, devices: devices), confined)
+  }
+
+  /// QEMU's binary, libraries, TCG module and firmware, from the cache when the
+  /// binary is unchanged.
+  func qemuFiles() throws(HermitQEMUError) -> [Confinement.File] {
+    var info = stat()
+    guard stat(qemu, &info) == 0 else { throw .qemuNotFound(qemu) }
+    let key = "\(qemu)|\(info.st_size)|\(info.st_mtim.tv_sec)|\(info.st_mtim.tv_nsec)"
+    let cacheFile = cacheDirectory?.appendingPathComponent("qemu-files.json")
+    if let cacheFile, let data = try? Data(contentsOf: cacheFile),
+      let cached = try? JSONDecoder().decode(CachedFiles.self, from: data), cached.key == key,
+      cached.files.allSatisfy({ access($0.source, R_OK) == 0 })
+    {
+      return cached.files
+    }
+    let files = try resolveFiles()
+    if let cacheFile, let cacheDirectory,
+      let data = try? JSONEncoder().encode(CachedFiles(key: key, files: files))
+    {
+      try? FileManager.default.createDirectory(
+        at: cacheDirectory, withIntermediateDirectories: true)
+      try? data.write(to: cacheFile, options: .atomic)
+    }
+    return files
+  }
+
+  private struct CachedFiles: Codable {
+    var key: String
+    var files: [Confinement.File]
+  }
+
+  /// Asks the dynamic loader (ldd) which libraries QEMU and its accel modules
+  /// load, and looks for the firmware next to the binary (`<bin>/../share/qemu`,
+  /// how QEMU itself finds its data directory).
+  func resolveFiles() throws(HermitQEMUError) -> [Confinement.File] {
+    let binary = URL(fileURLWithPath: Self.realPath(qemu))
+    let prefix = binary.deletingLastPathComponent().deletingLastPathComponent()
+    var files = [Confinement.File(source: binary.path, path: qemu)]
+    if binary.path != qemu {
+      files.append(Confinement.File(source: binary.path, path: binary.path))
+    }
+    var objects = [binary.path]
+    for directory in ["lib/x86_64-linux-gnu/qemu", "lib64/qemu", "lib/qemu"] {
+      let moduleDirectory = prefix.appendingPathComponent(directory).path
+      let names = (try? FileManager.default.contentsOfDirectory(atPath: moduleDirectory)) ?? []
+      for name in names.sorted() where name.hasPrefix("accel-") && name.hasSuffix(".so") {
+        let path = moduleDirectory + "/" + name
+        files.append(Confinement.File(source: Self.realPath(path), path: path))
+        objects.append(path)
+      }
+    }
+    var libraries = Set<String>()
+    for object in objects { libraries.formUnion(try Self.sharedLibraries(of: object)) }
+    for library in libraries.sorted() {
+      files.append(Confinement.File(source: Self.realPath(library), path: library))
+    }
+    let dataDirectory = prefix.appendingPathComponent("share/qemu").path
+    for name in Self.firmware {
+      let path = dataDirectory + "/" + name
+      if access(path, R_OK) == 0 {
+        files.append(Confinement.File(source: Self.realPath(path), path: path))
+      }
+    }
+    return files
+  }
+
+  /// The libraries (and the dynamic loader) `ldd` lists for `object`.
+  static func sharedLibraries(of object: String) throws(HermitQEMUError) -> [String] {
+    guard let ldd = ChildProcess.resolveExecutable("ldd") else {
+      throw .qemuNotFound("ldd (needed to confine QEMU; use --privileged to skip)")
+    }
+    var options = ChildProcess.Options()
+    options.newProcessGroup = false
+    let result = try ChildProcess.capture(path: ldd, argv: ["ldd", object], options: options)
+    let text = String(decoding: result.stdout, as: UTF8.self)
+    guard result.status == 0 else {
+      throw .childSetup(step: "ldd \(object)", path: object, errno: ENOEXEC)
+    }
+    return parseLDD(text)
+  }
+
+  /// `libz.so.1 => /lib/x86_64-linux-gnu/libz.so.1 (0x...)` and
+  /// `/lib64/ld-linux-x86-64.so.2 (0x...)` give a path; `linux-vdso.so.1 (0x...)`
+  /// (in the kernel) and `not found` give none.
+  static func parseLDD(_ text: String) -> [String] {
+    text.split(separator: "\n").compactMap { line in
+      var text = line.trimmingCharacters(in: .whitespaces)
+      if let arrow = text.range(of: "=> ") { text = String(text[arrow.upperBound...]) }
+      guard text.hasPrefix("/") else { return nil }
+      return String(text.prefix { $0 != " " })
+    }
+  }
+
+  /// A character device's numbers from the host's node at `path`.
+  static func device(_ path: String, mode: UInt32) throws(HermitQEMUError) -> Confinement.Device {
+    var info = stat()
+    guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFCHR else {
+      throw .missingFile(path)
+    }
+    return Confinement.Device(
+      path: path, major: UInt32(truncatingIfNeeded: (info.st_rdev >> 8) & 0xfff),
+      minor: UInt32(truncatingIfNeeded: (info.st_rdev & 0xff) | ((info.st_rdev >> 12) & 0xfff00)),
+      mode: mode)
+  }
+
+  /// `path` with every symbolic link resolved (a bind mount needs the file itself).
+  static func realPath(_ path: String) -> String {
+    guard let resolved = realpath(path, nil) else { return path }
+    defer { free(resolved) }
+    return String(cString: resolved)
+  }
+}

@@ -1,0 +1,206 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The cgroup holding a container's QEMU and its limits (issue 13, item 4), so a
+/// runaway QEMU cannot take the host's memory or fill its process table.
+///
+/// `run`: a cgroup of its own. cgroup v2 (a unified hierarchy with the memory
+/// and pids controllers): `<mount>/hermit/<id>` with `memory.max`,
+/// `memory.swap.max` and `pids.max`. cgroup v1 (this project's CI machines):
+/// `<hierarchy>/<own cgroup>/hermit/<id>` in the memory and pids hierarchies,
+/// with `memory.limit_in_bytes` and `pids.max`; below the runtime's own cgroup,
+/// so a limit set on the runtime (a service, a sandbox) still covers its guests.
+///
+/// OCI: QEMU stays in the cgroup podman or containerd names (`CgroupPlacement`),
+/// and the same limits are written there, as runc writes `linux.resources`.
+/// The memory limit is the guest's RAM plus QEMU's own overhead (the guest's RAM
+/// is what `--memory` asked for; the overhead is the VM's, like a Kubernetes
+/// RuntimeClass's pod overhead); the pids limit is `--pids-limit` when given.
+struct QEMUCgroup: Codable, Equatable, Sendable {
+  /// One directory per hierarchy.
+  var directories: [String]
+  var memoryLimit: UInt64
+  var pidsLimit: Int
+
+  /// QEMU's own memory beside the guest's RAM, measured with
+  /// `bench/confinement.sh` (peak `memory.max_usage_in_bytes` of hello, pi and
+  /// httpd under TCG and KVM: 60-75 MiB), with headroom.
+  static let overheadBytes: UInt64 = 192 << 20
+  /// QEMU's threads: main, RCU, one per vCPU, and a few workers.
+  static func pidsLimit(cpus: Int) -> Int { 32 + 2 * cpus }
+
+  /// The files the child writes itself into.
+  var procsFiles: [String] { directories.map { $0 + "/cgroup.procs" } }
+
+  /// Creates the cgroup for container `id` with the limits set; nil when this
+  /// host has neither v2 controllers nor v1 memory and pids hierarchies.
+  static func create(id: String, memoryLimit: UInt64, pidsLimit: Int) throws -> QEMUCgroup? {
+    let mounts = CgroupMounts.current()
+    if let unified = mounts.unifiedWithControllers(["memory", "pids"]) {
+      let parent = unified + "/hermit"
+      try makeDirectory(parent)
+      // cgroup-v2.rst "Enabling and Disabling": a child gets a controller only
+      // if its parent's subtree_control lists it.
+      try CgroupMounts.write("+memory +pids", to: unified + "/cgroup.subtree_control")
+      try CgroupMounts.write("+memory +pids", to: parent + "/cgroup.subtree_control")
+      let directory = parent + "/" + id
+      try makeDirectory(directory)
+      let cgroup = QEMUCgroup(
+        directories: [directory], memoryLimit: memoryLimit, pidsLimit: pidsLimit)
+      do {
+        try CgroupMounts.write("\(memoryLimit)", to: directory + "/memory.max")
+        try? CgroupMounts.write("0", to: directory + "/memory.swap.max")
+        try CgroupMounts.write("\(pidsLimit)", to: directory + "/pids.max")
+      } catch {
+        cgroup.remove()
+        throw error
+      }
+      return cgroup
+    }
+    guard let memory = mounts.v1("memory"), let pids = mounts.v1("pids") else { return nil }
+    let own = CgroupMounts.ownPaths()
+    let memoryDirectory = memory + (own["memory"] ?? "") + "/hermit/" + id
+    let pidsDirectory = pids + (own["pids"] ?? "") + "/hermit/" + id
+    let cgroup = QEMUCgroup(
+      directories: [memoryDirectory, pidsDirectory], memoryLimit: memoryLimit,
+      pidsLimit: pidsLimit)
+    do {
+      for directory in cgroup.directories {
+        try makeDirectory((directory as NSString).deletingLastPathComponent)
+        try makeDirectory(directory)
+      }
+      try CgroupMounts.write("\(memoryLimit)", to: memoryDirectory + "/memory.limit_in_bytes")
+      // With swap accounting, memory+swap gets the same limit: no swapping out.
+      if access(memoryDirectory + "/memory.memsw.limit_in_bytes", W_OK) == 0 {
+        try? CgroupMounts.write(
+          "\(memoryLimit)", to: memoryDirectory + "/memory.memsw.limit_in_bytes")
+      }
+      try CgroupMounts.write("\(pidsLimit)", to: pidsDirectory + "/pids.max")
+    } catch {
+      cgroup.remove()
+      throw error
+    }
+    return cgroup
+  }
+
+  /// Writes the limits into the OCI container's cgroup (already created and
+  /// joined by `placement`); nil when no hierarchy there has the controllers.
+  static func limit(_ placement: CgroupPlacement, memoryLimit: UInt64, pidsLimit: Int) throws
+    -> QEMUCgroup?
+  {
+    let mounts = CgroupMounts.current()
+    var directories: [String] = []
+    if let unified = mounts.unifiedWithControllers(["memory", "pids"]),
+      access(unified + placement.path + "/memory.max", W_OK) == 0
+    {
+      let directory = unified + placement.path
+      try CgroupMounts.write("\(memoryLimit)", to: directory + "/memory.max")
+      try CgroupMounts.write("\(pidsLimit)", to: directory + "/pids.max")
+      directories.append(directory)
+    } else if let memory = mounts.v1("memory"), let pids = mounts.v1("pids") {
+      let memoryDirectory = memory + placement.path
+      let pidsDirectory = pids + placement.path
+      try CgroupMounts.write("\(memoryLimit)", to: memoryDirectory + "/memory.limit_in_bytes")
+      try CgroupMounts.write("\(pidsLimit)", to: pidsDirectory + "/pids.max")
+      directories += [memoryDirectory, pidsDirectory]
+    }
+    guard !directories.isEmpty else { return nil }
+    return QEMUCgroup(directories: directories, memoryLimit: memoryLimit, pidsLimit: pidsLimit)
+  }
+
+  /// Removes the directories once QEMU is gone (rmdir fails while a process
+  /// remains, so this retries for a moment).
+  func remove() {
+    for directory in directories {
+      for _ in 0..<50 {
+        if rmdir(directory) == 0 || errno == ENOENT { break }
+        usleep(10_000)
+      }
+    }
+  }
+
+  private static func makeDirectory(_ path: String) throws {
+    guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+      throw RuntimeError.io(path: path, reason: String(cString: strerror(errno)))
+    }
+  }
+}
+
+/// The cgroup file systems this process sees (/proc/self/mountinfo) and its own
+/// place in them (/proc/self/cgroup).
+struct CgroupMounts {
+  /// Every cgroup and cgroup2 mount point.
+  var points: [String] { mounts.map(\.point) }
+
+  struct Mount {
+    var point: String
+    var version2: Bool
+    /// v1: the controllers of this hierarchy (from the super options).
+    var controllers: Set<String>
+  }
+  var mounts: [Mount]
+
+  static func current() -> CgroupMounts {
+    let text = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+    return CgroupMounts(mounts: parse(mountinfo: text))
+  }
+
+  /// mountinfo(5): `id parent major:minor root mount-point options ... - type source super-options`.
+  static func parse(mountinfo: String) -> [Mount] {
+    mountinfo.split(separator: "\n").compactMap { line in
+      let fields = line.split(separator: " ")
+      guard let dash = fields.firstIndex(of: "-"), dash + 3 < fields.count, fields.count > 4
+      else { return nil }
+      let type = fields[dash + 1]
+      guard type == "cgroup" || type == "cgroup2" else { return nil }
+      let options = Set(fields[dash + 3].split(separator: ",").map(String.init))
+      return Mount(point: String(fields[4]), version2: type == "cgroup2", controllers: options)
+    }
+  }
+
+  /// The v1 hierarchy with `controller`.
+  func v1(_ controller: String) -> String? {
+    mounts.first { !$0.version2 && $0.controllers.contains(controller) }?.point
+  }
+
+  /// A v2 mount whose root offers all of `controllers`.
+  func unifiedWithControllers(_ controllers: [String]) -> String? {
+    for mount in mounts where mount.version2 {
+      let available =
+        (try? String(contentsOfFile: mount.point + "/cgroup.controllers", encoding: .utf8)) ?? ""
+      let names = Set(available.split(whereSeparator: \.isWhitespace).map(String.init))
+      if controllers.allSatisfy(names.contains) { return mount.point }
+    }
+    return nil
+  }
+
+  /// Writes `text` to a cgroup control file; the error names the file.
+  static func write(_ text: String, to path: String) throws {
+    let fd = open(path, O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else {
+      throw RuntimeError.io(path: path, reason: String(cString: strerror(errno)))
+    }
+    defer { close(fd) }
+    let written = Array(text.utf8).withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+    guard written == text.utf8.count else {
+      throw RuntimeError.io(path: path, reason: String(cString: strerror(errno)))
+    }
+  }
+
+  /// Controller name -> this process's cgroup path (v1 lines of /proc/self/cgroup:
+  /// `4:memory:/path`).
+  static func ownPaths() -> [String: String] {
+    let text = (try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)) ?? ""
+    var paths: [String: String] = [:]
+    for line in text.split(separator: "\n") {
+      let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+      guard parts.count == 3 else { continue }
+      let path = parts[2] == "/" ? "" : String(parts[2])
+      for controller in parts[1].split(separator: ",") { paths[String(controller)] = path }
+    }
+    return paths
+  }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import HermitQEMU
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// How one container's QEMU is confined (issue 13), decided before it starts:
+/// guests are images pulled from elsewhere, so QEMU is treated as hostile.
+///
+/// Unless the container is `--privileged` (or the runtime is not root, which
+/// leaves only what an unprivileged process can do), QEMU
+/// - runs as an unprivileged user (`QEMUUser`) with no capabilities at all, not
+///   even in its bounding set, and `no_new_privs`;
+/// - sees a private root holding only its own binary, libraries and firmware
+///   (read-only), the guest's loader and app, the status file, the console log
+///   and /dev/{null,urandom,kvm} (`QEMURoot`);
+/// - `run`: lives in its own cgroup with memory and pids limits (`QEMUCgroup`);
+/// - gets a tap device already open, no environment and no descriptor but its
+///   stdio;
+/// - and starts its own seccomp sandbox (`QEMUCommand.sandbox`).
+struct QEMUConfinement {
+  /// For `Supervisor.Options`.
+  var confinement: Confinement?
+  /// The VM as QEMU sees it (paths inside its root, the tap as a descriptor).
+  var vm: VMConfiguration
+  var tapDevice: String?
+  /// Removed when QEMU has exited.
+  var cgroup: QEMUCgroup?
+  /// What `inspect` shows.
+  var report: ConfinementReport
+
+  static func prepare(
+    for record: ContainerRecord, in store: ContainerStore, qemu: String, pcFirmware: String?
+  ) throws -> QEMUConfinement {
+    var vm = record.vm
+    var report = ConfinementReport()
+    if record.vm.privileged == true {
+      report.privileged = true
+      report.notes.append("--privileged: QEMU runs as the runtime's user, unconfined")
+      return QEMUConfinement(confinement: nil, vm: vm, tapDevice: nil, cgroup: nil, report: report)
+    }
+    report.seccomp = QEMUCommand.sandbox
+    report.noNewPrivileges = true
+    guard geteuid() == 0 else {
+      report.notes.append(
+        "the runtime is not root: QEMU keeps its user, file system view and cgroup")
+      return QEMUConfinement(
+        confinement: Confinement(), vm: vm, tapDevice: nil, cgroup: nil, report: report)
+    }
+
+    let privilegedPorts = vm.ports.contains { $0.hostPort < unprivilegedPortStart() }
+    let user = try QEMUUser.resolve()
+    let identity = Confinement.Identity(
+      uid: user.uid, gid: user.gid, keepsNetBindService: privilegedPorts)
+    var confinement = Confinement(identity: identity)
+    report.user = user.description
+    report.capabilities = privilegedPorts ? ["CAP_NET_BIND_SERVICE"] : []
+
+    var tapDevice: String?
+    if case .tap(let name) = vm.network {
+      tapDevice = name
+      vm.tapDescriptor = 3
+    }
+    if let log = vm.consoleLog { try confinement.createFile(log) }
+
+    guard let executable = ChildProcess.resolveExecutable(qemu) else {
+      throw RuntimeError.wrap(HermitQEMUError.qemuNotFound(qemu))
+    }
+    if Self.isELF(executable) {
+      let mountPoint = store.file(record.id, "root").path
+      if mkdir(mountPoint, 0o700) != 0 && errno != EEXIST {
+        throw RuntimeError.io(path: mountPoint, reason: String(cString: strerror(errno)))
+      }
+      let root = QEMURoot(
+        qemu: executable, cacheDirectory: ImageCache.defaultRoot())
+      let made = try root.make(for: vm, pcFirmware: pcFirmware, mountPoint: mountPoint)
+      confinement.root = made.root
+      vm = made.vm
+      report.root = made.root.paths
+    } else {
+      report.notes.append("\(executable) is not an ELF binary: QEMU sees the host's files")
+    }
+
+    var cgroup: QEMUCgroup?
+    if record.kind == .run {
+      let memory = UInt64(vm.memoryMiB) << 20 + QEMUCgroup.overheadBytes
+      cgroup = try QEMUCgroup.create(
+        id: record.id, memoryLimit: memory, pidsLimit: QEMUCgroup.pidsLimit(cpus: vm.cpus))
+      if let cgroup {
+        confinement.cgroups = cgroup.procsFiles
+        report.cgroup = cgroup
+      } else {
+        report.notes.append("no memory and pids cgroup controllers: QEMU has no cgroup of its own")
+      }
+    } else {
+      // Create wrote the limits into the cgroup the bundle names.
+      report.cgroup = record.confinement?.cgroup
+      if report.cgroup == nil {
+        report.notes.append("no cgroup with memory and pids limits was named or could be set")
+      }
+    }
+    return QEMUConfinement(
+      confinement: confinement, vm: vm, tapDevice: tapDevice, cgroup: cgroup, report: report)
+  }
+
+  /// The first port an unprivileged process may bind (net.ipv4.ip_unprivileged_port_start).
+  static func unprivilegedPortStart() -> Int {
+    let text = try? String(
+      contentsOfFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", encoding: .utf8)
+    return text.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 1024
+  }
+
+  /// A script (a test's fake QEMU) cannot run in a root without its interpreter.
+  static func isELF(_ path: String) -> Bool {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var magic = [UInt8](repeating: 0, count: 4)
+    return read(fd, &magic, 4) == 4 && magic == [0x7f, 0x45, 0x4c, 0x46]
+  }
+}
+
+/// How a container's QEMU is confined, as `inspect` shows it.
+struct ConfinementReport: Codable, Equatable, Sendable {
+  /// `--privileged`: none of the below.
+  var privileged = false
+  /// QEMU's `-sandbox` option.
+  var seccomp: String?
+  /// The user QEMU runs as.
+  var user: String?
+  /// The capabilities QEMU keeps (none unless a host port is below 1024).
+  var capabilities: [String] = []
+  var noNewPrivileges = false
+  /// Every path QEMU can reach; nil: the host's whole tree.
+  var root: [String]?
+  var cgroup: QEMUCgroup?
+  var notes: [String] = []
+}
+
+/// The user a confined QEMU runs as: `$HERMIT_QEMU_USER` (a name, `uid` or
+/// `uid:gid`), else the `hermit` system user that scripts/setup.sh creates, else
+/// `nobody` (65534).
+struct QEMUUser: Equatable {
+  var name: String?
+  var uid: UInt32
+  var gid: UInt32
+
+  var description: String {
+    (name.map { "\($0) " } ?? "") + "(uid \(uid), gid \(gid))"
+  }
+
+  static func resolve(
+    _ setting: String? = ProcessInfo.processInfo.environment["HERMIT_QEMU_USER"]
+  ) throws -> QEMUUser {
+    if let setting, !setting.isEmpty {
+      let parts = setting.split(separator: ":", omittingEmptySubsequences: false)
+      if let uid = UInt32(parts[0]) {
+        let gid = parts.count > 1 ? UInt32(parts[1]) : uid
+        guard parts.count <= 2, let gid, uid != 0 else {
+          throw RuntimeError.invalidArgument(
+            "HERMIT_QEMU_USER=\(setting): expected a user name, UID or UID:GID (not root)")
+        }
+        return QEMUUser(name: nil, uid: uid, gid: gid)
+      }
+      guard parts.count == 1, let user = lookup(setting), user.uid != 0 else {
+        throw RuntimeError.invalidArgument(
+          "HERMIT_QEMU_USER=\(setting): no such user (or root), expected a name, UID or UID:GID")
+      }
+      return user
+    }
+    return lookup("hermit") ?? QEMUUser(name: "nobody", uid: 65534, gid: 65534)
+  }
+
+  static func lookup(_ name: String) -> QEMUUser? {
+    guard let entry = getpwnam(name) else { return nil }
+    return QEMUUser(name: name, uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid)
+  }
+}
