@@ -30,7 +30,7 @@ struct Kill: ParsableCommand {
     try RuncDelegate.forward(id, global)
     let (store, record) = try ContainerStore.locate(id, global)
     let name = signal ?? positionalSignal ?? (record.kind == .oci ? "TERM" : "KILL")
-    guard let number = Self.parse(name) else {
+    guard let number = SignalName.parse(name) else {
       throw RuntimeError.invalidArgument("unknown signal \(name)")
     }
     guard let pid = record.pid, record.status == .running || record.status == .created else {
@@ -59,22 +59,5 @@ struct Kill: ParsableCommand {
   func alreadyStopped() throws {
     guard !all else { return }
     throw RuntimeError.notRunning(id)
-  }
-
-  static let names: [String: Int32] = [
-    "HUP": SIGHUP, "INT": SIGINT, "QUIT": SIGQUIT, "ILL": SIGILL, "TRAP": SIGTRAP, "ABRT": SIGABRT,
-    "BUS": SIGBUS, "FPE": SIGFPE, "KILL": SIGKILL, "USR1": SIGUSR1, "SEGV": SIGSEGV,
-    "USR2": SIGUSR2, "PIPE": SIGPIPE, "ALRM": SIGALRM, "TERM": SIGTERM, "CHLD": SIGCHLD,
-    "CONT": SIGCONT, "STOP": SIGSTOP, "TSTP": SIGTSTP, "TTIN": SIGTTIN, "TTOU": SIGTTOU,
-    "URG": SIGURG, "XCPU": SIGXCPU, "XFSZ": SIGXFSZ, "VTALRM": SIGVTALRM, "PROF": SIGPROF,
-    "WINCH": SIGWINCH, "IO": SIGIO, "PWR": SIGPWR, "SYS": SIGSYS,
-  ]
-
-  /// `TERM`, `SIGTERM`, `sigterm` or `15`.
-  static func parse(_ text: String) -> Int32? {
-    if let number = Int32(text), (1...64).contains(number) { return number }
-    var name = text.uppercased()
-    if name.hasPrefix("SIG") { name.removeFirst(3) }
-    return names[name]
   }
 }
