@@ -21,7 +21,7 @@ public struct VMConfiguration: Codable, Equatable, Sendable {
     case virtio
     /// virtio-net on microvm's virtio-mmio transport.
     case virtioMMIO = "virtio-mmio"
-    /// virtio-net on PCI (`virtio-net-pci`, `-M pc` with qboot).
+    /// virtio-net on PCI (`virtio-net-pci`), on microvm's PCIe host bridge.
     case virtioPCI = "virtio-pci"
     /// Realtek 8139, as in the seed.
     case rtl8139
@@ -37,6 +37,10 @@ public struct VMConfiguration: Codable, Equatable, Sendable {
   public enum Machine: String, Codable, Sendable {
     /// No PCI, no BIOS tables to walk: boots in tens of milliseconds.
     case microvm
+    /// microvm with a PCIe host bridge (ECAM, no legacy PCI ports) for
+    /// virtio-net-pci: ~15 ms more than microvm, ~25 ms less than `pc`
+    /// with qboot (bench/netboot.sh).
+    case microvmPCIe = "microvm,pcie=on"
     /// i440FX PC with PCI, needed for PCI NICs.
     case pc
   }
@@ -86,15 +90,17 @@ public struct VMConfiguration: Codable, Equatable, Sendable {
     self.macAddress = macAddress
   }
 
-  /// microvm whenever no PCI device is needed: it reaches the kernel in ~60 ms
-  /// where `pc` with SeaBIOS takes seconds under KVM (PLATFORM.md). virtio-net
-  /// on virtio-mmio sits on microvm's transports; the PCI cards (rtl8139,
-  /// virtio-net-pci) need `pc`.
+  /// microvm whenever it can: it reaches the kernel in ~60 ms where `pc` with
+  /// SeaBIOS takes seconds under KVM (PLATFORM.md). virtio-net on virtio-mmio
+  /// sits on microvm's transports, virtio-net-pci behind microvm's PCIe host
+  /// bridge; only rtl8139 (a PCI card with no MSI-X, whose INTx microvm does
+  /// not route) needs `pc`.
   public var machine: Machine {
     if case .none = network { return .microvm }
     switch nic.resolved {
     case .virtio, .virtioMMIO: return .microvm
-    case .virtioPCI, .rtl8139: return .pc
+    case .virtioPCI: return .microvmPCIe
+    case .rtl8139: return .pc
     }
   }
 

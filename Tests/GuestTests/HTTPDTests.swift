@@ -44,11 +44,11 @@ import Testing
   }
 
   /// The same through each virtio transport the runtime offers (`--nic
-  /// virtio-mmio`: microvm; `--nic virtio-pci`: pc + qboot).
+  /// virtio-mmio`: microvm; `--nic virtio-pci`: microvm with PCIe).
   @Test(arguments: [VMConfiguration.NIC.virtioMMIO, .virtioPCI])
   func curlGetsHelloWorldOverEachVirtioTransport(nic: VMConfiguration.NIC) throws {
     var hello = ""
-    let run = try withHTTPD(nic: nic, machine: nic == .virtioPCI ? .pcQboot : nil) { port in
+    let run = try withHTTPD(nic: nic) { port in
       hello = try curl("http://127.0.0.1:\(port)/hello").text
     }
     #expect(hello == "hello world", "\(run.output)")

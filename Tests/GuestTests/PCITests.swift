@@ -76,23 +76,47 @@ import Testing
     try run.expectSlirpDHCPAndInterrupts(from: "rtl8139")
   }
 
-  /// virtio-net-pci without its MSI-X capability (`vectors=0`): INTx, acknowledged
-  /// by reading the ISR.
+  /// The runtime's `--nic virtio-pci` device (modern only).
+  static let modernVirtioNetPCI = "virtio-net-pci,disable-legacy=on,netdev=net0,romfile="
+  /// Without its MSI-X capability (`vectors=0`): INTx, acknowledged by reading the ISR.
   static let virtioNetPCIINTx = "virtio-net-pci,disable-legacy=on,vectors=0,netdev=net0,romfile="
+  static let microvmPCIe = GuestBoot.PCMachine(
+    type: "microvm,pcie=on", firmware: nil, nicDevice: modernVirtioNetPCI)
 
-  /// virtio-net over the PCI transport (the runtime's `--nic virtio-pci`: `pc` +
-  /// qboot), with MSI-X, and with INTx; on q35 through ECAM; with SeaBIOS's BARs.
+  /// virtio-net over the PCI transport: behind microvm's PCIe host bridge (the
+  /// runtime's `--nic virtio-pci`), on `pc` with qboot and SeaBIOS, with INTx,
+  /// on q35 through ECAM, and as a transitional device (ID 1000, legacy I/O BAR
+  /// beside the modern structures).
   @Test(arguments: [
-    GuestBoot.PCMachine.pcQboot, .pcSeaBIOS, .q35Qboot,
+    microvmPCIe,
+    GuestBoot.PCMachine(
+      type: "pc", firmware: GuestBoot.PCMachine.qboot, nicDevice: modernVirtioNetPCI),
+    GuestBoot.PCMachine(type: "pc", firmware: nil, nicDevice: modernVirtioNetPCI),
     GuestBoot.PCMachine(
       type: "pc", firmware: GuestBoot.PCMachine.qboot, nicDevice: virtioNetPCIINTx),
+    GuestBoot.PCMachine(type: "q35", firmware: GuestBoot.PCMachine.qboot, nicDevice: virtioNetPCI),
   ])
   func virtioNetOverPCIGetsDHCPAndInterrupts(machine: GuestBoot.PCMachine) throws {
-    // A test-only -device replaces the runtime's rtl8139 (GuestBoot.PCMachine).
+    // The test's -device replaces the runtime's rtl8139 (GuestBoot.PCMachine).
     let run = try GuestBoot.boot(
-      "netconfig", append: "-- 0", network: .user(ports: []),
-      nic: machine.nicDevice == nil ? .virtioPCI : .rtl8139, machine: machine)
+      "netconfig", append: "-- 0", network: .user(ports: []), nic: .rtl8139, machine: machine)
     try run.expectSlirpDHCPAndInterrupts(from: "virtio-net")
+  }
+
+  /// microvm with `pcie=on` has no MCFG (QEMU 7.2 describes its ECAM in the DSDT
+  /// only) and no firmware that assigns BARs: the kernel finds the ECAM by the
+  /// host bridge's ID and assigns BARs from the bridge's 32-bit window.
+  @Test func scanOfMicrovmPCIeGoesThroughItsECAMWithoutAnMCFG() throws {
+    let run = try pciList(on: Self.microvmPCIe)
+    #expect(run.status == .exited(0), "\(run.output)")
+    let lines = run.lines
+    #expect(lines.contains("access ecam"), "\(run.output)")
+    #expect(lines.contains { $0.hasPrefix("00:00.0 1b36:0008 class 06.00 ") }, "\(run.output)")
+    let nic = try #require(
+      lines.firstIndex { $0.contains(" 1af4:1041 class 02.00 ") }, "\(run.output)")
+    #expect(lines[nic].hasSuffix(" msix 4"), "\(run.output)")
+    #expect(lines[nic + 1] == "  bar1 mem32 size 0x1000 at 0xc0000000", "\(run.output)")
+    #expect(lines[nic + 2] == "  bar4 mem64 size 0x4000 at 0xc0004000 prefetchable")
   }
 }
 

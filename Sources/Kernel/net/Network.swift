@@ -57,6 +57,7 @@ final class Network {
       mac: MACAddress(mac.0, mac.1, mac.2, mac.3, mac.4, mac.5), configuration: configuration,
       seed: seed)
     interface.log = { Log.info($0) }
+    interface.offloadsTCPChecksum = device.offloadsTCPChecksum
     let network = Network(device: device, interface: interface)
     if let configuration {
       Log.info("IP address: \(configuration.address.text)/\(configuration.prefixLength)")
@@ -88,7 +89,9 @@ final class Network {
     while true {
       lock.lock()
       let now = Network.milliseconds
-      _ = device.receive { frame in interface.receive(frame: frame, now: now) }
+      _ = device.receive { frame, verified in
+        interface.receive(frame: frame, now: now, checksumVerified: verified)
+      }
       interface.poll(now: now)
       flushLocked()
       let next = interface.nextPollTime(now: Network.milliseconds)

@@ -18,7 +18,11 @@ extension NetworkInterface {
   /// only packets for our address (or broadcasts) go up. Before we have an
   /// address (DHCP), only UDP goes up. §3.2.1.3: 127.0.0.0/8 "MUST NOT
   /// appear outside a host", so only `loopback` packets may use it.
-  func handleIPv4(_ bytes: UnsafeRawBufferPointer, now: UInt64, loopback: Bool) {
+  /// `checksumVerified`: the NIC vouches for the TCP/UDP checksum; loopback
+  /// packets need no check (and carry a partial one when TCP is offloaded).
+  func handleIPv4(
+    _ bytes: UnsafeRawBufferPointer, now: UInt64, loopback: Bool, checksumVerified: Bool
+  ) {
     guard let packet = IPv4Packet(bytes), packet.isChecksumValid else { return drop() }
     guard !packet.isFragment else { return drop() }
     let source = packet.source
@@ -42,7 +46,8 @@ extension NetworkInterface {
     case IPProtocol.icmp:
       handleICMP(packet, isBroadcast: isBroadcast, now: now)
     default:
-      handleTransport(packet, isBroadcast: isBroadcast, now: now)
+      handleTransport(
+        packet, isBroadcast: isBroadcast, checksumVerified: checksumVerified || loopback, now: now)
     }
   }
 
@@ -98,10 +103,14 @@ extension NetworkInterface {
   var sourceAddress: IPv4Address? { configuration?.address }
 
   /// UDP and TCP input.
-  func handleTransport(_ packet: IPv4Packet, isBroadcast: Bool, now: UInt64) {
+  func handleTransport(
+    _ packet: IPv4Packet, isBroadcast: Bool, checksumVerified: Bool, now: UInt64
+  ) {
     switch packet.protocolNumber {
-    case IPProtocol.udp: handleUDP(packet, isBroadcast: isBroadcast, now: now)
-    case IPProtocol.tcp: handleTCP(packet, isBroadcast: isBroadcast, now: now)
+    case IPProtocol.udp:
+      handleUDP(packet, isBroadcast: isBroadcast, checksumVerified: checksumVerified, now: now)
+    case IPProtocol.tcp:
+      handleTCP(packet, isBroadcast: isBroadcast, checksumVerified: checksumVerified, now: now)
     default: drop()
     }
   }

@@ -180,10 +180,12 @@ extension NetworkInterface {
 
   // MARK: Input
 
-  func handleTCP(_ packet: IPv4Packet, isBroadcast: Bool, now: UInt64) {
+  /// `checksumVerified`: the NIC (or loopback) vouches for the checksum.
+  func handleTCP(_ packet: IPv4Packet, isBroadcast: Bool, checksumVerified: Bool, now: UInt64) {
     // RFC 9293 §3.9.1: TCP is unicast only.
     guard !isBroadcast, let segment = TCPSegment(packet.payload),
-      segment.isChecksumValid(source: packet.source, destination: packet.destination)
+      checksumVerified
+        || segment.isChecksumValid(source: packet.source, destination: packet.destination)
     else { return drop() }
     let options = segment.flags.contains(.syn) ? segment.options : (nil, nil)
     let incoming = TCPIncoming(
@@ -390,7 +392,9 @@ extension NetworkInterface {
     let start = frame.count
     TCPSegment.emitHeader(segment.header, into: &frame)
     frame.append(contentsOf: segment.payload)
-    TCPSegment.finish(&frame, segmentStart: start, source: source, destination: destination)
+    TCPSegment.finish(
+      &frame, segmentStart: start, source: source, destination: destination,
+      partial: offloadsTCPChecksum)
     transmitIPv4(
       frame, source: source, destination: destination, protocolNumber: IPProtocol.tcp, now: now)
   }

@@ -54,6 +54,11 @@ public final class NetworkInterface {
   /// The key of the ISN hash (RFC 6528).
   var tcpSecret: UInt64 = 0
 
+  /// The NIC completes TCP checksums: segments leave with only the
+  /// pseudo-header sum in their checksum field (PartialChecksum.swift). Set
+  /// it before the first segment is sent.
+  public var offloadsTCPChecksum = false
+
   /// Send and receive buffer size of each new TCP connection, in bytes
   /// (64 KiB: a connection holds two). Larger values use window scaling.
   public var tcpBufferSize = 65536
@@ -81,19 +86,25 @@ public final class NetworkInterface {
   // MARK: Driver side
 
   /// Handles one received Ethernet frame (without FCS). Replies are queued.
-  public func receive(frame: UnsafeRawBufferPointer, now: UInt64) {
+  /// `checksumVerified`: the NIC checked the TCP/UDP checksum (virtio's
+  /// DATA_VALID), so the stack does not.
+  public func receive(frame: UnsafeRawBufferPointer, now: UInt64, checksumVerified: Bool = false) {
     advanceClock(now)
-    handleFrame(frame, now: lastNow, loopback: false)
+    handleFrame(frame, now: lastNow, loopback: false, checksumVerified: checksumVerified)
   }
 
   /// `loopback`: the frame is one we sent to ourselves (127.0.0.0/8 or our
   /// own address), which only this path may carry.
-  func handleFrame(_ frame: UnsafeRawBufferPointer, now: UInt64, loopback: Bool) {
+  func handleFrame(
+    _ frame: UnsafeRawBufferPointer, now: UInt64, loopback: Bool, checksumVerified: Bool = false
+  ) {
     guard let ethernet = EthernetFrame(frame) else { return drop() }
     guard ethernet.destination == mac || ethernet.destination.isBroadcast else { return drop() }
     switch ethernet.etherType {
     case EtherType.arp: handleARP(ethernet.payload, now: now)
-    case EtherType.ipv4: handleIPv4(ethernet.payload, now: now, loopback: loopback)
+    case EtherType.ipv4:
+      handleIPv4(
+        ethernet.payload, now: now, loopback: loopback, checksumVerified: checksumVerified)
     default: drop()
     }
   }

@@ -121,16 +121,20 @@ struct TCPSegment {
     frame.append(contentsOf: optionBytes)
   }
 
-  /// Fills in the checksum of the segment at `start..<frame.count`.
+  /// Fills in the checksum of the segment at `start..<frame.count`; with
+  /// `partial`, only the folded pseudo-header sum, for the NIC to complete
+  /// (PartialChecksum.swift).
   static func finish(
     _ frame: inout [UInt8], segmentStart start: Int, source: IPv4Address,
-    destination: IPv4Address
+    destination: IPv4Address, partial: Bool = false
   ) {
     let pseudo = InternetChecksum.pseudoHeader(
       source: source, destination: destination, protocolNumber: IPProtocol.tcp,
       length: frame.count - start)
-    let checksum = InternetChecksum.finish(
-      InternetChecksum.add(frame, start..<frame.count, to: pseudo))
-    frame.setNetUInt16(checksum, at: start + 16)
+    let checksum =
+      partial
+      ? ~InternetChecksum.finish(pseudo)
+      : InternetChecksum.finish(InternetChecksum.add(frame, start..<frame.count, to: pseudo))
+    frame.setNetUInt16(checksum, at: start + PartialChecksum.tcpChecksumOffset)
   }
 }

@@ -64,9 +64,11 @@ import Testing
   }
 
   private func transfer(
-    bytes: Int, seed: UInt64, drop: Int, duplicate: Int, reorder: Int
+    bytes: Int, seed: UInt64, drop: Int, duplicate: Int, reorder: Int,
+    offload: SimulatedLink.ChecksumOffload = .none
   ) throws -> SimulatedLink {
-    let link = SimulatedLink(seed: seed, drop: drop, duplicate: duplicate, reorder: reorder)
+    let link = SimulatedLink(
+      seed: seed, drop: drop, duplicate: duplicate, reorder: reorder, offload: offload)
     let (server, client, _) = try link.connect()
     var random = TestRandom(seed: seed ^ 0x5eed)
     let fromServer = random.bytes(bytes)
@@ -95,6 +97,32 @@ import Testing
   @Test func megabyteEachWayArrivesByteExactOverVeryLossyLink() throws {
     let link = try transfer(bytes: 1 << 20, seed: 8, drop: 100, duplicate: 50, reorder: 100)
     #expect(link.dropped > 100)
+  }
+
+  /// Checksum offload: partial TCP checksums completed by the sending NIC, or
+  /// passed on partial and vouched for by the receiving one.
+  @Test(arguments: [
+    SimulatedLink.ChecksumOffload.completeOnTransmit, .verifiedOnReceive,
+  ])
+  func megabyteEachWayArrivesByteExactWithChecksumOffload(
+    offload: SimulatedLink.ChecksumOffload
+  ) throws {
+    let link = try transfer(
+      bytes: 1 << 20, seed: 12, drop: 50, duplicate: 30, reorder: 50, offload: offload)
+    #expect(link.a.droppedFrames == 0)
+    #expect(link.b.droppedFrames == 0)
+    #expect(link.completed > (offload == .completeOnTransmit ? 1000 : -1))
+  }
+
+  @Test func aPartialChecksumNoNICVouchesForIsDropped() throws {
+    let link = SimulatedLink(seed: 13)
+    link.a.offloadsTCPChecksum = true  // but nothing completes A's checksums
+    let listener = try link.a.tcpListen(port: 80, backlog: 8).get()
+    let client = try link.b.tcpConnect(to: SimulatedLink.addressA, port: 80, now: link.now).get()
+    link.run(limit: 2_000) { false }
+    #expect(link.b.tcpState(client) == .synSent)
+    #expect(link.b.droppedFrames > 0)
+    _ = listener
   }
 
   @Test func transferOverCleanLinkNeedsNoRetransmission() throws {

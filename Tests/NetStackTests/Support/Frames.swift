@@ -47,8 +47,8 @@ enum Slirp {
 
 extension NetworkInterface {
   /// Feeds one frame given as bytes.
-  func receive(_ frame: [UInt8], now: UInt64) {
-    frame.withUnsafeBytes { receive(frame: $0, now: now) }
+  func receive(_ frame: [UInt8], now: UInt64, checksumVerified: Bool = false) {
+    frame.withUnsafeBytes { receive(frame: $0, now: now, checksumVerified: checksumVerified) }
   }
 
   /// Every frame queued for transmission.

@@ -1,7 +1,9 @@
 // Two interfaces on one simulated Ethernet segment whose clock the test
 // drives: frames take `latency` ms, and a seeded generator drops,
 // duplicates and delays (reorders) a share of them (smoltcp's
-// FaultInjector). Deterministic for a given seed.
+// FaultInjector). Deterministic for a given seed. With `offload`, both
+// interfaces leave TCP checksums to the "NIC", which completes them on the way
+// out or hands them on partial and flagged (PartialChecksum.swift).
 
 @testable import NetStack
 
@@ -35,6 +37,19 @@ struct TestRandom {
 }
 
 final class SimulatedLink {
+  /// What the simulated NICs do about TCP checksums.
+  enum ChecksumOffload {
+    /// Nothing: the stacks compute and verify every checksum.
+    case none
+    /// The sending NIC completes partial checksums (virtio's NEEDS_CSUM on
+    /// transmit); the receiver verifies them.
+    case completeOnTransmit
+    /// Partial checksums cross the wire and the receiving NIC says they are
+    /// fine (a host stack's CHECKSUM_PARTIAL reaching a guest as NEEDS_CSUM or
+    /// DATA_VALID): the receiver must not verify them.
+    case verifiedOnReceive
+  }
+
   static let macA = MACAddress(0x02, 0, 0, 0, 0, 0x0a)
   static let macB = MACAddress(0x02, 0, 0, 0, 0, 0x0b)
   static let addressA = IPv4Address(192, 168, 7, 1)
@@ -51,12 +66,19 @@ final class SimulatedLink {
   let latency: UInt64 = 1
   private(set) var delivered = 0
   private(set) var dropped = 0
+  /// Partial checksums the simulated NICs completed.
+  private(set) var completed = 0
+  let offload: ChecksumOffload
 
   private var inFlight: [(frame: [UInt8], toB: Bool, at: UInt64, order: Int)] = []
   private var order = 0
 
-  init(seed: UInt64, drop: Int = 0, duplicate: Int = 0, reorder: Int = 0) {
+  init(
+    seed: UInt64, drop: Int = 0, duplicate: Int = 0, reorder: Int = 0,
+    offload: ChecksumOffload = .none
+  ) {
     random = TestRandom(seed: seed)
+    self.offload = offload
     dropPerMille = drop
     duplicatePerMille = duplicate
     reorderPerMille = reorder
@@ -68,6 +90,8 @@ final class SimulatedLink {
       mac: SimulatedLink.macB,
       configuration: NetworkConfiguration(address: SimulatedLink.addressB, prefixLength: 24),
       seed: seed &+ 2)
+    a.offloadsTCPChecksum = offload != .none
+    b.offloadsTCPChecksum = offload != .none
   }
 
   /// Takes what both interfaces queued and puts it on the wire.
@@ -77,6 +101,15 @@ final class SimulatedLink {
   }
 
   private func put(_ frame: [UInt8], toB: Bool) {
+    var frame = frame
+    if offload == .completeOnTransmit {
+      frame.withUnsafeMutableBytes { bytes in
+        guard let (start, offset) = PartialChecksum.location(inFrame: UnsafeRawBufferPointer(bytes))
+        else { return }
+        PartialChecksum.complete(bytes, start: start, offset: offset)
+        completed += 1
+      }
+    }
     if random.chance(dropPerMille) {
       dropped += 1
       return
@@ -99,7 +132,8 @@ final class SimulatedLink {
     inFlight.removeAll { $0.at <= now }
     for item in due {
       delivered += 1
-      (item.toB ? b : a).receive(item.frame, now: now)
+      (item.toB ? b : a).receive(
+        item.frame, now: now, checksumVerified: offload == .verifiedOnReceive)
     }
     for interface in [a, b] {
       if let next = interface.nextPollTime(now: now), next <= now { interface.poll(now: now) }

@@ -6,9 +6,13 @@
 protocol NetworkDevice: AnyObject {
   /// The station address, 6 bytes.
   var mac: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) { get }
-  /// Calls `body` with each received Ethernet frame (no FCS) and returns the
-  /// buffers to the device; returns how many frames there were.
-  func receive(_ body: (UnsafeRawBufferPointer) -> Void) -> Int
+  /// Calls `body` with each received Ethernet frame (no FCS) and whether the
+  /// device vouches for its TCP/UDP checksum, and returns the buffers to the
+  /// device; returns how many frames there were.
+  func receive(_ body: (_ frame: UnsafeRawBufferPointer, _ checksumVerified: Bool) -> Void) -> Int
+  /// The device completes the TCP checksums of frames `transmit` gets with a
+  /// partial one (NetStack's PartialChecksum).
+  var offloadsTCPChecksum: Bool { get }
   /// Queues one Ethernet frame; false if the transmit ring is full.
   func transmit(_ frame: UnsafeRawBufferPointer) -> Bool
   /// Starts sending what `transmit` queued.

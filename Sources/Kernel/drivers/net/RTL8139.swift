@@ -136,7 +136,10 @@ final class RTL8139: NetworkDevice {
     Self.write32(registers, Self.tcr, Self.tcrDMA2048 | Self.tcrNormalGap)
   }
 
-  func receive(_ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+  /// No checksum offload (the RTL8139C has none).
+  var offloadsTCPChecksum: Bool { false }
+
+  func receive(_ body: (_ frame: UnsafeRawBufferPointer, _ checksumVerified: Bool) -> Void) -> Int {
     var count = 0
     while Self.read8(registers, Self.cr) & Self.crBufferEmpty == 0 {
       let header = ring + readOffset
@@ -148,7 +151,7 @@ final class RTL8139: NetworkDevice {
         resynchronize()
         break
       }
-      body(UnsafeRawBufferPointer(start: header + 4, count: length - 4))  // no CRC
+      body(UnsafeRawBufferPointer(start: header + 4, count: length - 4), false)  // no CRC
       readOffset = (readOffset + 4 + length + 3) & ~3 & (Self.ringSize - 1)
       Self.write16(registers, Self.capr, UInt16(truncatingIfNeeded: readOffset &- 16))
       count += 1

@@ -1,11 +1,22 @@
 // virtio-net (virtio 1.2 §5.1) on any virtio transport (VirtioTransport.swift:
 // virtio-mmio on microvm, PCI on pc): one receive queue (0), one transmit
-// queue (1), no offloads yet. Every buffer is one descriptor holding the
-// 12-byte virtio_net_hdr (§5.1.6: with VIRTIO_F_VERSION_1 the header always
-// has num_buffers) followed by the frame.
+// queue (1). Every buffer is one descriptor holding the 12-byte
+// virtio_net_hdr (§5.1.6: with VIRTIO_F_VERSION_1 the header always has
+// num_buffers) followed by the frame.
+//
+// Checksum offload when the device offers it (QEMU does when its backend takes
+// the header as is: a tap, not user networking):
+// - VIRTIO_NET_F_CSUM: TCP segments leave with only the pseudo-header sum
+//   (NetStack's PartialChecksum) and NEEDS_CSUM, csum_start, csum_offset in
+//   the header (§5.1.6.2); the device completes them.
+// - VIRTIO_NET_F_GUEST_CSUM: the device sets DATA_VALID on frames whose
+//   checksum it checked, or NEEDS_CSUM on ones a host stack sent partial
+//   (§5.1.6.4); either way the stack does not verify them.
 
 final class VirtioNet: NetworkDevice {
   // Feature bits (§5.1.3, §6).
+  static let featureChecksum: UInt64 = 1 << 0  // VIRTIO_NET_F_CSUM: we may send partial checksums
+  static let featureGuestChecksum: UInt64 = 1 << 1  // VIRTIO_NET_F_GUEST_CSUM: it may send them
   static let featureMAC: UInt64 = 1 << 5  // VIRTIO_NET_F_MAC: config holds the MAC
   static let featureVersion1: UInt64 = 1 << 32  // VIRTIO_F_VERSION_1
   // Device status bits (§2.1).
@@ -13,7 +24,13 @@ final class VirtioNet: NetworkDevice {
   static let statusDriver: UInt8 = 2
   static let statusDriverOK: UInt8 = 4
   static let statusFeaturesOK: UInt8 = 8
+  // virtio_net_hdr (§5.1.6).
   static let headerSize = 12
+  static let headerFlags = 0  // u8
+  static let headerChecksumStart = 6  // le16 csum_start: from the frame's first byte
+  static let headerChecksumOffset = 8  // le16 csum_offset: of the field, from csum_start
+  static let flagNeedsChecksum: UInt8 = 1  // VIRTIO_NET_HDR_F_NEEDS_CSUM
+  static let flagDataValid: UInt8 = 2  // VIRTIO_NET_HDR_F_DATA_VALID
   static let bufferSize = 2048  // header + 1514-byte frame, rounded
   static let receiveQueue = 0
   static let transmitQueue = 1
@@ -27,6 +44,10 @@ final class VirtioNet: NetworkDevice {
   var txPool: [UnsafeMutableRawPointer] = []
   var txPending = false
   let mac: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
+  /// VIRTIO_NET_F_CSUM was negotiated.
+  let offloadsTCPChecksum: Bool
+  /// VIRTIO_NET_F_GUEST_CSUM was negotiated.
+  let receivesVerifiedChecksums: Bool
 
   /// Finds and initializes the first virtio-net device, on virtio-mmio (microvm)
   /// or else on PCI, or nil.
@@ -52,7 +73,11 @@ final class VirtioNet: NetworkDevice {
     transport.writeStatus(Self.statusAcknowledge | Self.statusDriver)  // 3. we drive it
     let offered = transport.offeredFeatures
     guard offered & Self.featureVersion1 != 0 else { return nil }
-    let accepted = offered & (Self.featureVersion1 | Self.featureMAC)
+    let accepted =
+      offered
+      & (Self.featureVersion1 | Self.featureMAC | Self.featureChecksum | Self.featureGuestChecksum)
+    offloadsTCPChecksum = accepted & Self.featureChecksum != 0
+    receivesVerifiedChecksums = accepted & Self.featureGuestChecksum != 0
     transport.accept(features: accepted)  // 4.
     let featuresOK = Self.statusAcknowledge | Self.statusDriver | Self.statusFeaturesOK
     transport.writeStatus(featuresOK)  // 5.
@@ -85,16 +110,26 @@ final class VirtioNet: NetworkDevice {
     rx.publish()
     transport.writeStatus(featuresOK | Self.statusDriverOK)  // 8. live
     transport.notify(queue: Self.receiveQueue)
+    if offloadsTCPChecksum || receivesVerifiedChecksums {
+      Log.info(
+        "virtio-net: checksum offload\(offloadsTCPChecksum ? " tx" : "")"
+          + "\(receivesVerifiedChecksums ? " rx" : "")")
+    }
   }
 
-  func receive(_ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+  func receive(_ body: (_ frame: UnsafeRawBufferPointer, _ checksumVerified: Bool) -> Void) -> Int {
     var count = 0
     reclaimTransmitted()
     while let (descriptor, length) = rx.takeUsed() {
       let buffer = rx.buffer(of: descriptor)
       if length > Self.headerSize {
+        let flags = buffer.load(fromByteOffset: Self.headerFlags, as: UInt8.self)
+        // §5.1.6.4.1: without GUEST_CSUM "the device MUST set flags to zero".
+        let verified =
+          receivesVerifiedChecksums && flags & (Self.flagDataValid | Self.flagNeedsChecksum) != 0
         body(
-          UnsafeRawBufferPointer(start: buffer + Self.headerSize, count: length - Self.headerSize))
+          UnsafeRawBufferPointer(start: buffer + Self.headerSize, count: length - Self.headerSize),
+          verified)
       }
       rx.recycle(descriptor)
       _ = rx.offer(buffer, length: Self.bufferSize, deviceWrites: true)
@@ -112,6 +147,15 @@ final class VirtioNet: NetworkDevice {
     if txPool.isEmpty { reclaimTransmitted() }
     guard let buffer = txPool.popLast() else { return false }
     buffer.initializeMemory(as: UInt8.self, repeating: 0, count: Self.headerSize)
+    if offloadsTCPChecksum, let (start, offset) = PartialChecksum.location(inFrame: frame) {
+      // §5.1.6.2: "the driver MUST set ... csum_start and csum_offset such
+      // that the checksum field is within the packet".
+      buffer.storeBytes(of: Self.flagNeedsChecksum, toByteOffset: Self.headerFlags, as: UInt8.self)
+      buffer.storeBytes(
+        of: UInt16(start).littleEndian, toByteOffset: Self.headerChecksumStart, as: UInt16.self)
+      buffer.storeBytes(
+        of: UInt16(offset).littleEndian, toByteOffset: Self.headerChecksumOffset, as: UInt16.self)
+    }
     if let source = frame.baseAddress {
       (buffer + Self.headerSize).copyMemory(from: source, byteCount: frame.count)
     }

@@ -5,12 +5,18 @@
 // Windows on QEMU: RAM below 4 GiB ends at 0xE0000000 at most on `pc` (and
 // below 0xB0000000 on `q35`), and the I/O APIC sits at 0xFEC00000, so memory
 // BARs go upward from 0xE0000000; I/O BARs from 0xC000, where SeaBIOS starts
-// too (the ISA devices live below 0x1000). Only functions on bus 0: a function
-// behind a bridge would also need the bridge's windows programmed.
+// too (the ISA devices live below 0x1000). On microvm with PCIe, the host
+// bridge's window instead (PCIBus+Microvm.swift), and no I/O space. Only
+// functions on bus 0: a function behind a bridge would also need the bridge's
+// windows programmed.
 
 extension PCIBus {
-  static let memoryWindow: ClosedRange<UInt64> = 0xE000_0000...0xFEBF_FFFF
+  static let pcMemoryWindow: ClosedRange<UInt64> = 0xE000_0000...0xFEBF_FFFF
   static let ioWindow: ClosedRange<UInt64> = 0xC000...0xFFFF
+
+  static var memoryWindow: ClosedRange<UInt64> {
+    onMicrovmPCIe ? microvmMemoryWindow : pcMemoryWindow
+  }
 
   /// Gives each unassigned BAR of each bus-0 function an address of its own.
   static func assignUnassignedBARs(_ functions: [UInt32]) {
@@ -23,6 +29,7 @@ extension PCIBus {
         guard bar.address == 0 else { return }
         let alignment = max(bar.size, bar.kind == .io ? 4 : 16)
         if bar.kind == .io {
+          guard !onMicrovmPCIe else { return }
           let address = (nextIO + alignment - 1) & ~(alignment - 1)
           guard address + bar.size - 1 <= ioWindow.upperBound else { return }
           function.setBAR(bar, address: address)

@@ -26,6 +26,7 @@ enum PCIBus {
   static var functions: [UInt32] {
     if scanned { return found }
     ACPI.initialize()  // the MCFG, if any, switches configuration access to ECAM
+    detectMicrovmPCIe()  // so does microvm's host bridge, which has no MCFG
     var list: [UInt32] = []
     var visited: [UInt64] = [0, 0, 0, 0]  // one bit per bus number
     scan(bus: 0, into: &list, visited: &visited)
