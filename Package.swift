@@ -38,19 +38,12 @@ let package = Package(
     // The portable network stack (Ethernet, ARP, IPv4, ICMP, UDP, DHCP, DNS,
     // TCP). Embedded-clean; compiled into the kernel by the Makefile.
     .target(name: "NetStack"),
-    // libarchive (libarchive-dev) for tar and gzip.
-    .systemLibrary(
-      name: "CArchive",
-      pkgConfig: "libarchive",
-      providers: [.apt(["libarchive-dev"])]
-    ),
-    // SHA-256 from the system's libcrypto (libssl-dev): no second copy of
-    // BoringSSL to build in every configuration.
-    .systemLibrary(
-      name: "CCrypto",
-      pkgConfig: "libcrypto",
-      providers: [.apt(["libssl-dev"])]
-    ),
+    // libarchive (headers: libarchive-dev) for tar and gzip, and SHA-256 from the
+    // system's libcrypto (headers: libssl-dev; no second copy of BoringSSL to
+    // build). Neither is linked: each is loaded at its first use
+    // (Sources/LazyLink/lazy_link.h), which most commands never make.
+    .systemLibrary(name: "CArchive"),
+    .systemLibrary(name: "CCrypto"),
     // System calls Swift cannot make safely: variadic or _GNU_SOURCE-only calls,
     // SCM_RIGHTS, and a confined child's steps between fork and execve.
     .target(name: "CHermitSys"),

@@ -98,7 +98,7 @@ extension Supervisor {
 /// <sys/pidfd.h>, and `syscall` is variadic, so the function is looked up at run time.
 enum PidFD {
   private typealias OpenFunction = @convention(c) (pid_t, UInt32) -> Int32
-  nonisolated(unsafe) private static let openFunction: OpenFunction? = dlsym(nil, "pidfd_open")
+  private static let openFunction: OpenFunction? = dlsym(nil, "pidfd_open")
     .map { unsafeBitCast($0, to: OpenFunction.self) }
 
   /// A descriptor that polls readable once `pid` exits, or nil where the kernel or
