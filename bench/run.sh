@@ -3,8 +3,9 @@
 # hello.tar` (warm unpack cache) next to bare QEMU with the very same command
 # line booting the same loader and app, and next to the QEMU floor (a Multiboot
 # kernel that exits at once, bench/floor/floor.asm) with the same flags; as
-# ratios; plus the time to the app's first output line. Under TCG (KVM cannot
-# run our guests on these hosts). Target: run <= 1.15x bare QEMU.
+# ratios; plus the time to the app's first output line, and the cost of QEMU's
+# confinement (issue 13: `run` against `run --privileged`, target < 3%). Under
+# TCG (KVM cannot run our guests on these hosts). Target: run <= 1.15x bare QEMU.
 #
 # usage: bench/run.sh [RUNS]   (after `make` and `swift build`)
 #   HERMIT_BIN=DIR picks the hermit-runtime/hermit-image binaries (default:
@@ -41,11 +42,15 @@ runs, runtime, work = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 qemu = json.load(open(os.path.join(work, "inspect.json")))[0]["qemu"]
 def with_value(argv, flag, value):
     argv = list(argv); argv[argv.index(flag) + 1] = value; return argv
-# Same flags; only the status file moves out of the (removed) container directory.
+record = json.load(open(os.path.join(work, "inspect.json")))[0]["record"]["vm"]
+# Same flags; the status file moves out of the (removed) container directory, and
+# the loader and app are named by their host paths, not as confined QEMU sees them.
 status = os.path.join(work, "status")
-bare = [a.replace(a[a.index("path=") + 5:], status) if a.startswith("file,id=hstatus") else a for a in qemu]
+host = {"/hermit/loader": record["loader"], "/hermit/app": record["app"]}
+bare = [a.replace(a[a.index("path=") + 5:], status) if a.startswith("file,id=hstatus") else host.get(a, a) for a in qemu]
 floor = with_value(with_value(bare, "-kernel", os.path.join(work, "floor")), "-initrd", os.path.join(work, "floor"))
 run = [runtime, "run", "--rm", "--accel", "tcg", os.path.join(work, "hello.tar")]
+unconfined = run[:2] + ["--privileged"] + run[2:]
 
 def wall(*commands):
     # Round-robin, so that load from elsewhere on the host hits all commands alike.
@@ -72,13 +77,14 @@ def first_line(argv, marker=b"Hello World!"):
 
 for _ in range(3):  # warm page cache
     subprocess.run(run, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-t_run, t_bare, t_floor = wall(run, bare, floor)
+t_run, t_bare, t_floor, t_open = wall(run, bare, floor, unconfined)
 f_run, f_bare = first_line(run), first_line(bare)
 print(f"runs per figure: {runs} (median wall time, TCG, {bare[bare.index('-M') + 1]})")
 print(f"QEMU floor (exit at once):          {t_floor:8.1f} ms")
 print(f"bare QEMU, hello, same flags:       {t_bare:8.1f} ms   {t_bare / t_floor:5.2f}x floor")
 print(f"hermit-runtime run hello.tar:       {t_run:8.1f} ms   {t_run / t_floor:5.2f}x floor   {t_run / t_bare:5.3f}x bare QEMU (target <= 1.15)")
 print(f"fastest of {runs}: floor {minima[2]:.1f} ms, bare {minima[1]:.1f} ms, run {minima[0]:.1f} ms ({minima[0] / minima[1]:.3f}x bare)")
+print(f"run --privileged (no confinement): {t_open:8.1f} ms   confinement costs {t_run / t_open * 100 - 100:+5.1f}% of a run (target < 3%)")
 print(f"first line 'Hello World!', bare:    {f_bare:8.1f} ms")
 print(f"first line 'Hello World!', run:     {f_run:8.1f} ms   {f_run / f_bare:5.3f}x bare QEMU")
 PY

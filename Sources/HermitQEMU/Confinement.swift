@@ -1,8 +1,8 @@
 /// How a child process (QEMU) is confined, issue 13: decided by the runtime,
 /// carried out by `ChildProcess` between fork and execve, and shown by `inspect`.
 ///
-/// The model is Firecracker's jailer and libvirt's QEMU: the child joins its
-/// cgroups, gets a private mount namespace whose root holds only what it needs,
+/// The model is Firecracker's jailer and libvirt's QEMU: the child gets a
+/// private mount namespace whose root holds only what it needs,
 /// becomes an unprivileged user with no capabilities, and can never regain any
 /// (`no_new_privs`). QEMU's own seccomp sandbox (`QEMUCommand.sandbox`) comes on
 /// top, once QEMU has started.
@@ -99,18 +99,14 @@ public struct Confinement: Codable, Equatable, Sendable {
   public var identity: Identity?
   /// nil: the child sees the host's file system.
   public var root: Root?
-  /// `cgroup.procs` files the child moves itself into before anything else.
-  public var cgroups: [String]
   /// `PR_SET_NO_NEW_PRIVS`.
   public var noNewPrivileges: Bool
 
   public init(
-    identity: Identity? = nil, root: Root? = nil, cgroups: [String] = [],
-    noNewPrivileges: Bool = true
+    identity: Identity? = nil, root: Root? = nil, noNewPrivileges: Bool = true
   ) {
     self.identity = identity
     self.root = root
-    self.cgroups = cgroups
     self.noNewPrivileges = noNewPrivileges
   }
 }

@@ -120,19 +120,22 @@ struct ConfinementTests {
         allowed.contains { path == $0 || path.hasPrefix($0 + "/") || $0.hasPrefix(path + "/") },
         "\(path)")
     }
-    // Its cgroup's limits.
-    if let memory = qemu.cgroup("memory") {
-      let limit = try? String(contentsOfFile: memory + "/memory.limit_in_bytes", encoding: .utf8)
-      #expect(limit?.trimmingCharacters(in: .whitespacesAndNewlines) == "\(memoryLimit)")
-    } else {
-      Issue.record("QEMU is in no memory cgroup")
+    // Its cgroup's limits (the runtime moves QEMU in while QEMU starts up).
+    func limit(_ controller: String, _ file: String) -> String? {
+      qemu.cgroup(controller).flatMap {
+        try? String(contentsOfFile: $0 + "/" + file, encoding: .utf8)
+      }?
+      .trimmingCharacters(in: .whitespacesAndNewlines)
     }
-    if let pids = qemu.cgroup("pids") {
-      let limit = try? String(contentsOfFile: pids + "/pids.max", encoding: .utf8)
-      #expect(limit?.trimmingCharacters(in: .whitespacesAndNewlines) == "\(pidsLimit)")
-    } else {
-      Issue.record("QEMU is in no pids cgroup")
+    _ = Harness.waitUntil(timeout: .seconds(5)) {
+      limit("memory", "memory.limit_in_bytes") == "\(memoryLimit)"
+        && limit("pids", "pids.max") == "\(pidsLimit)"
     }
+    #expect(
+      limit("memory", "memory.limit_in_bytes") == "\(memoryLimit)",
+      "\(qemu.cgroup("memory") ?? "no memory cgroup")")
+    #expect(
+      limit("pids", "pids.max") == "\(pidsLimit)", "\(qemu.cgroup("pids") ?? "no pids cgroup")")
     // Nothing inherited: no environment; descriptors only its stdio, its own files
     // and QEMU's event descriptors.
     #expect(qemu.environment.isEmpty)

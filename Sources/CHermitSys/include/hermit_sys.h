@@ -31,7 +31,7 @@ struct hermit_device {
 
 /// Everything a confined child does between fork and execve, in this order:
 /// signals reset, parent-death signal, session, network namespace, tap device,
-/// cgroups, new root (mount namespace), standard descriptors, passed descriptors,
+/// new root (mount namespace), standard descriptors, passed descriptors,
 /// identity (groups, gid, capabilities, uid), no_new_privs, execve.
 struct hermit_child_plan {
   const char *path;
@@ -57,10 +57,6 @@ struct hermit_child_plan {
   /// A tap device to attach to inside that namespace (IFF_TAP | IFF_NO_PI |
   /// IFF_VNET_HDR), passed on as the next descriptor after `pass_fds`; or NULL.
   const char *tap_name;
-
-  /// Open `cgroup.procs` (or `tasks`) descriptors the child writes itself into.
-  const int *cgroup_fds;
-  int cgroup_fd_count;
 
   /// Mount point of the new root (an existing empty directory), or NULL for no
   /// new mount namespace. A tmpfs is mounted there, filled with `directories`,
@@ -95,7 +91,6 @@ enum hermit_child_step {
   HERMIT_STEP_PDEATHSIG,
   HERMIT_STEP_SETNS,
   HERMIT_STEP_TAP,
-  HERMIT_STEP_CGROUP,
   HERMIT_STEP_UNSHARE,
   HERMIT_STEP_MOUNT,
   HERMIT_STEP_BIND,

@@ -88,7 +88,6 @@ struct QEMUConfinement {
       cgroup = try QEMUCgroup.create(
         id: record.id, memoryLimit: memory, pidsLimit: QEMUCgroup.pidsLimit(cpus: vm.cpus))
       if let cgroup {
-        confinement.cgroups = cgroup.procsFiles
         report.cgroup = cgroup
       } else {
         report.notes.append("no memory and pids cgroup controllers: QEMU has no cgroup of its own")
@@ -172,8 +171,18 @@ struct QEMUUser: Equatable {
     return lookup("hermit") ?? QEMUUser(name: "nobody", uid: 65534, gid: 65534)
   }
 
-  static func lookup(_ name: String) -> QEMUUser? {
-    guard let entry = getpwnam(name) else { return nil }
-    return QEMUUser(name: name, uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid)
+  /// Looks `name` up in /etc/passwd (passwd(5)) itself: getpwnam goes through
+  /// NSS, which loads modules and asks systemd's userdb, milliseconds on every
+  /// boot for a system user that is always a local one.
+  static func lookup(_ name: String, passwd: String = "/etc/passwd") -> QEMUUser? {
+    guard let text = try? String(contentsOfFile: passwd, encoding: .utf8) else { return nil }
+    for line in text.split(separator: "\n") {
+      let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+      guard fields.count >= 4, fields[0] == name, let uid = UInt32(fields[2]),
+        let gid = UInt32(fields[3])
+      else { continue }
+      return QEMUUser(name: name, uid: uid, gid: gid)
+    }
+    return nil
   }
 }
