@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # HTTP benchmark (not a test, issue 9): wrk against examples/httpd and against a
 # Linux guest (Debian's linux-image-amd64 + a busybox-static initramfs running
-# `busybox httpd`) under the same QEMU machine (-M microvm), device (virtio-net on
-# virtio-mmio, modern), accelerator (TCG, -cpu max, -smp 1) and user networking
+# `busybox httpd`) under the same QEMU machine and device (TRANSPORT below),
+# accelerator (TCG, -cpu max, -smp 1) and user networking
 # (hostfwd to 127.0.0.1 only: nothing leaves the machine). Both serve GET /hello ->
 # "hello world". For each guest: requests/s with keep-alive and with
 # `Connection: close`, p99 latency, errors (socket errors + non-2xx), the number of
@@ -18,6 +18,10 @@
 #               it reports fewer requests, and says so
 #   CONNS=N     wrk connections (default 4); WRK_THREADS=N (default 1)
 #   ONLY=ours|linux   run one guest only
+#   TRANSPORT=mmio|pci|pc-pci  virtio-net's transport, as the runtime's --nic
+#               virtio-mmio (-M microvm, the default) or --nic virtio-pci (-M
+#               microvm,pcie=on, virtio-net-pci,disable-legacy=on); pc-pci is the
+#               same device on -M pc with qboot, for comparison
 #
 # Notes: the Linux guest gets -m 128M (the Debian kernel does not boot in 64M: it
 # hangs after "Probing EDD") and `tsc_early_khz=` (microvm has no port 0x61, so
@@ -33,6 +37,11 @@ MAX_SECONDS=${MAX_SECONDS:-3600}
 CONNS=${CONNS:-4}
 WRK_THREADS=${WRK_THREADS:-1}
 ONLY=${ONLY:-}
+TRANSPORT=${TRANSPORT:-mmio}
+case $TRANSPORT in
+  mmio | pci | pc-pci) ;;
+  *) echo "bench/httpd.sh: TRANSPORT is mmio, pci or pc-pci, not $TRANSPORT" >&2; exit 1 ;;
+esac
 
 [ -f build/hermit-loader ] && [ -f build/examples/httpd ] ||
   { echo "bench/httpd.sh: run make guest first (build/hermit-loader, build/examples/httpd)" >&2; exit 1; }
@@ -77,16 +86,17 @@ linux_kernel() {
   MODULES=$(ls -d "$cache"/x/lib/modules/*/kernel | head -1)
 }
 
-# A tiny initramfs: busybox, the virtio modules (virtio-mmio and virtio-net are
-# modules in Debian's kernel; virtio_mmio finds the transports through microvm's
-# ACPI tables), static 10.0.2.15/24 (QEMU's user-networking address), busybox httpd
+# A tiny initramfs: busybox, the virtio modules (virtio-mmio, virtio-pci and
+# virtio-net are modules in Debian's kernel; virtio_mmio finds the transports
+# through microvm's ACPI tables), static 10.0.2.15/24 (QEMU's user-networking address), busybox httpd
 # on port 8000 serving /hello, and a memory line on the console every second.
 linux_initramfs() {
   local r=$WORK/initramfs m
   mkdir -p "$r"/{bin,proc,sys,dev,www,mods}
   cp /bin/busybox "$r/bin/busybox"
   for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_mmio \
-    net/core/failover drivers/net/net_failover drivers/net/virtio_net; do
+    drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci_modern_dev \
+    drivers/virtio/virtio_pci net/core/failover drivers/net/net_failover drivers/net/virtio_net; do
     cp "$MODULES/$m.ko" "$r/mods/"
   done
   printf 'hello world' >"$r/www/hello"
@@ -96,7 +106,8 @@ linux_initramfs() {
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
-for m in virtio_ring virtio virtio_mmio failover net_failover virtio_net; do
+for m in virtio_ring virtio virtio_mmio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci \
+  failover net_failover virtio_net; do
   insmod /mods/$m.ko || echo "insmod $m failed"
 done
 ip link set lo up
@@ -117,12 +128,20 @@ EOF
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # Common QEMU flags: the runtime's (Sources/HermitQEMU/QEMUCommand.swift) for a
-# virtio NIC under TCG, minus its status-file chardev.
+# virtio NIC on TRANSPORT under TCG, minus its status-file chardev.
 qemu_flags() {
-  echo "-M microvm -accel tcg -cpu max -smp 1 -m $1 -nodefaults -no-user-config -display none" \
+  local machine nic
+  if [ "$TRANSPORT" != mmio ]; then
+    machine="-M microvm,pcie=on"
+    [ "$TRANSPORT" = pc-pci ] && machine="-M pc -bios /usr/share/qemu/qboot.rom"
+    nic="-device virtio-net-pci,disable-legacy=on,netdev=net0,romfile="
+  else
+    machine="-M microvm"
+    nic="-global virtio-mmio.force-legacy=false -device virtio-net-device,netdev=net0"
+  fi
+  echo "$machine -accel tcg -cpu max -smp 1 -m $1 -nodefaults -no-user-config -display none" \
     "-no-reboot -serial file:$2 -device isa-debug-exit,iobase=0xf4,iosize=0x04" \
-    "-global virtio-mmio.force-legacy=false -netdev user,id=net0,hostfwd=tcp:127.0.0.1:$3-:8000" \
-    "-device virtio-net-device,netdev=net0"
+    "-netdev user,id=net0,hostfwd=tcp:127.0.0.1:$3-:8000 $nic"
 }
 
 # boot NAME MEM KERNEL INITRD APPEND: starts QEMU in the background (QPID, PORT,
@@ -225,7 +244,8 @@ load() {
 }
 
 echo "httpd bench: wrk -t$WRK_THREADS -c$CONNS, >= $REQUESTS requests per configuration, GET /hello," \
-  "-M microvm, virtio-net (virtio-mmio), TCG, user networking on 127.0.0.1"
+  "virtio-net on $TRANSPORT ($(qemu_flags 0 0 0 | cut -d' ' -f2)), TCG," \
+  "user networking on 127.0.0.1"
 : >"$RESULTS"
 
 if [ "$ONLY" != linux ]; then

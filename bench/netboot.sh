@@ -2,52 +2,89 @@
 # Networked boot benchmark (not a test, issue 9: a networked guest's boot should
 # stay within 1.3x of an unnetworked one). Median wall times, with hyperfine
 # (warm-up runs, interleaved repetitions), of
-#   - examples/hello without a NIC (the unnetworked anchor),
+#   - examples/hello without a NIC (the unnetworked anchor, -M microvm as the
+#     runtime boots it),
 #   - Tests/Guests/netconfig `-- 0` without a NIC (same app, finds no device, exits),
 #   - Tests/Guests/netconfig `-- 0` with virtio-net on user networking (brings the
-#     NIC up, gets its address by DHCP from QEMU, prints it, exits),
-# with the runtime's QEMU flags (-M microvm, TCG, -m 64M; virtio-mmio, modern), and
-# the ratios; then the median time from QEMU's start until examples/httpd answers
+#     NIC up, gets its address by DHCP from QEMU, prints it, exits), once per
+#     virtio transport,
+# with the runtime's QEMU flags (TCG, -m 64M), and the ratios; then, per
+# transport, the median time from QEMU's start until examples/httpd answers
 # GET /hello through a hostfwd port on 127.0.0.1 (a fresh QEMU each time).
 #
-# usage: bench/netboot.sh [RUNS]   (after `make guest`; RUNS defaults to 20)
+# Transports (Sources/HermitQEMU/QEMUCommand.swift):
+#   mmio    --nic virtio-mmio: -M microvm, virtio-net-device on a virtio-mmio
+#           transport (modern)
+#   pci     --nic virtio-pci: -M microvm,pcie=on, virtio-net-pci,disable-legacy=on
+#           (MSI-X)
+#   pc-pci  the same device on -M pc with qboot (not a runtime choice: for comparison)
+#
+# usage: bench/netboot.sh [RUNS] [TRANSPORT...]   (after `make guest`; RUNS
+#        defaults to 20, TRANSPORTs to "mmio pci pc-pci")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
+shift || true
+transports=("$@")
+[ ${#transports[@]} -gt 0 ] || transports=(mmio pci pc-pci)
 for f in build/hermit-loader build/examples/hello build/examples/httpd build/guests/netconfig; do
   [ -f "$f" ] || { echo "bench/netboot.sh: run make guest first ($f missing)" >&2; exit 1; }
 done
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >&2; }
 
-qemu="qemu-system-x86_64 -M microvm -accel tcg -cpu max -smp 1 -m 64M -nodefaults -no-user-config
+common="-accel tcg -cpu max -smp 1 -m 64M -nodefaults -no-user-config
   -display none -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04"
-qemu=$(echo $qemu)
-nic="-global virtio-mmio.force-legacy=false -netdev user,id=net0 -device virtio-net-device,netdev=net0"
+common=$(echo $common)
+qemu="qemu-system-x86_64 -M microvm $common"
 boot="-kernel build/hermit-loader -initrd"
 
-# Check that the networked run really is networked before timing it.
-out=$($qemu $nic $boot build/guests/netconfig -append "-- 0" 2>&1 || true)
-grep -q '^configured 10.0.2.15/24' <<<"$out" ||
-  { echo "bench/netboot.sh: netconfig got no address over user networking" >&2; exit 1; }
+# machine TRANSPORT: the QEMU command up to the NIC; nic TRANSPORT: the NIC's device.
+machine() {
+  case $1 in
+    mmio) echo "qemu-system-x86_64 -M microvm $common" ;;
+    pci) echo "qemu-system-x86_64 -M microvm,pcie=on $common" ;;
+    pc-pci) echo "qemu-system-x86_64 -M pc -bios /usr/share/qemu/qboot.rom $common" ;;
+    *) echo "bench/netboot.sh: unknown transport $1 (mmio, pci or pc-pci)" >&2; exit 1 ;;
+  esac
+}
+nic() {
+  case $1 in
+    mmio) echo "-global virtio-mmio.force-legacy=false -device virtio-net-device,netdev=net0" ;;
+    pci | pc-pci) echo "-device virtio-net-pci,disable-legacy=on,netdev=net0,romfile=" ;;
+  esac
+}
+
+# Check that each networked run really is networked before timing it.
+commands=("$qemu $boot build/examples/hello" "$qemu $boot build/guests/netconfig -append '-- 0'")
+for t in "${transports[@]}"; do
+  out=$($(machine "$t") -netdev user,id=net0 $(nic "$t") $boot build/guests/netconfig -append "-- 0" 2>&1 || true)
+  grep -q '^configured 10.0.2.15/24' <<<"$out" ||
+    { echo "bench/netboot.sh: netconfig got no address over user networking ($t)" >&2; exit 1; }
+  commands+=("$(machine "$t") -netdev user,id=net0 $(nic "$t") $boot build/guests/netconfig -append '-- 0'")
+done
 
 json=$(mktemp)
 trap 'rm -f "$json"' EXIT
-hyperfine -N -i -w 3 -r "$runs" --export-json "$json" \
-  "$qemu $boot build/examples/hello" \
-  "$qemu $boot build/guests/netconfig -append '-- 0'" \
-  "$qemu $nic $boot build/guests/netconfig -append '-- 0'" >/dev/null 2>&1
-read -r hello plain net < <(python3 -c 'import json,sys; print(" ".join("%.2f" % (r["median"]*1000) for r in json.load(open(sys.argv[1]))["results"]))' "$json")
+hyperfine -N -i -w 3 -r "$runs" --export-json "$json" "${commands[@]}" >/dev/null 2>&1
+read -r -a medians < <(python3 -c 'import json,sys; print(" ".join("%.2f" % (r["median"]*1000) for r in json.load(open(sys.argv[1]))["results"]))' "$json")
+hello=${medians[0]} plain=${medians[1]}
 
-echo "netboot bench: medians of $runs, TCG, -M microvm, -m 64M (flags: $qemu)"
-printf 'hello, no NIC:                         %8.1f ms\n' "$hello"
-printf 'netconfig -- 0, no NIC:                %8.1f ms\n' "$plain"
-printf 'netconfig -- 0, virtio-net + DHCP:     %8.1f ms   %.2fx hello, %.2fx netconfig without NIC (target <= 1.3x)\n' \
-  "$net" "$(echo "$net / $hello" | bc -l)" "$(echo "$net / $plain" | bc -l)"
+echo "netboot bench: medians of $runs, TCG, -m 64M (flags: $common)"
+printf 'hello, no NIC (microvm):               %8.1f ms\n' "$hello"
+printf 'netconfig -- 0, no NIC (microvm):      %8.1f ms\n' "$plain"
+for i in "${!transports[@]}"; do
+  net=${medians[$((i + 2))]}
+  printf 'netconfig -- 0, virtio-%-6s + DHCP:  %8.1f ms   %.2fx hello, %.2fx netconfig without NIC (target <= 1.3x)\n' \
+    "${transports[$i]}" "$net" "$(echo "$net / $hello" | bc -l)" "$(echo "$net / $plain" | bc -l)"
+done
 
 # Time from QEMU's start to httpd's first answer to GET /hello on a hostfwd port.
-python3 - "$runs" "$qemu" "$hello" <<'PY'
+for t in "${transports[@]}"; do
+python3 - "$runs" "$(machine "$t")" "$hello" "$t" "$(nic "$t")" <<'PY'
 import select, socket, statistics, subprocess, sys, time
 runs, qemu, hello = int(sys.argv[1]), sys.argv[2].split(), float(sys.argv[3])
+transport, nic = sys.argv[4], sys.argv[5].split()
+# The hostfwd port goes on the -netdev; the device names it net0.
 def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 def first_answer(port, p, start, limit=30.0):
@@ -88,9 +125,7 @@ def first_answer(port, p, start, limit=30.0):
 samples = []
 for _ in range(runs):
     port = free_port()
-    argv = qemu + ["-global", "virtio-mmio.force-legacy=false",
-                   "-netdev", f"user,id=net0,hostfwd=tcp:127.0.0.1:{port}-:8000",
-                   "-device", "virtio-net-device,netdev=net0",
+    argv = qemu + ["-netdev", f"user,id=net0,hostfwd=tcp:127.0.0.1:{port}-:8000"] + nic + [
                    "-kernel", "build/hermit-loader", "-initrd", "build/examples/httpd"]
     start = time.perf_counter()
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -98,8 +133,9 @@ for _ in range(runs):
     if t is not None: samples.append(t * 1000)
     p.kill(); p.wait()
 if not samples:
-    print("httpd never answered"); sys.exit(1)
+    print(f"httpd virtio-{transport}: never answered"); sys.exit(1)
 m = statistics.median(samples)
-print(f"httpd, QEMU start to first GET /hello answered: {m:8.1f} ms   {m / hello:.2f}x hello's whole run "
-      f"(median of {len(samples)}/{runs}; fastest {min(samples):.1f} ms)")
+print(f"httpd virtio-{transport:<6}, QEMU start to first GET /hello answered: {m:8.1f} ms   "
+      f"{m / hello:.2f}x hello's whole run (median of {len(samples)}/{runs}; fastest {min(samples):.1f} ms)")
 PY
+done

@@ -45,7 +45,12 @@ struct Run: ParsableCommand {
       """)
   var net: String?
 
-  @Option(help: "NIC model: virtio (microvm, virtio-mmio) or rtl8139 (pc, PCI).")
+  @Option(
+    help: """
+      NIC model: virtio (virtio-net on its default transport, virtio-mmio on microvm) \
+      or rtl8139 (pc, PCI). virtio-mmio or virtio-pci (microvm with PCIe) pick \
+      virtio-net's transport.
+      """)
   var nic: String = "virtio"
 
   @Option(help: "Accelerator: auto, kvm or tcg.")
@@ -138,7 +143,9 @@ struct Run: ParsableCommand {
     let memoryMiB = try memory.map { try MemorySize.parseMiB($0) }
     let environment = try EnvironmentFlag.resolve(env, host: ProcessInfo.processInfo.environment)
     guard let model = VMConfiguration.NIC(rawValue: nic) else {
-      throw RuntimeError.invalidArgument("unknown --nic \(nic) (virtio or rtl8139)")
+      throw RuntimeError.invalidArgument(
+        "unknown --nic \(nic) (virtio or rtl8139); virtio-mmio and virtio-pci pick virtio's transport"
+      )
     }
     let prepared = try ImageCache(root: ImageCache.defaultRoot()).prepare(image)
     var plan = LaunchPlan(image: prepared, metadata: try prepared.metadata())
