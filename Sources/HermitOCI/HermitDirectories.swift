@@ -12,43 +12,53 @@ import Foundation
 /// - containers: `$HERMIT_HOME/containers`, else `$XDG_RUNTIME_DIR/hermit/containers`,
 ///   else `/run/hermit/containers` for root, else `/tmp/hermit-<uid>/containers`
 public enum HermitDirectories {
-  public static func imageStore(
-    _ environment: [String: String] = ProcessInfo.processInfo.environment
-  ) -> URL {
-    resolve(environment, home: nil, xdg: "XDG_DATA_HOME", xdgPath: "hermit") {
+  /// A variable of this process's environment. `getenv`, not ProcessInfo's
+  /// environment, which builds a dictionary of all of it at every call (on every
+  /// start of the runtime).
+  public static func processVariable(_ name: String) -> String? {
+    getenv(name).map { String(cString: $0) }
+  }
+
+  public static func imageStore(_ variable: (String) -> String? = processVariable) -> URL {
+    resolve(variable, home: nil, xdg: "XDG_DATA_HOME", xdgPath: "hermit") {
       FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/share/hermit")
     }
   }
 
-  public static func cache(
-    _ environment: [String: String] = ProcessInfo.processInfo.environment
-  ) -> URL {
-    resolve(environment, home: "cache", xdg: "XDG_CACHE_HOME", xdgPath: "hermit") {
+  public static func cache(_ variable: (String) -> String? = processVariable) -> URL {
+    resolve(variable, home: "cache", xdg: "XDG_CACHE_HOME", xdgPath: "hermit") {
       FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/hermit")
     }
   }
 
-  public static func containers(
-    _ environment: [String: String] = ProcessInfo.processInfo.environment
-  ) -> URL {
-    resolve(environment, home: "containers", xdg: "XDG_RUNTIME_DIR", xdgPath: "hermit/containers") {
+  public static func containers(_ variable: (String) -> String? = processVariable) -> URL {
+    resolve(variable, home: "containers", xdg: "XDG_RUNTIME_DIR", xdgPath: "hermit/containers") {
       getuid() == 0
         ? URL(fileURLWithPath: "/run/hermit/containers")
         : URL(fileURLWithPath: "/tmp/hermit-\(getuid())/containers")
     }
   }
 
+  /// The same, from a given environment (tests).
+  public static func imageStore(_ environment: [String: String]) -> URL {
+    imageStore { environment[$0] }
+  }
+  public static func cache(_ environment: [String: String]) -> URL { cache { environment[$0] } }
+  public static func containers(_ environment: [String: String]) -> URL {
+    containers { environment[$0] }
+  }
+
   /// `$HERMIT_HOME[/home]`, else `$xdg/xdgPath`, else `fallback()`; empty variables
   /// count as unset.
   static func resolve(
-    _ environment: [String: String], home: String?, xdg: String, xdgPath: String,
+    _ variable: (String) -> String?, home: String?, xdg: String, xdgPath: String,
     fallback: () -> URL
   ) -> URL {
-    if let root = environment["HERMIT_HOME"], !root.isEmpty {
+    if let root = variable("HERMIT_HOME"), !root.isEmpty {
       let url = URL(fileURLWithPath: root)
       return home.map { url.appendingPathComponent($0) } ?? url
     }
-    if let base = environment[xdg], !base.isEmpty {
+    if let base = variable(xdg), !base.isEmpty {
       return URL(fileURLWithPath: base).appendingPathComponent(xdgPath)
     }
     return fallback()

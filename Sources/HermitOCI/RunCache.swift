@@ -12,17 +12,13 @@ public enum RunCache {
   public static let minimumAge: TimeInterval = 60
 
   /// `$HERMIT_HOME/cache`, else `$XDG_CACHE_HOME/hermit`, else `~/.cache/hermit`.
-  public static func defaultRoot(
-    environment: [String: String] = ProcessInfo.processInfo.environment
-  ) -> URL {
-    HermitDirectories.cache(environment)
-  }
+  public static func defaultRoot() -> URL { HermitDirectories.cache() }
 
   /// The size limit: `$HERMIT_RUN_CACHE_MAX` (`512M`, `2G`, a number of bytes), else 1 GiB.
   public static func limitBytes(
-    environment: [String: String] = ProcessInfo.processInfo.environment
+    environment variable: (String) -> String? = HermitDirectories.processVariable
   ) -> Int64 {
-    guard let text = environment["HERMIT_RUN_CACHE_MAX"], !text.isEmpty else {
+    guard let text = variable("HERMIT_RUN_CACHE_MAX"), !text.isEmpty else {
       return defaultLimitBytes
     }
     if let bytes = Int64(text), bytes >= 0 { return bytes }

@@ -13,6 +13,20 @@ import Testing
     #expect(RFC3339.string(seconds: seconds) == expected)
   }
 
+  @Test(arguments: [0, 951_782_400, 1_796_027_255, 4_102_444_799])
+  func whatIsWrittenIsReadBack(seconds: Int) {
+    #expect(RFC3339.seconds(RFC3339.string(seconds: seconds)) == seconds)
+  }
+
+  @Test(arguments: [
+    "", "2026-11-30T08:27:35", "2026-11-30 08:27:35Z", "2026-11-30T08:27:35.5Z",
+    "2026-13-30T08:27:35Z", "2026-11-30T24:00:00Z", "2026-1x-30T08:27:35Z",
+    "2026-11-30T08:27:35+01:00",
+  ])
+  func otherFormsAreNotRead(text: String) {
+    #expect(RFC3339.seconds(text) == nil)
+  }
+
   @Test func fractionsOfASecondAreDropped() {
     #expect(RFC3339.string(Date(timeIntervalSince1970: 59.999)) == "1970-01-01T00:00:59Z")
   }

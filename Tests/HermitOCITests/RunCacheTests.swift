@@ -67,6 +67,6 @@ import Testing
       (["HERMIT_RUN_CACHE_MAX": "lots"], RunCache.defaultLimitBytes),
     ] as [([String: String], Int64)])
   func theLimitComesFromTheEnvironment(environment: [String: String], limit: Int64) {
-    #expect(RunCache.limitBytes(environment: environment) == limit)
+    #expect(RunCache.limitBytes(environment: { environment[$0] }) == limit)
   }
 }
