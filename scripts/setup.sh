@@ -12,6 +12,19 @@ packages+=(runc busybox-static)  # Linux containers handed to runc (Tests/Runtim
 # The CRI end-to-end test (Tests/RuntimeTests/CRITests, scripts/cri-pod.py): a pod
 # network, a gRPC client, and gcc for the static pause of the sandbox image.
 packages+=(containernetworking-plugins python3-grpcio python3-protobuf gcc libc6-dev)
+# QEMU runs as this unprivileged system user, not root (issue 13; see README
+# "Confinement"). hermit-runtime falls back to nobody without it.
+create_qemu_user() {
+  getent passwd hermit >/dev/null && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: no 'hermit' user; run as root to create it (QEMU then runs as nobody)" >&2
+    return 0
+  fi
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+    --user-group hermit
+  echo "setup: created system user hermit for QEMU" >&2
+}
+trap create_qemu_user EXIT
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$package")

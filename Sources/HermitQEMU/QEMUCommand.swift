@@ -31,7 +31,10 @@ public struct QEMUCommand: Equatable, Sendable {
       a += ["-accel", "kvm", "-cpu", "host,-arch-capabilities"]
     case .tcg:
       // One host thread per vCPU when there are several: MTTCG is safe for x86 guests.
-      a += ["-accel", c.cpus > 1 ? "tcg,thread=multi" : "tcg", "-cpu", "max"]
+      // The translation cache is bounded (QEMU's default reserves 1 GiB), so QEMU's
+      // own memory beside the guest's RAM has a bound the cgroup limit can rely on.
+      let threads = c.cpus > 1 ? ",thread=multi" : ""
+      a += ["-accel", "tcg\(threads),tb-size=\(Self.translationCacheMiB)", "-cpu", "max"]
     }
     a += ["-smp", String(c.cpus), "-m", "\(c.memoryMiB)M"]
     a += ["-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"]
@@ -86,6 +89,9 @@ public struct QEMUCommand: Equatable, Sendable {
       return ["-device", "rtl8139,netdev=net0,romfile=,mac=\(c.effectiveMAC)"]
     }
   }
+
+  /// TCG's translation cache, MiB: our guests translate a few MiB of code.
+  public static let translationCacheMiB = 64
 
   /// QEMU's seccomp filter (qemu-options.hx, `-sandbox`): besides the default
   /// set, obsolete system calls, privilege changes (setuid and friends), new

@@ -34,7 +34,7 @@ import Testing
     #expect(command.executable == "qemu-system-x86_64")
     #expect(value("-name", in: a) == "hermit-web")
     #expect(value("-M", in: a) == "microvm")
-    #expect(value("-accel", in: a) == "tcg")
+    #expect(value("-accel", in: a) == "tcg,tb-size=64")
     #expect(value("-cpu", in: a) == "max")
     #expect(value("-smp", in: a) == "1")
     #expect(value("-m", in: a) == "128M")
@@ -74,7 +74,7 @@ import Testing
 
   @Test func severalCPUsUseMultiThreadedTCG() {
     let a = QEMUCommand(configuration(cpus: 4)).arguments
-    #expect(value("-accel", in: a) == "tcg,thread=multi")
+    #expect(value("-accel", in: a) == "tcg,thread=multi,tb-size=64")
     #expect(value("-smp", in: a) == "4")
   }
 

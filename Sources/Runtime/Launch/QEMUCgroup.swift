@@ -24,10 +24,14 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
   var directories: [String]
   var memoryLimit: UInt64
   var pidsLimit: Int
+  /// The most memory QEMU's cgroup held, noted when QEMU has exited (`inspect`
+  /// of a stopped `run` container; bench/confinement.sh).
+  var peakMemory: UInt64?
 
-  /// QEMU's own memory beside the guest's RAM, measured with
-  /// `bench/confinement.sh` (peak `memory.max_usage_in_bytes` of hello, pi and
-  /// httpd under TCG and KVM: 60-75 MiB), with headroom.
+  /// QEMU's own memory beside the guest's RAM. bench/confinement.sh measures a
+  /// confined QEMU's peak at 20-80 MiB (hello, pi on 2 vCPUs, heapstress, httpd
+  /// under 300 concurrent requests, TCG), whose largest variable part is TCG's
+  /// translation cache, bounded at 64 MiB (`QEMUCommand.translationCacheMiB`).
   static let overheadBytes: UInt64 = 192 << 20
   /// QEMU's threads: main, RCU, one per vCPU, and a few workers.
   static func pidsLimit(cpus: Int) -> Int { 32 + 2 * cpus }
@@ -116,6 +120,21 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
     }
     guard !directories.isEmpty else { return nil }
     return QEMUCgroup(directories: directories, memoryLimit: memoryLimit, pidsLimit: pidsLimit)
+  }
+
+  /// The cgroup's peak memory use so far (v1 memory.max_usage_in_bytes, v2
+  /// memory.peak), nil where neither exists.
+  func readPeakMemory() -> UInt64? {
+    for directory in directories {
+      for file in ["memory.max_usage_in_bytes", "memory.peak"] {
+        if let text = try? String(contentsOfFile: directory + "/" + file, encoding: .utf8),
+          let value = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
+          return value
+        }
+      }
+    }
+    return nil
   }
 
   /// Removes the directories once QEMU is gone (rmdir fails while a process

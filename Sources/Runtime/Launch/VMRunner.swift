@@ -83,11 +83,13 @@ enum VMRunner {
     if record.autoRemove {
       store.remove(record.id)
     } else {
+      let peak = confined.cgroup?.readPeakMemory()
       try store.update(record.id) {
         $0.exitCode = outcome.exitCode
         $0.finished = Date()
         $0.failure = failure
         $0.qemuPid = nil
+        if let peak { $0.confinement?.cgroup?.peakMemory = peak }
       }
     }
     return outcome.exitCode
