@@ -34,11 +34,17 @@ func headEnd(_ bytes: [UInt8]) -> Int? {
   return nil
 }
 
+/// Without keep-alive the FIN goes with the response: we close first, so the
+/// client (and QEMU's user networking between us) keeps no TIME-WAIT.
 func respond(_ stream: TCPStream, status: String, body: [UInt8], keepAlive: Bool) throws(NetError) {
   let head =
     "HTTP/1.1 \(status)\r\nContent-Type: text/plain\r\nContent-Length: \(body.count)\r\n"
     + "Connection: \(keepAlive ? "keep-alive" : "close")\r\n\r\n"
-  try stream.write(Array(head.utf8) + body)
+  if keepAlive {
+    try stream.write(Array(head.utf8) + body)
+  } else {
+    try stream.writeAndClose(Array(head.utf8) + body)
+  }
 }
 
 func serve(_ stream: TCPStream) {

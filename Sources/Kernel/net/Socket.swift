@@ -91,6 +91,19 @@ public final class TCPStream {
 
   /// Sends all of `bytes`, waiting for window space as needed.
   public func write(_ bytes: [UInt8], timeout: Duration? = nil) throws(NetError) {
+    try send(bytes, thenClose: false, timeout: timeout)
+  }
+
+  /// Sends all of `bytes`, then closes like `close()`, with the FIN on the last
+  /// data segment: a server's last answer. A client that closes as soon as it
+  /// has the answer then finds the server's side closed first, and the
+  /// client's side (QEMU's user networking, a host) holds no TIME-WAIT.
+  public func writeAndClose(_ bytes: [UInt8], timeout: Duration? = nil) throws(NetError) {
+    try send(bytes, thenClose: true, timeout: timeout)
+    close()  // nothing left to do unless the stack could not close with the data
+  }
+
+  private func send(_ bytes: [UInt8], thenClose: Bool, timeout: Duration?) throws(NetError) {
     let limit = deadline(timeout)
     var offset = 0
     let handle = self.handle
@@ -98,7 +111,7 @@ public final class TCPStream {
       let sent = try bytes.withUnsafeBytes { all in
         let rest = UnsafeRawBufferPointer(rebasing: all[offset...])
         return network.retry(until: limit) { interface, now in
-          interface.tcpSend(handle, rest, now: now)
+          interface.tcpSend(handle, rest, now: now, thenClose: thenClose)
         }
       }.get()
       offset += sent

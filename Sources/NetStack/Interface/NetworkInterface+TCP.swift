@@ -91,9 +91,16 @@ extension NetworkInterface {
   /// many were taken (fewer than offered if the buffer fills), `.wouldBlock`
   /// if none fit, `.closed` after `tcpClose`, or the connection's error.
   /// Data queued in `synSent` goes out once established.
-  public func tcpSend(_ handle: TCPHandle, _ bytes: UnsafeRawBufferPointer, now: UInt64)
-    -> Result<Int, NetError>
-  {
+  ///
+  /// `thenClose`: once all of `bytes` are taken, close as `tcpClose` does,
+  /// with the FIN on the last data segment instead of one of its own. A
+  /// server answering `Connection: close` so closes before the client can: a
+  /// client that closes first leaves its side (QEMU's user networking, say) in
+  /// TIME-WAIT. The connection is closed only when the result is all of
+  /// `bytes`, in an established connection (else call again, or `tcpClose`).
+  public func tcpSend(
+    _ handle: TCPHandle, _ bytes: UnsafeRawBufferPointer, now: UInt64, thenClose: Bool = false
+  ) -> Result<Int, NetError> {
     advanceClock(now)
     guard let block = tcpBlocks[handle.id], block.state != .listen else {
       return .failure(.invalidArgument)
@@ -104,7 +111,9 @@ extension NetworkInterface {
     default: return .failure(.closed)
     }
     guard !bytes.isEmpty else { return .success(0) }
-    let taken = block.send(bytes, now: lastNow)
+    let wasOpen = block.finSequence == nil
+    let taken = block.send(bytes, now: lastNow, thenClose: thenClose)
+    if wasOpen && block.finSequence != nil { block.isReleased = true }
     flush(block)
     return taken == 0 ? .failure(.wouldBlock) : .success(taken)
   }

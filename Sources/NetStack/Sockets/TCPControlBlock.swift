@@ -235,9 +235,15 @@ final class TCPControlBlock {
   // MARK: App calls
 
   /// Queues bytes to send; returns how many fit.
-  func send(_ bytes: UnsafeRawBufferPointer, now: UInt64) -> Int {
+  /// With `thenClose`, when all of `bytes` fit in an established connection,
+  /// half-closes too: the FIN rides on the last data segment.
+  func send(_ bytes: UnsafeRawBufferPointer, now: UInt64, thenClose: Bool = false) -> Int {
     let accepted = sendBuffer.append(bytes)
-    if state.isSynchronized { transmit(now: now) }
+    if thenClose && accepted == bytes.count && (state == .established || state == .closeWait) {
+      close(now: now)
+    } else if state.isSynchronized {
+      transmit(now: now)
+    }
     return accepted
   }
 
