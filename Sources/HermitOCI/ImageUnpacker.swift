@@ -17,7 +17,8 @@ public enum ImageUnpacker {
   public static func unpack(layoutTarball: URL, reference: String?, into directory: URL) throws
     -> ResolvedImage
   {
-    let staging = try StagingArea(parent: FileManager.default.temporaryDirectory, guardLock: nil)
+    let staging = try StagingArea(
+      parent: FileManager.default.temporaryDirectory, guardLock: nil, durability: .volatile)
     defer { staging.discard() }
     let images = try LayoutLoader.load(layoutTarball, into: staging)
     var image = images[0]

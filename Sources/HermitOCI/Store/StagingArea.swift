@@ -16,10 +16,15 @@ final class StagingArea {
   private var lock: FileLock?
   /// Blobs written so far: digest → file.
   private(set) var blobs: [Digest: URL] = [:]
+  /// `.durable` for blobs that enter the store; `.volatile` for a staging area that
+  /// is thrown away (`hermit-runtime` unpacking a tarball), where an fsync per blob
+  /// only costs time.
+  let durability: AtomicFile.Durability
 
   /// Creates a staging directory under `parent`. `guardLock` (the store lock, when
   /// given) is held while the lock file is created so `prune` never sees it unlocked.
-  init(parent: URL, guardLock: URL?) throws {
+  init(parent: URL, guardLock: URL?, durability: AtomicFile.Durability = .durable) throws {
+    self.durability = durability
     try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
     let name = "ingest-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
     directory = parent.appendingPathComponent(name)
@@ -54,7 +59,7 @@ final class StagingArea {
     let hasher = DigestHasher()
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
     defer { buffer.deallocate() }
-    try AtomicFile.fill(temporary) { fd in
+    try AtomicFile.fill(temporary, durability: durability) { fd in
       while true {
         let n = try read(buffer)
         if n == 0 { break }
