@@ -11,6 +11,7 @@
 #include <linux/if_tun.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -341,6 +342,21 @@ pid_t hermit_spawn(const struct hermit_child_plan *plan, int *failed_step, int *
     _exit(127);
   }
   close(pipe_fds[1]);
+  for (int i = 0; i < plan->cgroup_fd_count; i++) {
+    char number[24];
+    int length = snprintf(number, sizeof number, "%d", (int)pid);
+    if (write(plan->cgroup_fds[i], number, (size_t)length) != length) {
+      int saved = errno;
+      kill(pid, SIGKILL);
+      close(pipe_fds[0]);
+      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+      }
+      *failed_step = HERMIT_STEP_CGROUP;
+      *failed_errno = saved;
+      errno = saved;
+      return -1;
+    }
+  }
   int record[2] = {0, 0};
   ssize_t got;
   do {

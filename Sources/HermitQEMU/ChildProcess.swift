@@ -121,6 +121,8 @@ public enum ChildProcess {
     }
     let confinement = options.confinement
 
+    var cgroupFDs: [Int32] = []
+    for file in confinement?.cgroups ?? [] { cgroupFDs.append(try openFile(file, O_WRONLY)) }
     let root = confinement?.root
     let mountPoint = root?.mountPoint ?? ""
     let leaves = Set((root?.files.map(\.path) ?? []) + (root?.devices.map(\.path) ?? []))
@@ -161,21 +163,25 @@ public enum ChildProcess {
     var step: Int32 = 0
     var failure: Int32 = 0
     let pid = passFDs.withUnsafeMutableBufferPointer { passBuffer in
-      binds.withUnsafeMutableBufferPointer { bindBuffer in
-        devices.withUnsafeMutableBufferPointer { deviceBuffer in
-          groups.withUnsafeMutableBufferPointer { groupBuffer in
-            plan.pass_fds = UnsafePointer(passBuffer.baseAddress)
-            plan.pass_fd_count = Int32(passBuffer.count)
-            plan.binds = UnsafePointer(bindBuffer.baseAddress)
-            plan.bind_count = Int32(bindBuffer.count)
-            plan.devices = UnsafePointer(deviceBuffer.baseAddress)
-            plan.device_count = Int32(deviceBuffer.count)
-            plan.groups = UnsafePointer(groupBuffer.baseAddress)
-            plan.group_count = Int32(groupBuffer.count)
-            plan.directories = UnsafeRawPointer(directories).assumingMemoryBound(
-              to: UnsafePointer<CChar>?.self)
-            plan.directory_count = Int32(directoryList.count)
-            return hermit_spawn(&plan, &step, &failure)
+      cgroupFDs.withUnsafeMutableBufferPointer { cgroupBuffer in
+        binds.withUnsafeMutableBufferPointer { bindBuffer in
+          devices.withUnsafeMutableBufferPointer { deviceBuffer in
+            groups.withUnsafeMutableBufferPointer { groupBuffer in
+              plan.cgroup_fds = UnsafePointer(cgroupBuffer.baseAddress)
+              plan.cgroup_fd_count = Int32(cgroupBuffer.count)
+              plan.pass_fds = UnsafePointer(passBuffer.baseAddress)
+              plan.pass_fd_count = Int32(passBuffer.count)
+              plan.binds = UnsafePointer(bindBuffer.baseAddress)
+              plan.bind_count = Int32(bindBuffer.count)
+              plan.devices = UnsafePointer(deviceBuffer.baseAddress)
+              plan.device_count = Int32(deviceBuffer.count)
+              plan.groups = UnsafePointer(groupBuffer.baseAddress)
+              plan.group_count = Int32(groupBuffer.count)
+              plan.directories = UnsafeRawPointer(directories).assumingMemoryBound(
+                to: UnsafePointer<CChar>?.self)
+              plan.directory_count = Int32(directoryList.count)
+              return hermit_spawn(&plan, &step, &failure)
+            }
           }
         }
       }
@@ -196,6 +202,7 @@ struct ChildStep {
       HERMIT_STEP_PDEATHSIG.rawValue: "prctl(PR_SET_PDEATHSIG)",
       HERMIT_STEP_SETNS.rawValue: "setns (network namespace)",
       HERMIT_STEP_TAP.rawValue: "opening the tap device",
+      HERMIT_STEP_CGROUP.rawValue: "moving it into its cgroup",
       HERMIT_STEP_UNSHARE.rawValue: "unshare (mount namespace)",
       HERMIT_STEP_MOUNT.rawValue: "mounting the new root",
       HERMIT_STEP_BIND.rawValue: "bind-mounting a file into the new root",

@@ -99,6 +99,8 @@ public struct Confinement: Codable, Equatable, Sendable {
   public var identity: Identity?
   /// nil: the child sees the host's file system.
   public var root: Root?
+  /// `cgroup.procs` files the child is moved into as it starts.
+  public var cgroups: [String] = []
   /// `PR_SET_NO_NEW_PRIVS`.
   public var noNewPrivileges: Bool
 

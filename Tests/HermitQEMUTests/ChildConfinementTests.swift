@@ -120,6 +120,26 @@ struct ChildConfinementTests {
     #expect(String(decoding: listed.stdout, as: UTF8.self) == "0 1 2 3 4 ")
   }
 
+  /// The parent moves the child into its cgroups as it starts.
+  @Test(.enabled(if: access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0, "needs cgroup v1 pids"))
+  func theChildStartsInItsCgroup() throws {
+    let directory = "/sys/fs/cgroup/pids/hermit-test-\(getpid())"
+    #expect(mkdir(directory, 0o755) == 0)
+    defer { rmdir(directory) }
+    var options = ChildProcess.Options()
+    options.confinement = Confinement(identity: Self.nobody)
+    options.confinement?.cgroups = [directory + "/cgroup.procs"]
+    let pid = try ChildProcess.spawn(
+      path: "/bin/busybox", argv: ["busybox", "sleep", "30"], options: options)
+    defer {
+      kill(pid, SIGKILL)
+      var status: Int32 = 0
+      waitpid(pid, &status, 0)
+    }
+    let cgroups = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)
+    #expect(cgroups.contains(":pids:/hermit-test-\(getpid())\n"), "\(cgroups)")
+  }
+
   @Test func theEnvironmentIsOnlyWhatIsGiven() throws {
     var options = ChildProcess.Options()
     options.inheritsEnvironment = false

@@ -58,6 +58,13 @@ struct hermit_child_plan {
   /// IFF_VNET_HDR), passed on as the next descriptor after `pass_fds`; or NULL.
   const char *tap_name;
 
+  /// Open `cgroup.procs` descriptors the parent writes the child's pid into,
+  /// right after the fork: on cgroup v1 a move waits for an RCU grace period
+  /// (several ms, during which no process on the host can fork), so it runs
+  /// while the child sets up its root and QEMU loads its libraries.
+  const int *cgroup_fds;
+  int cgroup_fd_count;
+
   /// Mount point of the new root (an existing empty directory), or NULL for no
   /// new mount namespace. A tmpfs is mounted there, filled with `directories`,
   /// `binds` and `devices` (all paths already under `root`), made
@@ -91,6 +98,7 @@ enum hermit_child_step {
   HERMIT_STEP_PDEATHSIG,
   HERMIT_STEP_SETNS,
   HERMIT_STEP_TAP,
+  HERMIT_STEP_CGROUP,
   HERMIT_STEP_UNSHARE,
   HERMIT_STEP_MOUNT,
   HERMIT_STEP_BIND,

@@ -44,15 +44,12 @@ enum VMRunner {
     var noted = record
     noted.confinement = confined.report
     let record = noted
-    let cgroup = confined.cgroup
     if saveFirst {
       options.onStart = { pid in
         do { try store.save(record) } catch { store.remove(record.id) }
-        attach(pid, to: cgroup)
       }
     } else {
       options.onStart = { [report = confined.report] pid in
-        defer { attach(pid, to: cgroup) }
         do {
           try store.update(record.id) {
             $0.qemuPid = pid
@@ -93,16 +90,5 @@ enum VMRunner {
       }
     }
     return outcome.exitCode
-  }
-
-  /// Puts QEMU into its cgroup; a QEMU that cannot be limited does not run.
-  private static func attach(_ pid: pid_t, to cgroup: QEMUCgroup?) {
-    guard let cgroup else { return }
-    do {
-      try cgroup.attach(pid)
-    } catch {
-      kill(pid, SIGKILL)
-      StandardError.write(line: "hermit-runtime: QEMU stopped: cannot join its cgroup: \(error)")
-    }
   }
 }
