@@ -224,6 +224,10 @@ final class TCPControlBlock {
     }
     if !ack { header.acknowledgmentNumber = 0 }
     header.window = UInt16(min(receiveBuffer.freeSpace, 0xffff))
+    // The window a SYN-ACK offers is one the peer knows of: the app's first
+    // read must not look like a grown window and cost a bare ACK right before
+    // the answer that carries the same acknowledgment.
+    if ack { advertisedEdge = rcvNxt &+ UInt32(header.window) }
     outbox.append(TCPOutgoing(header: header, payload: []))
     sndNxt = iss &+ 1
     if TCPSeq.gt(sndNxt, sndMax) { sndMax = sndNxt }
