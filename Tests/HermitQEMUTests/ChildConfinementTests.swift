@@ -17,6 +17,18 @@ import Testing
 struct ChildConfinementTests {
   static let nobody = Confinement.Identity(uid: 65534, gid: 65534)
 
+  /// busybox sleeping under `options`, for its /proc entries.
+  static func sleeper(_ options: ChildProcess.Options) throws -> pid_t {
+    try ChildProcess.spawn(
+      path: "/bin/busybox", argv: ["busybox", "sleep", "30"], options: options)
+  }
+
+  static func reap(_ pid: pid_t) {
+    kill(pid, SIGKILL)
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+  }
+
   /// A root with busybox, /dev/null and one writable file.
   func root(in directory: TemporaryDirectory) throws -> Confinement.Root {
     try FileManager.default.createDirectory(
@@ -76,13 +88,8 @@ struct ChildConfinementTests {
     var identity = Self.nobody
     identity.keepsNetBindService = keepsNetBindService
     options.confinement = Confinement(identity: identity)
-    let pid = try ChildProcess.spawn(
-      path: "/bin/busybox", argv: ["busybox", "sleep", "30"], options: options)
-    defer {
-      kill(pid, SIGKILL)
-      var status: Int32 = 0
-      waitpid(pid, &status, 0)
-    }
+    let pid = try Self.sleeper(options)
+    defer { Self.reap(pid) }
     let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
     func field(_ name: String) -> String? {
       status.split(separator: "\n").first { $0.hasPrefix(name + ":") }
@@ -129,13 +136,8 @@ struct ChildConfinementTests {
     var options = ChildProcess.Options()
     options.confinement = Confinement(identity: Self.nobody)
     options.confinement?.cgroups = [directory + "/cgroup.procs"]
-    let pid = try ChildProcess.spawn(
-      path: "/bin/busybox", argv: ["busybox", "sleep", "30"], options: options)
-    defer {
-      kill(pid, SIGKILL)
-      var status: Int32 = 0
-      waitpid(pid, &status, 0)
-    }
+    let pid = try Self.sleeper(options)
+    defer { Self.reap(pid) }
     let cgroups = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)
     #expect(cgroups.contains(":pids:/hermit-test-\(getpid())\n"), "\(cgroups)")
   }

@@ -229,13 +229,7 @@ struct ConfinementTests {
     try FileManager.default.createDirectory(
       atPath: scratch.path("podman/tmp"), withIntermediateDirectories: true)
     func podman(_ arguments: [String]) throws -> Harness.Result {
-      try Harness.run(
-        "/usr/bin/podman",
-        [
-          "--root", scratch.path("podman/root"), "--runroot", scratch.path("podman/run"),
-          "--storage-driver", "vfs", "--tmpdir", scratch.path("podman/tmp"), "--events-backend",
-          "file",
-        ] + arguments, environment: ["TMPDIR": scratch.path("podman/tmp")])
+      try EcosystemTests().podman(scratch, arguments)
     }
     #expect(try podman(["load", "-i", Harness.images!.spin]).status == 0)
     defer { _ = try? podman(["rm", "-af", "-t", "0"]) }
