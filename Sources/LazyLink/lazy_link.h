@@ -26,28 +26,28 @@ static inline void *hermit_lazy_symbol(const char *library, const char *name) {
   return symbol;
 }
 
+/// The function `name` of `library`, looked up at the first call and kept in `slot`.
+static inline void *hermit_lazy_resolve(void **slot, const char *library, const char *name) {
+  void *resolved = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+  if (resolved == NULL) {
+    resolved = hermit_lazy_symbol(library, name);
+    __atomic_store_n(slot, resolved, __ATOMIC_RELEASE);
+  }
+  return resolved;
+}
+
 /// Defines `ret name params` calling `name` from `library` with `args`.
-#define HERMIT_LAZY(library, ret, name, params, args)                              \
-  static inline ret name params {                                                  \
-    static ret(*function) params;                                                  \
-    ret(*resolved) params = __atomic_load_n(&function, __ATOMIC_ACQUIRE);          \
-    if (resolved == NULL) {                                                        \
-      resolved = (ret(*) params)hermit_lazy_symbol(library, #name);                \
-      __atomic_store_n(&function, resolved, __ATOMIC_RELEASE);                     \
-    }                                                                              \
-    return resolved args;                                                          \
+#define HERMIT_LAZY(library, ret, name, params, args)                       \
+  static inline ret name params {                                           \
+    static void *slot;                                                      \
+    return ((ret(*) params)hermit_lazy_resolve(&slot, library, #name)) args; \
   }
 
 /// HERMIT_LAZY for a function without a result.
-#define HERMIT_LAZY_VOID(library, name, params, args)                              \
-  static inline void name params {                                                 \
-    static void(*function) params;                                                 \
-    void(*resolved) params = __atomic_load_n(&function, __ATOMIC_ACQUIRE);         \
-    if (resolved == NULL) {                                                        \
-      resolved = (void(*) params)hermit_lazy_symbol(library, #name);               \
-      __atomic_store_n(&function, resolved, __ATOMIC_RELEASE);                     \
-    }                                                                              \
-    resolved args;                                                                 \
+#define HERMIT_LAZY_VOID(library, name, params, args)                       \
+  static inline void name params {                                          \
+    static void *slot;                                                      \
+    ((void(*) params)hermit_lazy_resolve(&slot, library, #name)) args;      \
   }
 
 #endif

@@ -174,18 +174,13 @@ import Testing
     onStart: @escaping @Sendable (pid_t) -> Void
   ) throws -> Supervisor.Outcome {
     let fake = try directory.script("fake-qemu", body)
-    let configuration = VMConfiguration(
-      name: "supervisor-signal-test", loader: fake, app: fake, commandLine: "", memoryMiB: 16,
-      statusFile: directory.path("status"))
-    var options = Supervisor.Options()
-    options.timeout = .seconds(30)
-    options.stopGrace = grace
-    options.console = .null
-    options.errorOutput = -1
-    options.onStart = onStart
-    return try Supervisor.run(
-      QEMUCommand(configuration, executable: fake), statusFile: configuration.statusFile,
-      options: options)
+    return try SupervisorTests().boot(
+      directory, arguments: [], timeout: .seconds(30), executable: fake
+    ) {
+      $0.handleSignals = true
+      $0.stopGrace = grace
+      $0.onStart = onStart
+    }
   }
 
   /// Waits (up to 10 s) until the fake QEMU has created `path`: until then, the
