@@ -327,6 +327,17 @@ extension NetworkInterface {
     }
   }
 
+  /// Ends the oldest TIME-WAITs beyond `maximumTimeWaitConnections`.
+  private func trimTimeWait() {
+    while tcpTimeWait.count - tcpTimeWaitHead > maximumTimeWaitConnections,
+      let oldest = firstInTimeWait()
+    {
+      popTimeWait()
+      oldest.endTimeWait()
+      flush(oldest)
+    }
+  }
+
   /// Files the connection where `pollTCP` will look for its timers.
   private func trackTimers(_ block: TCPControlBlock) {
     switch block.state {
@@ -337,6 +348,7 @@ extension NetworkInterface {
       if !block.isQueuedForTimeWait {
         block.isQueuedForTimeWait = true
         tcpTimeWait.append(block.id)
+        trimTimeWait()
       }
     default:
       tcpActive.insert(block.id)

@@ -54,6 +54,16 @@ public final class NetworkInterface {
   /// The key of the ISN hash (RFC 6528).
   var tcpSecret: UInt64 = 0
 
+  /// The most connections held in TIME-WAIT (2 MSL, 60 s); beyond it the
+  /// oldest ends early, as Linux's tcp_max_tw_buckets does. A server that
+  /// closes first holds one per connection: at 800 connections/s, 48,000.
+  /// Clients reuse ports long before that (Linux's 28,232 ephemeral ones),
+  /// and QEMU's user networking keeps the client's port and advances its ISN
+  /// by 64,000 per connection, so after ~33,500 connections a reused port's
+  /// SYN looks older than the TIME-WAIT it meets (RFC 9293 §3.10.7.4) and
+  /// waits for a retry: 6 s. 4,096 is 5 s of such a load.
+  public var maximumTimeWaitConnections = 4096
+
   /// The NIC completes TCP checksums: segments leave with only the
   /// pseudo-header sum in their checksum field (PartialChecksum.swift). Set
   /// it before the first segment is sent.
