@@ -10,6 +10,7 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <sched.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,18 +329,26 @@ pid_t hermit_spawn(const struct hermit_child_plan *plan, int *failed_step, int *
   *failed_errno = 0;
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return -1;
+  // No signal handler of the parent's may run in the child: a SIGTERM arriving
+  // between fork and the child's reset of its handlers would run the runtime's
+  // handler there and be lost. Blocked here, the child unblocks them once its
+  // handlers are the defaults (run_child); the parent gets them when restored.
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &previous);
   pid_t pid = fork();
-  if (pid < 0) {
-    int saved = errno;
-    close(pipe_fds[0]);
-    close(pipe_fds[1]);
-    errno = saved;
-    return -1;
-  }
   if (pid == 0) {
     close(pipe_fds[0]);
     run_child(plan, pipe_fds[1]);
     _exit(127);
+  }
+  int saved = errno;
+  pthread_sigmask(SIG_SETMASK, &previous, NULL);
+  if (pid < 0) {
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    errno = saved;
+    return -1;
   }
   close(pipe_fds[1]);
   for (int i = 0; i < plan->cgroup_fd_count; i++) {
