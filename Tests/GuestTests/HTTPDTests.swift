@@ -65,6 +65,23 @@ import Testing
     #expect(Digest.sha256(body) == Digest.sha256(expected))
   }
 
+  /// Without keep-alive httpd's answer carries its FIN (TCPStream.writeAndClose):
+  /// a megabyte takes many segments, and only the last one closes.
+  @Test func aOneMegabyteResponseWithConnectionCloseArrivesIntact() throws {
+    var body = Data()
+    var headers = ""
+    _ = try withHTTPD { port in
+      let result = try curl(
+        "-H", "Connection: close", "-D", "/dev/stderr", "http://127.0.0.1:\(port)/bytes/1048576")
+      body = result.data
+      headers = result.combined
+    }
+    let expected = Data((0..<1_048_576).map { UInt8(ascii: "0") + UInt8($0 % 10) })
+    #expect(body.count == 1_048_576)
+    #expect(Digest.sha256(body) == Digest.sha256(expected))
+    #expect(headers.contains("Connection: close"), "\(headers.suffix(300))")
+  }
+
   @Test func keepAliveServesSeveralRequestsOnOneConnection() throws {
     var output = ""
     let run = try withHTTPD { port in
