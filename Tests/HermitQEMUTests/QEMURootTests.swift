@@ -32,7 +32,7 @@ import Testing
     #expect(made.vm.statusFile == QEMURoot.statusFile && made.vm.consoleLog == QEMURoot.consoleLog)
     let writable = made.root.files.filter(\.writable).map(\.path)
     #expect(writable == [QEMURoot.statusFile, QEMURoot.consoleLog])
-    let paths = Set(made.root.paths)
+    let paths = Set(made.paths)
     #expect(paths.contains(qemu))
     #expect(paths.contains("/dev/null") && !paths.contains("/dev/kvm"))
     for outside in ["/etc", "/proc", "/sys", "/home", "/root", "/tmp", "/run", "/var"] {

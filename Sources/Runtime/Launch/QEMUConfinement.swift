@@ -77,7 +77,7 @@ struct QEMUConfinement {
       let made = try root.make(for: vm, pcFirmware: pcFirmware, mountPoint: mountPoint)
       confinement.root = made.root
       vm = made.vm
-      report.root = made.root.paths
+      report.root = made.paths
     } else {
       report.notes.append("\(executable) is not an ELF binary: QEMU sees the host's files")
     }
