@@ -67,22 +67,20 @@ extension Sequence where Element == UInt8 {
 }
 
 /// Incremental SHA-256 for streams (layers and blobs too big to hold at once),
-/// by the system's libcrypto (EVP, which picks SHA-NI or AVX2 when the CPU has them).
+/// by the system's libcrypto (which picks SHA-NI or AVX2 when the CPU has them).
 final class DigestHasher {
-  private let context: OpaquePointer
+  private var context = SHA256_CTX()
   private(set) var count: Int64 = 0
 
   init() {
-    guard let context = EVP_MD_CTX_new(), EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1
-    else { fatalError("libcrypto cannot start a SHA-256 digest (out of memory)") }
-    self.context = context
+    guard SHA256_Init(&context) == 1 else {
+      fatalError("libcrypto cannot start a SHA-256 digest")
+    }
   }
-
-  deinit { EVP_MD_CTX_free(context) }
 
   func update(_ buffer: UnsafeRawBufferPointer) {
     guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
-    EVP_DigestUpdate(context, base, buffer.count)
+    SHA256_Update(&context, base, buffer.count)
     count += Int64(buffer.count)
   }
 
@@ -92,9 +90,8 @@ final class DigestHasher {
 
   /// The digest of everything so far; call once, after the last update.
   func finalize() -> Digest {
-    var hash = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-    var length: UInt32 = 0
-    EVP_DigestFinal_ex(context, &hash, &length)
-    return Digest(validatedHex: hash.prefix(Int(length)).hexString)
+    var hash = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+    SHA256_Final(&hash, &context)
+    return Digest(validatedHex: hash.hexString)
   }
 }
