@@ -90,6 +90,7 @@ final class VirtioNet: NetworkDevice {
     }
     rx = Virtqueue(size: rxSize)
     tx = Virtqueue(size: txSize)
+    tx.suppressInterrupts()  // sent buffers are taken back as the pool runs dry
     transport.activate(queue: Self.receiveQueue, rx)  // 7. queues
     transport.activate(queue: Self.transmitQueue, tx)
     if accepted & Self.featureMAC != 0 {
@@ -137,7 +138,7 @@ final class VirtioNet: NetworkDevice {
     }
     if count > 0 {
       rx.publish()
-      transport.notify(queue: Self.receiveQueue)
+      if rx.deviceWantsNotification { transport.notify(queue: Self.receiveQueue) }
     }
     return count
   }
@@ -171,7 +172,7 @@ final class VirtioNet: NetworkDevice {
     guard txPending else { return }
     txPending = false
     tx.publish()
-    transport.notify(queue: Self.transmitQueue)
+    if tx.deviceWantsNotification { transport.notify(queue: Self.transmitQueue) }
   }
 
   /// Takes back the transmit buffers the device has sent.

@@ -2,11 +2,18 @@
 // (driver → device) and the used ring (device → driver), in one zeroed,
 // page-aligned allocation. Physical = virtual (identity map), so addresses go
 // to the device as they are. Each buffer here is one descriptor.
+//
+// Notification suppression without VIRTIO_F_EVENT_IDX (§2.7.7, §2.7.10): the
+// driver's available-ring flags may ask the device not to interrupt, and the
+// device's used-ring flags say when it needs no notification (QEMU sets
+// NO_NOTIFY while it is still working through the ring).
 import Synchronization
 import _Volatile
 
 final class Virtqueue {
   static let descriptorWrite: UInt16 = 2  // VIRTQ_DESC_F_WRITE: device writes the buffer
+  static let availableNoInterrupt: UInt16 = 1  // VIRTQ_AVAIL_F_NO_INTERRUPT (avail->flags)
+  static let usedNoNotify: UInt16 = 1  // VIRTQ_USED_F_NO_NOTIFY (used->flags)
 
   let size: Int
   let memory: UnsafeMutableRawPointer
@@ -59,6 +66,25 @@ final class Virtqueue {
     atomicMemoryFence(ordering: .sequentiallyConsistent)
     (memory + availableOffset).storeBytes(of: availableIndex, toByteOffset: 2, as: UInt16.self)
     atomicMemoryFence(ordering: .sequentiallyConsistent)
+  }
+
+  /// Asks the device not to interrupt when it has used buffers (§2.7.7: "The
+  /// driver MAY set flags to 1 to advise the device that notifications are not
+  /// needed"): a transmit queue whose buffers are taken back when needed.
+  func suppressInterrupts() {
+    (memory + availableOffset).storeBytes(of: Self.availableNoInterrupt, as: UInt16.self)
+  }
+
+  /// Whether the device wants a notification for what `publish` made
+  /// available (§2.7.10: with NO_NOTIFY set the driver "SHOULD NOT send a
+  /// notification"). Read after `publish`, whose fence orders the index
+  /// before this read; the device clears the flag before it last looks at
+  /// the index, so a buffer is never left unseen.
+  var deviceWantsNotification: Bool {
+    let flags = VolatileMappedRegister<UInt16>(
+      unsafeBitPattern: UInt(bitPattern: memory + usedOffset)
+    ).load()
+    return flags & Self.usedNoNotify == 0
   }
 
   /// The next buffer the device is done with: its descriptor and the bytes it
