@@ -1,4 +1,5 @@
 import Foundation
+import HermitSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -118,32 +119,40 @@ public struct QEMURoot: Sendable {
   }
 
   /// QEMU's binary, libraries, TCG module and firmware, from the cache when the
-  /// binary is unchanged.
+  /// binary is unchanged and every file is still there.
+  ///
+  /// The cache (`qemu-files`) is plain text, a line of key and then a line per
+  /// file, `source<TAB>path`: read on every boot, where a JSON decoder costs more
+  /// than everything else confinement prepares.
   func qemuFiles() throws(HermitQEMUError) -> [Confinement.File] {
     var info = stat()
     guard stat(qemu, &info) == 0 else { throw .qemuNotFound(qemu) }
     let key = "\(qemu)|\(info.st_size)|\(info.st_mtim.tv_sec)|\(info.st_mtim.tv_nsec)"
-    let cacheFile = cacheDirectory?.appendingPathComponent("qemu-files.json")
-    if let cacheFile, let data = try? Data(contentsOf: cacheFile),
-      let cached = try? JSONDecoder().decode(CachedFiles.self, from: data), cached.key == key,
-      cached.files.allSatisfy({ access($0.source, R_OK) == 0 })
-    {
-      return cached.files
-    }
+    let cacheFile = cacheDirectory?.appendingPathComponent("qemu-files").path
+    if let cacheFile, let cached = Self.readCache(cacheFile, key: key) { return cached }
     let files = try resolveFiles()
-    if let cacheFile, let cacheDirectory,
-      let data = try? JSONEncoder().encode(CachedFiles(key: key, files: files))
-    {
+    if let cacheFile, let cacheDirectory {
+      let text = ([key] + files.map { "\($0.source)\t\($0.path)" }).joined(separator: "\n") + "\n"
       try? FileManager.default.createDirectory(
         at: cacheDirectory, withIntermediateDirectories: true)
-      try? data.write(to: cacheFile, options: .atomic)
+      try? AtomicFile.write(
+        Data(text.utf8), to: URL(fileURLWithPath: cacheFile), durability: .volatile)
     }
     return files
   }
 
-  private struct CachedFiles: Codable {
-    var key: String
-    var files: [Confinement.File]
+  /// The cached list for `key`, or nil when it is stale or a file has gone.
+  static func readCache(_ path: String, key: String) -> [Confinement.File]? {
+    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
+    guard lines.first.map(String.init) == key else { return nil }
+    var files: [Confinement.File] = []
+    for line in lines.dropFirst() {
+      let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+      guard fields.count == 2, access(String(fields[0]), R_OK) == 0 else { return nil }
+      files.append(Confinement.File(source: String(fields[0]), path: String(fields[1])))
+    }
+    return files
   }
 
   /// Asks the dynamic loader (ldd) which libraries QEMU and its accel modules
