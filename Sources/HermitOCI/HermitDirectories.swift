@@ -19,15 +19,23 @@ public enum HermitDirectories {
     getenv(name).map { String(cString: $0) }
   }
 
+  /// `~`: `$HOME` as the XDG base directory specification and the shell read it,
+  /// else the password database (through NSS, which may load modules and ask
+  /// systemd: milliseconds on every start).
+  static func home(_ variable: (String) -> String?) -> URL {
+    if let home = variable("HOME"), home.hasPrefix("/") { return URL(fileURLWithPath: home) }
+    return FileManager.default.homeDirectoryForCurrentUser
+  }
+
   public static func imageStore(_ variable: (String) -> String? = processVariable) -> URL {
     resolve(variable, home: nil, xdg: "XDG_DATA_HOME", xdgPath: "hermit") {
-      FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/share/hermit")
+      home(variable).appendingPathComponent(".local/share/hermit")
     }
   }
 
   public static func cache(_ variable: (String) -> String? = processVariable) -> URL {
     resolve(variable, home: "cache", xdg: "XDG_CACHE_HOME", xdgPath: "hermit") {
-      FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/hermit")
+      home(variable).appendingPathComponent(".cache/hermit")
     }
   }
 

@@ -26,4 +26,12 @@ import Testing
       HermitDirectories.containers([:]).path
         == (getuid() == 0 ? "/run/hermit/containers" : "/tmp/hermit-\(getuid())/containers"))
   }
+
+  @Test func homeIsTheHOMEVariableWhenItIsAnAbsolutePath() {
+    #expect(HermitDirectories.cache(["HOME": "/home/u"]).path == "/home/u/.cache/hermit")
+    #expect(
+      HermitDirectories.imageStore(["HOME": "/home/u"]).path == "/home/u/.local/share/hermit")
+    // Relative or empty: the password database's home, as without HOME.
+    #expect(HermitDirectories.cache(["HOME": "rel"]).path == HermitDirectories.cache([:]).path)
+  }
 }
