@@ -33,12 +33,15 @@ enum GuestBoot {
     var description: String { "\(path) is missing: run `make` first" }
   }
 
-  /// Runs QEMU and waits at most `timeout` seconds.
+  /// Runs QEMU and waits at most `timeout` seconds. `whileRunning` talks to the
+  /// running guest; then the guest is stopped, unless `letsGuestFinish` (a guest
+  /// that ends by itself: killing it when the test has seen what it wanted would
+  /// race its own exit).
   static func boot(
     _ appFile: URL, append: String = "", memoryMiB: Int = 64, statusChannel: Bool = true,
     smp: Int = 1, network: VMConfiguration.Network = .none, nic: VMConfiguration.NIC = .virtio,
     machine: PCMachine? = nil, namespace: String? = nil, timeout: TimeInterval = 90,
-    whileRunning: ((_ outputFile: URL) throws -> Void)? = nil
+    letsGuestFinish: Bool = false, whileRunning: ((_ outputFile: URL) throws -> Void)? = nil
   ) throws -> GuestRun {
     for file in [loader, appFile] where !FileManager.default.fileExists(atPath: file.path) {
       throw MissingArtifact(path: file.path)
@@ -91,7 +94,9 @@ enum GuestBoot {
     var timedOut = false
     if let whileRunning {
       // The test talks to the running guest, then the guest is stopped.
-      defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+      defer {
+        if !letsGuestFinish && process.isRunning { kill(process.processIdentifier, SIGKILL) }
+      }
       try whileRunning(outputFile)
     }
     while process.isRunning {
@@ -115,11 +120,12 @@ enum GuestBoot {
     _ name: String, append: String = "", memoryMiB: Int = 64, smp: Int = 1,
     network: VMConfiguration.Network = .none, nic: VMConfiguration.NIC = .virtio,
     machine: PCMachine? = nil, namespace: String? = nil, timeout: TimeInterval = 90,
-    whileRunning: ((_ outputFile: URL) throws -> Void)? = nil
+    letsGuestFinish: Bool = false, whileRunning: ((_ outputFile: URL) throws -> Void)? = nil
   ) throws -> GuestRun {
     try boot(
       app(name), append: append, memoryMiB: memoryMiB, smp: smp, network: network, nic: nic,
-      machine: machine, namespace: namespace, timeout: timeout, whileRunning: whileRunning)
+      machine: machine, namespace: namespace, timeout: timeout, letsGuestFinish: letsGuestFinish,
+      whileRunning: whileRunning)
   }
 
   /// A PC machine other than the one the runtime picks: `pc` or `q35`, with
