@@ -48,6 +48,7 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
     if let unified = mounts.unifiedWithControllers(["memory", "pids"]) {
       let parent = unified + "/hermit"
       try makeDirectory(parent)
+      sweep(parent, keeping: id)
       // cgroup-v2.rst "Enabling and Disabling": a child gets a controller only
       // if its parent's subtree_control lists it.
       try CgroupMounts.write("+memory +pids", to: unified + "/cgroup.subtree_control")
@@ -75,7 +76,9 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
       pidsLimit: pidsLimit)
     do {
       for directory in cgroup.directories {
-        try makeDirectory((directory as NSString).deletingLastPathComponent)
+        let parent = (directory as NSString).deletingLastPathComponent
+        try makeDirectory(parent)
+        sweep(parent, keeping: id)
         try makeDirectory(directory)
       }
       try CgroupMounts.write("\(memoryLimit)", to: memoryDirectory + "/memory.limit_in_bytes")
@@ -115,6 +118,24 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
     }
     guard !directories.isEmpty else { return nil }
     return QEMUCgroup(directories: directories, memoryLimit: memoryLimit, pidsLimit: pidsLimit)
+  }
+
+  /// Removes the cgroups in `parent` that runtimes killed with SIGKILL left
+  /// behind (nobody was left to remove them). The kernel refuses to remove a
+  /// cgroup that still holds a process, so a running container's stays; one made
+  /// in the last `age` seconds is left alone too, as another run may be about to
+  /// move its QEMU in.
+  static func sweep(_ parent: String, keeping id: String, age: Int = 60) {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
+    let now = time(nil)
+    for name in names where name != id {
+      let directory = parent + "/" + name
+      var info = stat()
+      guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
+        now - info.st_ctim.tv_sec >= age
+      else { continue }
+      _ = rmdir(directory)
+    }
   }
 
   /// The cgroup's peak memory use so far (v1 memory.max_usage_in_bytes, v2
