@@ -29,10 +29,11 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-int hermit_setns(int fd, int nstype) { return setns(fd, nstype); }
-
-int hermit_set_parent_death_signal(int signal) {
-  return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0UL, 0UL, 0UL);
+int hermit_pidfd_open(pid_t pid) {
+  // PIDFD_NONBLOCK is not wanted; the descriptor only polls readable on exit.
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0U);
+  if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return fd;
 }
 
 int hermit_unlock_pty(int master, char *name, size_t name_size) {
@@ -59,31 +60,6 @@ ssize_t hermit_send_fd(int socket, int fd, const void *data, size_t size) {
   header->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(header), &fd, sizeof(int));
   return sendmsg(socket, &message, MSG_NOSIGNAL);
-}
-
-ssize_t hermit_receive_fd(int socket, int *fd, void *data, size_t size) {
-  union {
-    char buffer[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control;
-  struct iovec iov = {.iov_base = data, .iov_len = size};
-  struct msghdr message = {
-      .msg_iov = &iov,
-      .msg_iovlen = 1,
-      .msg_control = control.buffer,
-      .msg_controllen = sizeof control.buffer,
-  };
-  *fd = -1;
-  ssize_t received = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
-  if (received < 0) return received;
-  for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header != NULL;
-       header = CMSG_NXTHDR(&message, header)) {
-    if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_RIGHTS &&
-        header->cmsg_len >= CMSG_LEN(sizeof(int))) {
-      memcpy(fd, CMSG_DATA(header), sizeof(int));
-    }
-  }
-  return received;
 }
 
 // ---------------------------------------------------------------------------

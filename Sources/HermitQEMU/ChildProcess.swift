@@ -77,7 +77,7 @@ public enum ChildProcess {
   /// environment plus `environment` overrides (or `environment` alone, see
   /// `Options.inheritsEnvironment`). Returns once the child has called execve.
   /// - Returns: the child's pid.
-  /// - Throws: `.confinement` naming the step that failed in the child, or
+  /// - Throws: `.childSetup` naming the step that failed in the child, or
   ///   `.system` for fork and the files opened here.
   public static func spawn(
     path: String, argv: [String], environment: [String: String] = [:], options: Options = Options()

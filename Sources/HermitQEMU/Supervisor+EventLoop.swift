@@ -1,3 +1,5 @@
+import CHermitSys
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -94,20 +96,13 @@ extension Supervisor {
   }
 }
 
-/// `pidfd_open(2)` (Linux 5.3, glibc 2.36). Swift's Glibc module has no
-/// <sys/pidfd.h>, and `syscall` is variadic, so the function is looked up at run time.
+/// `pidfd_open(2)` (Linux 5.3): Swift's Glibc module has no <sys/pidfd.h>, and
+/// `syscall` is variadic, so CHermitSys makes the call.
 enum PidFD {
-  private typealias OpenFunction = @convention(c) (pid_t, UInt32) -> Int32
-  private static let openFunction: OpenFunction? = dlsym(nil, "pidfd_open")
-    .map { unsafeBitCast($0, to: OpenFunction.self) }
-
-  /// A descriptor that polls readable once `pid` exits, or nil where the kernel or
-  /// libc has none.
+  /// A descriptor that polls readable once `pid` exits, or nil where the kernel
+  /// has none.
   static func open(_ pid: pid_t) -> Int32? {
-    guard let openFunction else { return nil }
-    let fd = openFunction(pid, 0)
-    guard fd >= 0 else { return nil }
-    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-    return fd
+    let fd = hermit_pidfd_open(pid)
+    return fd >= 0 ? fd : nil
   }
 }

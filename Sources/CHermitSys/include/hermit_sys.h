@@ -1,5 +1,6 @@
 // What Swift cannot say safely, or at all, on Linux: variadic and _GNU_SOURCE-only
-// system calls (prctl, setns, close_range, unlockpt, ptsname_r), the cmsghdr of an
+// system calls (pidfd_open, unlockpt, ptsname_r, and prctl, setns, close_range in
+// the child), the cmsghdr of an
 // SCM_RIGHTS message, and the whole of a confined child's life between fork and
 // execve, which must run only async-signal-safe calls on memory prepared before
 // the fork (the runtime is multi-threaded; a lock another thread held at fork time
@@ -117,15 +118,11 @@ enum hermit_child_step {
 /// saying what went wrong (the child is then reaped).
 pid_t hermit_spawn(const struct hermit_child_plan *plan, int *failed_step, int *failed_errno);
 
-/// setns(2).
-int hermit_setns(int fd, int nstype);
-/// prctl(PR_SET_PDEATHSIG, signal).
-int hermit_set_parent_death_signal(int signal);
+/// pidfd_open(2) (Linux 5.3), close-on-exec: -1 with errno where the kernel has none.
+int hermit_pidfd_open(pid_t pid);
 /// unlockpt(3) then ptsname_r(3): the replica's path of a pty master, or -1.
 int hermit_unlock_pty(int master, char *name, size_t name_size);
 /// sendmsg(2) of `data` with one descriptor in an SCM_RIGHTS control message.
 ssize_t hermit_send_fd(int socket, int fd, const void *data, size_t size);
-/// recvmsg(2) of at most `size` bytes and one SCM_RIGHTS descriptor (-1 if none).
-ssize_t hermit_receive_fd(int socket, int *fd, void *data, size_t size);
 
 #endif
