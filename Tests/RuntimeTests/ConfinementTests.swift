@@ -226,8 +226,6 @@ struct ConfinementTests {
   func podmanRunsQEMUConfinedInItsCgroupWithItsLimits() throws {
     let scratch = try Scratch()
     defer { scratch.delete() }
-    try FileManager.default.createDirectory(
-      atPath: scratch.path("podman/tmp"), withIntermediateDirectories: true)
     func podman(_ arguments: [String]) throws -> Harness.Result {
       try EcosystemTests().podman(scratch, arguments)
     }

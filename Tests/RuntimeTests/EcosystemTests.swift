@@ -18,6 +18,8 @@ struct EcosystemTests {
   func podman(_ scratch: Scratch, _ arguments: [String], timeout: Duration = .seconds(60)) throws
     -> Harness.Result
   {
+    try FileManager.default.createDirectory(
+      atPath: scratch.path("podman/tmp"), withIntermediateDirectories: true)
     let base = [
       "--root", scratch.path("podman/root"), "--runroot", scratch.path("podman/run"),
       "--storage-driver", "vfs", "--tmpdir", scratch.path("podman/tmp"), "--events-backend", "file",
@@ -31,8 +33,6 @@ struct EcosystemTests {
   func podmanRunsStopsKillsAndRemovesHermitImages() throws {
     let scratch = try Scratch()
     defer { scratch.delete() }
-    try FileManager.default.createDirectory(
-      atPath: scratch.path("podman/tmp"), withIntermediateDirectories: true)
     for image in [images.hello, images.exit, images.spin] {
       let loaded = try podman(scratch, ["load", "-i", image])
       #expect(loaded.status == 0, "\(loaded.stderr)")

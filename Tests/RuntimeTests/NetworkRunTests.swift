@@ -144,8 +144,6 @@ struct NetworkRunTests {
   func podmanPublishesThePortOfAHermitHTTPD() throws {
     let scratch = try Scratch()
     defer { scratch.delete() }
-    try FileManager.default.createDirectory(
-      atPath: scratch.path("podman/tmp"), withIntermediateDirectories: true)
     func podman(_ arguments: [String]) throws -> Harness.Result {
       try EcosystemTests().podman(scratch, arguments)
     }

@@ -46,16 +46,10 @@ struct CgroupPlacement {
     }
   }
 
-  /// Removes the container's directory in every hierarchy (once its processes are
-  /// gone: rmdir fails while any remains, so this retries for a moment).
+  /// Removes the container's directory in every hierarchy, once its processes
+  /// are gone.
   func remove() {
-    for hierarchy in Self.hierarchies() {
-      let directory = hierarchy + path
-      for _ in 0..<50 {
-        if rmdir(directory) == 0 || errno == ENOENT { break }
-        usleep(20_000)
-      }
-    }
+    for hierarchy in Self.hierarchies() { CgroupMounts.removeWhenEmpty(hierarchy + path) }
   }
 
   /// A new cgroup v1 cpuset starts with no CPUs and no memory nodes, and refuses

@@ -58,9 +58,7 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
       let cgroup = QEMUCgroup(
         directories: [directory], memoryLimit: memoryLimit, pidsLimit: pidsLimit)
       do {
-        try CgroupMounts.write("\(memoryLimit)", to: directory + "/memory.max")
-        try? CgroupMounts.write("0", to: directory + "/memory.swap.max")
-        try CgroupMounts.write("\(pidsLimit)", to: directory + "/pids.max")
+        try cgroup.writeLimits()
       } catch {
         cgroup.remove()
         throw error
@@ -81,13 +79,7 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
         sweep(parent, keeping: id)
         try makeDirectory(directory)
       }
-      try CgroupMounts.write("\(memoryLimit)", to: memoryDirectory + "/memory.limit_in_bytes")
-      // With swap accounting, memory+swap gets the same limit: no swapping out.
-      if access(memoryDirectory + "/memory.memsw.limit_in_bytes", W_OK) == 0 {
-        try? CgroupMounts.write(
-          "\(memoryLimit)", to: memoryDirectory + "/memory.memsw.limit_in_bytes")
-      }
-      try CgroupMounts.write("\(pidsLimit)", to: pidsDirectory + "/pids.max")
+      try cgroup.writeLimits()
     } catch {
       cgroup.remove()
       throw error
@@ -105,19 +97,33 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
     if let unified = mounts.unifiedWithControllers(["memory", "pids"]),
       access(unified + placement.path + "/memory.max", W_OK) == 0
     {
-      let directory = unified + placement.path
-      try CgroupMounts.write("\(memoryLimit)", to: directory + "/memory.max")
-      try CgroupMounts.write("\(pidsLimit)", to: directory + "/pids.max")
-      directories.append(directory)
+      directories = [unified + placement.path]
     } else if let memory = mounts.v1("memory"), let pids = mounts.v1("pids") {
-      let memoryDirectory = memory + placement.path
-      let pidsDirectory = pids + placement.path
-      try CgroupMounts.write("\(memoryLimit)", to: memoryDirectory + "/memory.limit_in_bytes")
-      try CgroupMounts.write("\(pidsLimit)", to: pidsDirectory + "/pids.max")
-      directories += [memoryDirectory, pidsDirectory]
+      directories = [memory + placement.path, pids + placement.path]
     }
     guard !directories.isEmpty else { return nil }
-    return QEMUCgroup(directories: directories, memoryLimit: memoryLimit, pidsLimit: pidsLimit)
+    let cgroup = QEMUCgroup(
+      directories: directories, memoryLimit: memoryLimit, pidsLimit: pidsLimit)
+    try cgroup.writeLimits()
+    return cgroup
+  }
+
+  /// Writes the limits: one directory is a v2 cgroup (`memory.max`, no swap,
+  /// `pids.max`); two are v1's memory cgroup (`memory.limit_in_bytes`, and
+  /// memory+swap the same where swap is accounted) and pids cgroup.
+  func writeLimits() throws {
+    let memory = directories[0]
+    let pids = directories[directories.count - 1]
+    if directories.count == 1 {
+      try CgroupMounts.write("\(memoryLimit)", to: memory + "/memory.max")
+      try? CgroupMounts.write("0", to: memory + "/memory.swap.max")
+    } else {
+      try CgroupMounts.write("\(memoryLimit)", to: memory + "/memory.limit_in_bytes")
+      if access(memory + "/memory.memsw.limit_in_bytes", W_OK) == 0 {
+        try? CgroupMounts.write("\(memoryLimit)", to: memory + "/memory.memsw.limit_in_bytes")
+      }
+    }
+    try CgroupMounts.write("\(pidsLimit)", to: pids + "/pids.max")
   }
 
   /// Removes the cgroups in `parent` that runtimes killed with SIGKILL left
@@ -153,15 +159,9 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
     return nil
   }
 
-  /// Removes the directories once QEMU is gone (rmdir fails while a process
-  /// remains, so this retries for a moment).
+  /// Removes the directories once QEMU is gone.
   func remove() {
-    for directory in directories {
-      for _ in 0..<50 {
-        if rmdir(directory) == 0 || errno == ENOENT { break }
-        usleep(10_000)
-      }
-    }
+    directories.forEach(CgroupMounts.removeWhenEmpty)
   }
 
   private static func makeDirectory(_ path: String) throws {
@@ -217,6 +217,15 @@ struct CgroupMounts {
       if controllers.allSatisfy(names.contains) { return mount.point }
     }
     return nil
+  }
+
+  /// Removes a cgroup directory once its processes are gone: rmdir fails while
+  /// any remains, so this retries for up to a second.
+  static func removeWhenEmpty(_ directory: String) {
+    for _ in 0..<50 {
+      if rmdir(directory) == 0 || errno == ENOENT { return }
+      usleep(20_000)
+    }
   }
 
   /// Writes `text` to a cgroup control file; the error names the file.

@@ -49,7 +49,8 @@ struct QEMUConfinement {
         confinement: Confinement(), vm: vm, tapDevice: nil, cgroup: nil, report: report)
     }
 
-    let privilegedPorts = vm.ports.contains { $0.hostPort < unprivilegedPortStart() }
+    let firstUnprivilegedPort = unprivilegedPortStart()
+    let privilegedPorts = vm.ports.contains { $0.hostPort < firstUnprivilegedPort }
     let user = try QEMUUser.resolve()
     let identity = Confinement.Identity(
       uid: user.uid, gid: user.gid, keepsNetBindService: privilegedPorts)
