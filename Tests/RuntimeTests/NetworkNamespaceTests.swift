@@ -64,6 +64,22 @@ struct NetworkNamespaceTests {
       }
     }
 
+    /// A snapshot once the kernel has finished what a wiring set in motion: a new
+    /// bridge gains its carrier and IPv6 link-local address a little later, so a
+    /// snapshot taken right after `create` can differ from one a moment after
+    /// without anybody touching the namespace. Waits (up to 5 s) for two snapshots
+    /// 250 ms apart to agree.
+    static func settled(namespace: String) throws -> Snapshot {
+      var previous = try Snapshot(namespace: namespace)
+      for _ in 0..<20 {
+        usleep(250_000)
+        let next = try Snapshot(namespace: namespace)
+        if next == previous { return next }
+        previous = next
+      }
+      return previous
+    }
+
     static func == (a: Snapshot, b: Snapshot) -> Bool {
       a.interfaces == b.interfaces && a.routes == b.routes
     }
@@ -226,14 +242,15 @@ struct NetworkNamespaceTests {
       in: scratch, app: "guests/spin", args: [], networkNamespace: pod.path)
     #expect(try scratch.runtime(["--root", root, "create", "--bundle", bundle, first]).status == 0)
     defer { _ = try? scratch.runtime(["--root", root, "delete", "--force", first]) }
-    let wired = try Snapshot(namespace: pod.name)
+    let wired = try Snapshot.settled(namespace: pod.name)
     #expect(wired.interfaces[NetworkNamespaceNames.bridge] != nil)
     let second = scratch.name("second")
     let created = try scratch.runtime(["--root", root, "create", "--bundle", bundle, second])
     defer { _ = try? scratch.runtime(["--root", root, "delete", "--force", second]) }
     #expect(created.status == 0, "\(created.stderr)")
     #expect(created.stderr.contains("container \(first) uses it"), "\(created.stderr)")
-    #expect(try Snapshot(namespace: pod.name) == wired)
+    let after = try Snapshot(namespace: pod.name)
+    #expect(after == wired, "before: \(wired)\nafter: \(after)")
     let inspect = try scratch.runtime(["--root", root, "inspect", second])
     #expect(!inspect.stdout.contains("htap0"), "\(inspect.stdout)")
   }
