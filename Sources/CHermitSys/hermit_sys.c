@@ -265,13 +265,19 @@ static void set_parent_death_signal(const struct hermit_child_plan *plan, int re
   if (getppid() != plan->parent) _exit(127);
 }
 
-static void run_child(const struct hermit_child_plan *plan, int report) {
-  // Above any descriptor number arrange_descriptors writes to.
-  int high = fcntl(report, F_DUPFD_CLOEXEC, 256);
-  if (high >= 0) {
-    close(report);
-    report = high;
-  }
+/// A descriptor moved to 256 or above, out of the range arrange_descriptors
+/// writes to (the original is closed); -1 stays -1.
+static int move_high(int fd) {
+  if (fd < 0) return fd;
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, 256);
+  if (high < 0) return fd;
+  close(fd);
+  return high;
+}
+
+static void run_child(const struct hermit_child_plan *plan, int report, int go) {
+  report = move_high(report);
+  go = move_high(go);
   static const int reset[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2};
   for (size_t i = 0; i < sizeof reset / sizeof reset[0]; i++) signal(reset[i], SIG_DFL);
   sigset_t empty;
@@ -296,15 +302,59 @@ static void run_child(const struct hermit_child_plan *plan, int report) {
   }
   if (plan->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) != 0)
     fail(report, HERMIT_STEP_NO_NEW_PRIVS);
+  if (go >= 0) {
+    // Not a single instruction of QEMU before it is in its cgroups: the parent
+    // writes a byte once it has moved us, and closes the pipe unwritten if it
+    // could not (it then kills us, too).
+    char byte;
+    ssize_t got;
+    do {
+      got = read(go, &byte, 1);
+    } while (got < 0 && errno == EINTR);
+    if (got != 1) _exit(127);
+  }
   execve(plan->path, plan->argv, plan->envp);
   fail(report, HERMIT_STEP_EXEC);
 }
 
+static pid_t spawn(const struct hermit_child_plan *plan, int *failed_step, int *failed_errno);
+
+/// Moves the calling thread alone: 0 written to a cgroup v1 `tasks` file.
+static int move_this_thread(int tasks) { return write(tasks, "0", 1) == 1 ? 0 : -1; }
+
 pid_t hermit_spawn(const struct hermit_child_plan *plan, int *failed_step, int *failed_errno) {
   *failed_step = HERMIT_STEP_NONE;
   *failed_errno = 0;
+  for (int i = 0; i < plan->birth_cgroup_count; i++) {
+    if (move_this_thread(plan->birth_cgroup_fds[i]) != 0) {
+      int saved = errno;
+      for (int j = 0; j < i; j++) move_this_thread(plan->home_cgroup_fds[j]);
+      *failed_step = HERMIT_STEP_CGROUP;
+      *failed_errno = saved;
+      errno = saved;
+      return -1;
+    }
+  }
+  pid_t pid = spawn(plan, failed_step, failed_errno);
+  int saved = errno;
+  for (int i = 0; i < plan->birth_cgroup_count; i++) move_this_thread(plan->home_cgroup_fds[i]);
+  errno = saved;
+  return pid;
+}
+
+/// hermit_spawn without the cgroup births.
+static pid_t spawn(const struct hermit_child_plan *plan, int *failed_step, int *failed_errno) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return -1;
+  // The child waits on `go` before execve while the parent moves it into its cgroups.
+  int go[2] = {-1, -1};
+  if (plan->cgroup_fd_count > 0 && pipe2(go, O_CLOEXEC) != 0) {
+    int saved = errno;
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    errno = saved;
+    return -1;
+  }
   // No signal handler of the parent's may run in the child: a SIGTERM arriving
   // between fork and the child's reset of its handlers would run the runtime's
   // handler there and be lost. Blocked here, the child unblocks them once its
@@ -315,14 +365,17 @@ pid_t hermit_spawn(const struct hermit_child_plan *plan, int *failed_step, int *
   pid_t pid = fork();
   if (pid == 0) {
     close(pipe_fds[0]);
-    run_child(plan, pipe_fds[1]);
+    if (go[1] >= 0) close(go[1]);
+    run_child(plan, pipe_fds[1], go[0]);
     _exit(127);
   }
   int saved = errno;
   pthread_sigmask(SIG_SETMASK, &previous, NULL);
+  if (go[0] >= 0) close(go[0]);
   if (pid < 0) {
     close(pipe_fds[0]);
     close(pipe_fds[1]);
+    if (go[1] >= 0) close(go[1]);
     errno = saved;
     return -1;
   }
@@ -333,6 +386,7 @@ pid_t hermit_spawn(const struct hermit_child_plan *plan, int *failed_step, int *
     if (write(plan->cgroup_fds[i], number, (size_t)length) != length) {
       int saved = errno;
       kill(pid, SIGKILL);
+      close(go[1]);
       close(pipe_fds[0]);
       while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
       }
@@ -341,6 +395,11 @@ pid_t hermit_spawn(const struct hermit_child_plan *plan, int *failed_step, int *
       errno = saved;
       return -1;
     }
+  }
+  if (go[1] >= 0) {
+    ssize_t ignored = write(go[1], "g", 1);
+    (void)ignored;
+    close(go[1]);
   }
   int record[2] = {0, 0};
   ssize_t got;

@@ -123,6 +123,12 @@ public enum ChildProcess {
 
     var cgroupFDs: [Int32] = []
     for file in confinement?.cgroups ?? [] { cgroupFDs.append(try openFile(file, O_WRONLY)) }
+    // The births' `tasks` files, then their homes'.
+    let births = confinement?.birthCgroups ?? []
+    var birthFDs: [Int32] = []
+    for file in births.map(\.tasks) + births.map(\.homeTasks) {
+      birthFDs.append(try openFile(file, O_WRONLY))
+    }
     let root = confinement?.root
     let mountPoint = root?.mountPoint ?? ""
     let leaves = Set((root?.files.map(\.path) ?? []) + (root?.devices.map(\.path) ?? []))
@@ -164,23 +170,29 @@ public enum ChildProcess {
     var failure: Int32 = 0
     let pid = passFDs.withUnsafeMutableBufferPointer { passBuffer in
       cgroupFDs.withUnsafeMutableBufferPointer { cgroupBuffer in
-        binds.withUnsafeMutableBufferPointer { bindBuffer in
-          devices.withUnsafeMutableBufferPointer { deviceBuffer in
-            groups.withUnsafeMutableBufferPointer { groupBuffer in
-              plan.cgroup_fds = UnsafePointer(cgroupBuffer.baseAddress)
-              plan.cgroup_fd_count = Int32(cgroupBuffer.count)
-              plan.pass_fds = UnsafePointer(passBuffer.baseAddress)
-              plan.pass_fd_count = Int32(passBuffer.count)
-              plan.binds = UnsafePointer(bindBuffer.baseAddress)
-              plan.bind_count = Int32(bindBuffer.count)
-              plan.devices = UnsafePointer(deviceBuffer.baseAddress)
-              plan.device_count = Int32(deviceBuffer.count)
-              plan.groups = UnsafePointer(groupBuffer.baseAddress)
-              plan.group_count = Int32(groupBuffer.count)
-              plan.directories = UnsafeRawPointer(directories).assumingMemoryBound(
-                to: UnsafePointer<CChar>?.self)
-              plan.directory_count = Int32(directoryList.count)
-              return hermit_spawn(&plan, &step, &failure)
+        birthFDs.withUnsafeMutableBufferPointer { birthBuffer in
+          binds.withUnsafeMutableBufferPointer { bindBuffer in
+            devices.withUnsafeMutableBufferPointer { deviceBuffer in
+              groups.withUnsafeMutableBufferPointer { groupBuffer in
+                plan.cgroup_fds = UnsafePointer(cgroupBuffer.baseAddress)
+                plan.cgroup_fd_count = Int32(cgroupBuffer.count)
+                plan.birth_cgroup_fds = UnsafePointer(birthBuffer.baseAddress)
+                plan.home_cgroup_fds = UnsafePointer(
+                  birthBuffer.baseAddress.map { $0 + births.count })
+                plan.birth_cgroup_count = Int32(births.count)
+                plan.pass_fds = UnsafePointer(passBuffer.baseAddress)
+                plan.pass_fd_count = Int32(passBuffer.count)
+                plan.binds = UnsafePointer(bindBuffer.baseAddress)
+                plan.bind_count = Int32(bindBuffer.count)
+                plan.devices = UnsafePointer(deviceBuffer.baseAddress)
+                plan.device_count = Int32(deviceBuffer.count)
+                plan.groups = UnsafePointer(groupBuffer.baseAddress)
+                plan.group_count = Int32(groupBuffer.count)
+                plan.directories = UnsafeRawPointer(directories).assumingMemoryBound(
+                  to: UnsafePointer<CChar>?.self)
+                plan.directory_count = Int32(directoryList.count)
+                return hermit_spawn(&plan, &step, &failure)
+              }
             }
           }
         }

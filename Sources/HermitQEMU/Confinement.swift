@@ -99,8 +99,22 @@ public struct Confinement: Codable, Equatable, Sendable {
   public var identity: Identity?
   /// nil: the child sees the host's file system.
   public var root: Root?
-  /// `cgroup.procs` files the child is moved into as it starts.
+  /// `cgroup.procs` files the child is moved into as it starts (it waits for
+  /// the move before execve).
   public var cgroups: [String] = []
+  /// cgroup v1: the child is born in these cgroups instead (no move): each the
+  /// `tasks` file of a cgroup and of the forking thread's own cgroup in the same
+  /// hierarchy (see `hermit_child_plan.birth_cgroup_fds`).
+  public var birthCgroups: [CgroupBirth]?
+
+  public struct CgroupBirth: Codable, Equatable, Sendable {
+    public var tasks: String
+    public var homeTasks: String
+    public init(tasks: String, homeTasks: String) {
+      self.tasks = tasks
+      self.homeTasks = homeTasks
+    }
+  }
   /// `PR_SET_NO_NEW_PRIVS`.
   public var noNewPrivileges: Bool
 

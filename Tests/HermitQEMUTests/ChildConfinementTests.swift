@@ -127,19 +127,37 @@ struct ChildConfinementTests {
     #expect(String(decoding: listed.stdout, as: UTF8.self) == "0 1 2 3 4 ")
   }
 
-  /// The parent moves the child into its cgroups as it starts.
-  @Test(.enabled(if: access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0, "needs cgroup v1 pids"))
-  func theChildStartsInItsCgroup() throws {
-    let directory = "/sys/fs/cgroup/pids/hermit-test-\(getpid())"
+  /// The child starts in its cgroup: moved there by the parent before its
+  /// execve (`cgroups`, cgroup.procs), or born there (`birthCgroups`, v1's
+  /// tasks files) while the forking thread itself steps back out.
+  @Test(
+    .enabled(if: access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0, "needs cgroup v1 pids"),
+    arguments: [false, true])
+  func theChildStartsInItsCgroup(born: Bool) throws {
+    let name = "hermit-test-\(getpid())-\(born)"
+    let directory = "/sys/fs/cgroup/pids/" + name
     #expect(mkdir(directory, 0o755) == 0)
     defer { rmdir(directory) }
+    let home = try String(contentsOfFile: "/proc/thread-self/cgroup", encoding: .utf8)
+    let homePath = try #require(home.split(separator: "\n").first { $0.contains(":pids:") })
+      .split(separator: ":", maxSplits: 2)[2]
     var options = ChildProcess.Options()
     options.confinement = Confinement(identity: Self.nobody)
-    options.confinement?.cgroups = [directory + "/cgroup.procs"]
+    if born {
+      options.confinement?.birthCgroups = [
+        Confinement.CgroupBirth(
+          tasks: directory + "/tasks",
+          homeTasks: "/sys/fs/cgroup/pids" + (homePath == "/" ? "" : homePath) + "/tasks")
+      ]
+    } else {
+      options.confinement?.cgroups = [directory + "/cgroup.procs"]
+    }
     let pid = try Self.sleeper(options)
     defer { Self.reap(pid) }
     let cgroups = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)
-    #expect(cgroups.contains(":pids:/hermit-test-\(getpid())\n"), "\(cgroups)")
+    #expect(cgroups.contains(":pids:/\(name)\n"), "\(cgroups)")
+    // The forking thread is back where it was.
+    #expect(try String(contentsOfFile: "/proc/thread-self/cgroup", encoding: .utf8) == home)
   }
 
   @Test func theEnvironmentIsOnlyWhatIsGiven() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import HermitQEMU
 
 #if canImport(Glibc)
   import Glibc
@@ -36,55 +37,79 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
   /// QEMU's threads: main, RCU, one per vCPU, and a few workers.
   static func pidsLimit(cpus: Int) -> Int { 32 + 2 * cpus }
 
-  /// The files QEMU's pid is written to (ChildProcess does it right after the
-  /// fork, while the child sets up its root: a move into a cgroup waits for an
-  /// RCU grace period, 5-20 ms measured on this project's cgroup v1 hosts).
-  var procsFiles: [String] { directories.map { $0 + "/cgroup.procs" } }
+  /// How QEMU gets into the cgroup. v1: it is born there (`birthCgroups`: the
+  /// forking thread steps in for the fork and back out, each `<own
+  /// cgroup>/hermit/<id>` having the thread's own cgroup two levels up), as
+  /// moving a process waits for an RCU grace period, 5-20 ms on this project's
+  /// cgroup v1 hosts, and a thread moving itself does not. v2 (no thread moves
+  /// outside threaded subtrees): its pid goes to `cgroup.procs` right after the
+  /// fork, and it waits for that before execve.
+  func place(_ confinement: inout Confinement) {
+    if directories.count == 1 {
+      confinement.cgroups = directories.map { $0 + "/cgroup.procs" }
+    } else {
+      confinement.birthCgroups = directories.map { directory in
+        let home = ((directory as NSString).deletingLastPathComponent as NSString)
+          .deletingLastPathComponent
+        return Confinement.CgroupBirth(tasks: directory + "/tasks", homeTasks: home + "/tasks")
+      }
+    }
+  }
 
   /// Creates the cgroup for container `id` with the limits set; nil when this
   /// host has neither v2 controllers nor v1 memory and pids hierarchies.
   static func create(id: String, memoryLimit: UInt64, pidsLimit: Int) throws -> QEMUCgroup? {
-    let mounts = CgroupMounts.current()
-    if let unified = mounts.unifiedWithControllers(["memory", "pids"]) {
-      let parent = unified + "/hermit"
-      try makeDirectory(parent)
-      sweep(parent, keeping: id)
-      // cgroup-v2.rst "Enabling and Disabling": a child gets a controller only
-      // if its parent's subtree_control lists it.
-      try CgroupMounts.write("+memory +pids", to: unified + "/cgroup.subtree_control")
-      try CgroupMounts.write("+memory +pids", to: parent + "/cgroup.subtree_control")
-      let directory = parent + "/" + id
-      try makeDirectory(directory)
-      let cgroup = QEMUCgroup(
-        directories: [directory], memoryLimit: memoryLimit, pidsLimit: pidsLimit)
-      do {
-        try cgroup.writeLimits()
-      } catch {
-        cgroup.remove()
-        throw error
-      }
-      return cgroup
-    }
-    guard let memory = mounts.v1("memory"), let pids = mounts.v1("pids") else { return nil }
-    let own = CgroupMounts.ownPaths()
-    let memoryDirectory = memory + (own["memory"] ?? "") + "/hermit/" + id
-    let pidsDirectory = pids + (own["pids"] ?? "") + "/hermit/" + id
+    guard let directories = try make(name: id) else { return nil }
     let cgroup = QEMUCgroup(
-      directories: [memoryDirectory, pidsDirectory], memoryLimit: memoryLimit,
-      pidsLimit: pidsLimit)
+      directories: directories, memoryLimit: memoryLimit, pidsLimit: pidsLimit)
     do {
-      for directory in cgroup.directories {
-        let parent = (directory as NSString).deletingLastPathComponent
-        try makeDirectory(parent)
-        sweep(parent, keeping: id)
-        try makeDirectory(directory)
-      }
       try cgroup.writeLimits()
     } catch {
       cgroup.remove()
       throw error
     }
     return cgroup
+  }
+
+  /// Makes the directories of cgroup `name` (and their `hermit` parents): v2
+  /// `<mount>/hermit/<name>`, or v1 `<own cgroup>/hermit/<name>` in the memory and
+  /// pids hierarchies; nil when neither has the controllers.
+  static func make(name: String) throws -> [String]? {
+    let mounts = CgroupMounts.current()
+    if let unified = mounts.unifiedWithControllers(["memory", "pids"]) {
+      let parent = unified + "/hermit"
+      try makeDirectory(parent)
+      // cgroup-v2.rst "Enabling and Disabling": a child gets a controller only
+      // if its parent's subtree_control lists it.
+      try CgroupMounts.write("+memory +pids", to: unified + "/cgroup.subtree_control")
+      try CgroupMounts.write("+memory +pids", to: parent + "/cgroup.subtree_control")
+      try makeDirectory(parent + "/" + name)
+      return [parent + "/" + name]
+    }
+    guard let memory = mounts.v1("memory"), let pids = mounts.v1("pids") else { return nil }
+    let own = CgroupMounts.ownPaths()
+    var made: [String] = []
+    do {
+      for (hierarchy, controller) in [(memory, "memory"), (pids, "pids")] {
+        let parent = hierarchy + (own[controller] ?? "") + "/hermit"
+        try makeDirectory(parent)
+        try makeDirectory(parent + "/" + name)
+        made.append(parent + "/" + name)
+      }
+    } catch {
+      made.forEach { _ = rmdir($0) }
+      throw error
+    }
+    return made
+  }
+
+  /// Sweeps the parents of this cgroup's directories (`sweep`). `run` does it
+  /// once QEMU runs, off the boot's critical path (a stat per entry).
+  func sweepSiblings() {
+    for directory in directories {
+      let name = (directory as NSString).lastPathComponent
+      Self.sweep((directory as NSString).deletingLastPathComponent, keeping: name)
+    }
   }
 
   /// Writes the limits into the OCI container's cgroup (already created and

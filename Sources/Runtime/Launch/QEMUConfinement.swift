@@ -89,7 +89,7 @@ struct QEMUConfinement {
       cgroup = try QEMUCgroup.create(
         id: record.id, memoryLimit: memory, pidsLimit: QEMUCgroup.pidsLimit(cpus: vm.cpus))
       if let cgroup {
-        confinement.cgroups = cgroup.procsFiles
+        cgroup.place(&confinement)
         report.cgroup = cgroup
       } else {
         report.notes.append("no memory and pids cgroup controllers: QEMU has no cgroup of its own")

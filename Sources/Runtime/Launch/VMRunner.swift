@@ -44,12 +44,15 @@ enum VMRunner {
     var noted = record
     noted.confinement = confined.report
     let record = noted
+    let cgroup = confined.cgroup
     if saveFirst {
       options.onStart = { pid in
         do { try store.save(record) } catch { store.remove(record.id) }
+        cgroup?.sweepSiblings()
       }
     } else {
       options.onStart = { [report = confined.report] pid in
+        cgroup?.sweepSiblings()
         do {
           try store.update(record.id) {
             $0.qemuPid = pid
