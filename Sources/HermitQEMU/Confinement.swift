@@ -84,14 +84,9 @@ public struct Confinement: Codable, Equatable, Sendable {
 
     /// `/a/b/c` -> `/a`, `/a/b`, outermost first.
     static func ancestors(of path: String) -> [String] {
-      let components = path.split(separator: "/").dropLast()
-      var result: [String] = []
-      var current = ""
-      for component in components {
-        current += "/" + component
-        result.append(current)
-      }
-      return result
+      // As bytes: every boot lists some 80 paths for `inspect`.
+      let slashes = path.utf8.indices.filter { path.utf8[$0] == UInt8(ascii: "/") }
+      return slashes.compactMap { $0 == path.startIndex ? nil : String(path[..<$0]) }
     }
   }
 

@@ -42,13 +42,14 @@ public struct QEMURoot: Sendable {
   public func make(for vm: VMConfiguration, pcFirmware: String?, mountPoint: String)
     throws(HermitQEMUError) -> (root: Confinement.Root, vm: VMConfiguration, paths: [String])
   {
-    var qemuFiles = try qemuFiles()
+    var (qemuFiles, cache) = try qemuFiles()
     if let pcFirmware, vm.machine == .pc, !qemuFiles.contains(where: { $0.path == pcFirmware }) {
       qemuFiles.append(Confinement.File(source: Self.realPath(pcFirmware), path: pcFirmware))
+      cache = nil
     }
     // One bind per top-level directory of a tree of hard links where the files
     // allow it, else one per file.
-    var files = linkedTree(of: qemuFiles) ?? qemuFiles
+    var files = linkedTree(of: qemuFiles, cache: cache) ?? qemuFiles
     var confined = vm
     confined.loader = Self.loader
     confined.app = Self.app
@@ -79,21 +80,31 @@ public struct QEMURoot: Sendable {
   /// so an upgraded library makes a new tree), and the binds of its top-level
   /// directories. Binding three directories instead of some 70 files saves a
   /// few milliseconds of every boot. Nil when the cache is on another file system
-  /// than a file (hard links cannot cross), or cannot be written.
-  func linkedTree(of files: [Confinement.File]) -> [Confinement.File]? {
+  /// than a file (hard links cannot cross), or cannot be written. With a `cache`
+  /// that still holds, its tree is taken as it is (see `FileCache`).
+  func linkedTree(of files: [Confinement.File], cache: FileCache? = nil) -> [Confinement.File]? {
     guard let cacheDirectory else { return nil }
-    var identity = ""
-    for file in files {
-      var info = stat()
-      guard stat(file.source, &info) == 0 else { return nil }
-      identity += "\(file.path)|\(info.st_dev)|\(info.st_ino)\n"
+    var name = cache?.tree
+    if name == nil
+      || access(cacheDirectory.appendingPathComponent(name!).path + "/.complete", F_OK) != 0
+    {
+      var identity = ""
+      for file in files {
+        var info = stat()
+        guard stat(file.source, &info) == 0 else { return nil }
+        identity += "\(file.path)|\(info.st_dev)|\(info.st_ino)\n"
+      }
+      name = "qemu-root-" + String(FNV1a.hash(identity), radix: 16)
+      let tree = cacheDirectory.appendingPathComponent(name!).path
+      if access(tree + "/.complete", F_OK) != 0 {
+        guard Self.buildTree(tree, of: files) else { return nil }
+      }
+      if var cache {
+        cache.tree = name
+        cache.write(to: cacheDirectory)
+      }
     }
-    let name = "qemu-root-" + String(FNV1a.hash(identity), radix: 16)
-    let tree = cacheDirectory.appendingPathComponent(name).path
-    let complete = tree + "/.complete"
-    if access(complete, F_OK) != 0 {
-      guard Self.buildTree(tree, of: files) else { return nil }
-    }
+    let tree = cacheDirectory.appendingPathComponent(name!).path
     let tops = Set(files.compactMap { $0.path.split(separator: "/").first.map(String.init) })
     return tops.sorted().map { Confinement.File(source: tree + "/" + $0, path: "/" + $0) }
   }
@@ -119,40 +130,105 @@ public struct QEMURoot: Sendable {
   }
 
   /// QEMU's binary, libraries, TCG module and firmware, from the cache when the
-  /// binary is unchanged and every file is still there.
-  ///
-  /// The cache (`qemu-files`) is plain text, a line of key and then a line per
-  /// file, `source<TAB>path`: read on every boot, where a JSON decoder costs more
-  /// than everything else confinement prepares.
-  func qemuFiles() throws(HermitQEMUError) -> [Confinement.File] {
+  /// binary is unchanged and every file is still there; and the cache as it now
+  /// stands (nil without a cache directory).
+  func qemuFiles() throws(HermitQEMUError) -> ([Confinement.File], FileCache?) {
     var info = stat()
     guard stat(qemu, &info) == 0 else { throw .qemuNotFound(qemu) }
     let key = "\(qemu)|\(info.st_size)|\(info.st_mtim.tv_sec)|\(info.st_mtim.tv_nsec)"
-    let cacheFile = cacheDirectory?.appendingPathComponent("qemu-files").path
-    if let cacheFile, let cached = Self.readCache(cacheFile, key: key) { return cached }
-    let files = try resolveFiles()
-    if let cacheFile, let cacheDirectory {
-      let text = ([key] + files.map { "\($0.source)\t\($0.path)" }).joined(separator: "\n") + "\n"
-      try? FileManager.default.createDirectory(
-        at: cacheDirectory, withIntermediateDirectories: true)
-      try? AtomicFile.write(
-        Data(text.utf8), to: URL(fileURLWithPath: cacheFile), durability: .volatile)
+    guard let cacheDirectory else { return (try resolveFiles(), nil) }
+    if var cache = FileCache.read(from: cacheDirectory), cache.key == key {
+      let directories = FileCache.signature(of: cache.files)
+      // Nothing was added, removed or renamed in any of their directories.
+      if cache.directories == directories { return (cache.files, cache) }
+      if cache.files.allSatisfy({ access($0.source, R_OK) == 0 }) {
+        cache.directories = directories
+        cache.tree = nil
+        cache.write(to: cacheDirectory)
+        return (cache.files, cache)
+      }
     }
-    return files
+    let files = try resolveFiles()
+    let cache = FileCache(
+      key: key, directories: FileCache.signature(of: files), tree: nil, files: files)
+    try? FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
+    cache.write(to: cacheDirectory)
+    return (files, cache)
   }
 
-  /// The cached list for `key`, or nil when it is stale or a file has gone.
-  static func readCache(_ path: String, key: String) -> [Confinement.File]? {
-    guard let data = FileManager.default.contents(atPath: path) else { return nil }
-    let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
-    guard lines.first.map(String.init) == key else { return nil }
-    var files: [Confinement.File] = []
-    for line in lines.dropFirst() {
-      let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-      guard fields.count == 2, access(String(fields[0]), R_OK) == 0 else { return nil }
-      files.append(Confinement.File(source: String(fields[0]), path: String(fields[1])))
+  /// `qemu-files` in the cache directory: the list of QEMU's files and the tree
+  /// linked from them, read on every boot, so plain text rather than JSON (a JSON
+  /// decoder costs more than everything else confinement prepares):
+  ///
+  ///     /usr/bin/qemu-system-x86_64|SIZE|MTIME-S|MTIME-NS   the binary it is for
+  ///     dirs /usr/bin=S.NS /usr/lib/x86_64-linux-gnu=S.NS   its files' directories
+  ///     tree qemu-root-HASH                                 the tree, if built
+  ///     SOURCE<TAB>PATH                                     a line per file
+  ///
+  /// A package upgrade puts a file in place by rename, which changes its
+  /// directory's mtime, as does any removal or addition; so while the `dirs` line
+  /// holds, every file is there and is the inode the tree links to, and a boot
+  /// checks five directories instead of some 70 files.
+  public struct FileCache: Equatable, Sendable {
+    var key: String
+    var directories: String
+    var tree: String?
+    var files: [Confinement.File]
+
+    static let name = "qemu-files"
+
+    /// The mtimes of the directories holding `files`.
+    static func signature(of files: [Confinement.File]) -> String {
+      let directories = Set(
+        files.map { file in
+          file.source.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(file.source[..<$0]) } ?? ""
+        })
+      return directories.sorted().map { directory in
+        var info = stat()
+        guard stat(directory, &info) == 0 else { return directory + "=?" }
+        return "\(directory)=\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+      }.joined(separator: " ")
     }
-    return files
+
+    static func read(from directory: URL) -> FileCache? {
+      guard
+        let data = FileManager.default.contents(atPath: directory.appendingPathComponent(name).path)
+      else { return nil }
+      return parse(String(decoding: data, as: UTF8.self))
+    }
+
+    /// Split as bytes, not Characters: grapheme breaking made this parse, on
+    /// every boot, cost more than the system calls it saves.
+    static func parse(_ text: String) -> FileCache? {
+      let lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        .map { String(Substring($0)) }
+      guard lines.count >= 3, lines[1].hasPrefix("dirs "), lines[2].hasPrefix("tree") else {
+        return nil
+      }
+      var files: [Confinement.File] = []
+      for line in lines.dropFirst(3) where !line.isEmpty {
+        let fields = line.utf8.split(
+          separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false)
+        guard fields.count == 2 else { return nil }
+        files.append(
+          Confinement.File(source: String(Substring(fields[0])), path: String(Substring(fields[1])))
+        )
+      }
+      let tree = String(lines[2].dropFirst(5))
+      return FileCache(
+        key: lines[0], directories: String(lines[1].dropFirst(5)),
+        tree: tree.isEmpty ? nil : tree, files: files)
+    }
+
+    var text: String {
+      ([key, "dirs " + directories, "tree " + (tree ?? "")]
+        + files.map { "\($0.source)\t\($0.path)" }).joined(separator: "\n") + "\n"
+    }
+
+    func write(to directory: URL) {
+      try? AtomicFile.write(
+        Data(text.utf8), to: directory.appendingPathComponent(Self.name), durability: .volatile)
+    }
   }
 
   /// Asks the dynamic loader (ldd) which libraries QEMU and its accel modules

@@ -9,8 +9,13 @@ import HermitQEMU
 
 /// `hermit-runtime run`: boot an image like `docker run`.
 struct Run: ParsableCommand {
+  // Its super command is named for `HermitRuntime.parseFast`, which parses `run`
+  // as a root: usage lines then still read `hermit-runtime run`, and ArgumentParser
+  // skips its two trial parses for `--generate-completion-script` (0.3 ms of every
+  // boot), which only the real root answers.
   static let configuration = CommandConfiguration(
     commandName: "run",
+    _superCommandName: "hermit-runtime",
     abstract: "Boot an image and stream its console; exit with the app's exit code.")
 
   @OptionGroup var global: GlobalOptions

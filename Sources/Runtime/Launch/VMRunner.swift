@@ -81,7 +81,8 @@ enum VMRunner {
       }
     }
     if record.autoRemove {
-      store.remove(record.id)
+      confined.cgroup?.remove()
+      store.removeDirectory(record.id)
     } else {
       let peak = confined.cgroup?.readPeakMemory()
       try store.update(record.id) {

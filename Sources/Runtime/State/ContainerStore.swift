@@ -112,6 +112,12 @@ struct ContainerStore: Sendable {
     if (try? Self.validate(id)) != nil, let data = try? Data(contentsOf: stateURL(id)) {
       (try? Self.decoder.decode(CgroupNote.self, from: data))?.confinement?.cgroup?.remove()
     }
+    removeDirectory(id)
+  }
+
+  /// Removes a container's directory alone: for its owner, which has removed the
+  /// cgroup itself (`run --rm`, without reading the record back).
+  func removeDirectory(_ id: String) {
     try? FileManager.default.removeItem(at: directory(id))
   }
 
