@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Deterministic JSON for everything hermit writes, and bounded decoding for
 /// everything it reads.

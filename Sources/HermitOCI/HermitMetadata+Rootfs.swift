@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 extension HermitMetadata {
   /// Reads `hermit/image.json` from an unpacked rootfs (what `hermit-runtime create`

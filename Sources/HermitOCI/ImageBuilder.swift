@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What `hermit-image build` packs, besides the two ELF files.
 public struct ImageSpec: Sendable {

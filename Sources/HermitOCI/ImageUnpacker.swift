@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Unpacks a hermit image's layers into a directory (an OCI bundle's rootfs), for
 /// `hermit-runtime`. Layers get the checks of `load` (diff_id and tar safety, and

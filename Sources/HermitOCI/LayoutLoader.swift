@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import HermitSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -39,14 +40,14 @@ struct LayoutLoader {
     // A symlink to a tarball is fine; what it points to must be a regular file,
     // or a layout directory (skopeo's `oci:DIR`).
     let url = given.resolvingSymlinksInPath()
-    let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
-    if attributes?[.type] as? FileAttributeType == .typeDirectory {
+    let status = FileStatus(url.path)
+    if status?.isDirectory == true {
       let (small, sizes) = try readDirectory(url)
       return try verify(small: small, sizes: sizes)
     }
-    guard let fileSize = (attributes?[.size] as? NSNumber)?.int64Value,
-      attributes?[.type] as? FileAttributeType == .typeRegular
-    else { throw HermitOCIError.io(path: url.path, reason: "not a readable regular file") }
+    guard let fileSize = status?.size, status?.isRegularFile == true else {
+      throw HermitOCIError.io(path: url.path, reason: "not a readable regular file")
+    }
     guard fileSize > 0 else { throw HermitOCIError.notAnOCILayout("\(name) is empty") }
     try Self.refuseDockerArchive(url, name: name)
     var walker = SafeTarWalker(

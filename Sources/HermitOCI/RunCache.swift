@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// hermit-runtime's run cache: images unpacked for `run` (`rootfs/<manifest hex>/`
 /// with `<manifest hex>.json` beside it) and the tarball identities that point to

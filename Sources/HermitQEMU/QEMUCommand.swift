@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The QEMU command line for a `VMConfiguration` (docs/ABI.md "Booting").
 ///
@@ -102,7 +102,7 @@ public struct QEMUCommand: Equatable, Sendable {
 
   /// QEMU option values are comma-separated: a literal comma is written twice.
   static func escapeOption(_ value: String) -> String {
-    value.replacingOccurrences(of: ",", with: ",,")
+    value.split(separator: ",", omittingEmptySubsequences: false).joined(separator: ",,")
   }
 
   /// The whole command, executable first.

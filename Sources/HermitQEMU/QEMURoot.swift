@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HermitSystem
 
 #if canImport(Glibc)
@@ -116,7 +116,7 @@ public struct QEMURoot: Sendable {
     defer { try? FileManager.default.removeItem(atPath: staging) }
     for file in files {
       let target = staging + file.path
-      let parent = (target as NSString).deletingLastPathComponent
+      let parent = String(target[..<(target.utf8.lastIndex(of: UInt8(ascii: "/")) ?? target.endIndex)])
       guard
         (try? FileManager.default.createDirectory(
           atPath: parent, withIntermediateDirectories: true)) != nil,
@@ -286,8 +286,8 @@ public struct QEMURoot: Sendable {
   /// (in the kernel) and `not found` give none.
   static func parseLDD(_ text: String) -> [String] {
     text.split(separator: "\n").compactMap { line in
-      var text = line.trimmingCharacters(in: .whitespaces)
-      if let arrow = text.range(of: "=> ") { text = String(text[arrow.upperBound...]) }
+      var text = Substring(line.trimmed)
+      if let arrow = text.firstRange(of: "=> ") { text = text[arrow.upperBound...] }
       guard text.hasPrefix("/") else { return nil }
       return String(text.prefix { $0 != " " })
     }

@@ -1,5 +1,5 @@
 import BootFormat
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
   import Glibc

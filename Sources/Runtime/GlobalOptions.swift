@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 
 /// Options that come before the subcommand (containerd's shim passes `--root R
 /// --log L --log-format json` to every call). Every subcommand includes this group

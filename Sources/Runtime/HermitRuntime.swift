@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import HermitOCI
 import HermitQEMU
 
@@ -85,9 +85,14 @@ struct HermitRuntime: ParsableCommand {
     let time = RFC3339.string(Date())
     let line: String
     if format == "json" {
-      let object = ["level": "error", "msg": message, "time": time]
-      let data =
-        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+      struct Entry: Encodable {
+        var level = "error"
+        var msg: String
+        var time: String
+      }
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+      let data = (try? encoder.encode(Entry(msg: message, time: time))) ?? Data()
       line = String(decoding: data, as: UTF8.self) + "\n"
     } else {
       line = "time=\"\(time)\" level=error msg=\"\(message)\"\n"

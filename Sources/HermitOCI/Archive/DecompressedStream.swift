@@ -1,5 +1,5 @@
 import CArchive
-import Foundation
+import FoundationEssentials
 
 /// The decompressed bytes of a layer blob, read with libarchive's "raw" format so
 /// the same code handles gzip and plain tar layers.

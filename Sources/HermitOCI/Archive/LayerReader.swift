@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Reads one layer blob: decompresses it once, hashing the tar stream (diff_id) while
 /// `SafeTarWalker` checks every entry, and optionally extracts the files.

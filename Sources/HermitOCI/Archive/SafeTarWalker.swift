@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Limits for reading untrusted tar archives.
 public struct TarLimits: Sendable {

@@ -1,5 +1,5 @@
 import CArchive
-import Foundation
+import FoundationEssentials
 
 /// Reads a tar archive, plain or gzip-compressed, with libarchive.
 ///

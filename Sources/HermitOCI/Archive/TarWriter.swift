@@ -1,5 +1,9 @@
 import CArchive
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// Writes a reproducible tar (optionally gzip-compressed) with libarchive.
 ///

@@ -1,5 +1,5 @@
 import CCrypto
-import Foundation
+import FoundationEssentials
 
 /// A content digest `sha256:<64 lowercase hex>` (image-spec/descriptor.md#digests).
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension ImageStore {
   /// Writes the named images as one layout tarball (`save`).

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import HermitSystem
 
 extension ImageStore {
   /// What `prune` removed.
@@ -24,9 +25,7 @@ extension ImageStore {
       for name in names.sorted() {
         if Digest.isHex64(name), reachable.contains(Digest(validatedHex: name)) { continue }
         let url = blobsURL.appendingPathComponent(name)
-        let size =
-          (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)??
-          .int64Value ?? 0
+        let size = FileStatus(url.path)?.size ?? 0
         if (try? FileManager.default.removeItem(at: url)) != nil {
           result.blobsRemoved += 1
           result.bytesFreed += size

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension ImageStore {
   /// Finds an image by reference (`name[:tag]`, `name@sha256:...`), by image ID

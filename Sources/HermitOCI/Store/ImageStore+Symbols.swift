@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HermitSystem
 
 /// The app's symbols (`APP.debug`, the app before `llvm-objcopy --strip-all`), kept

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension ImageStore {
   /// Names the image `source` resolves to also `target` (replacing what `target`

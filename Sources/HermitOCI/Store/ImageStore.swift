@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HermitSystem
 
 /// The local, registry-free image store.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HermitSystem
 
 #if canImport(Glibc)
@@ -123,13 +123,9 @@ final class StagingArea {
   }
 
   static func directorySize(_ url: URL) -> Int64 {
-    guard let enumerator = FileManager.default.enumerator(atPath: url.path) else { return 0 }
-    var total: Int64 = 0
-    for case let name as String in enumerator {
-      let attributes = try? FileManager.default.attributesOfItem(
-        atPath: url.appendingPathComponent(name).path)
-      total += (attributes?[.size] as? Int64) ?? Int64((attributes?[.size] as? Int) ?? 0)
+    let names = (try? FileManager.default.subpathsOfDirectory(atPath: url.path)) ?? []
+    return names.reduce(0) { total, name in
+      total + (FileStatus(url.appendingPathComponent(name).path)?.size ?? 0)
     }
-    return total
   }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import HermitQEMU
 
 /// `hermit-runtime inspect NAME...`: the state record as JSON, with the live status

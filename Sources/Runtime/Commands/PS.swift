@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import HermitOCI
 
 /// `hermit-runtime ps`: the docker-style table, or (with `--format json ID`) the
@@ -85,7 +85,7 @@ struct ContainerSummary: Codable {
     switch status {
     case .running:
       statusText =
-        "Up " + PS.ago(record.started ?? record.created).replacingOccurrences(of: " ago", with: "")
+        "Up " + PS.ago(record.started ?? record.created).split(separator: " ago").joined()
     case .stopped:
       statusText = "Exited (\(record.exitCode.map(String.init) ?? "killed"))"
     case .created, .creating:

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HermitOCI
 import HermitSystem
 
@@ -23,10 +23,9 @@ struct ImageCache {
 
   /// Resolves a directory rootfs, a layout tarball or a store reference.
   func prepare(_ argument: String) throws -> PreparedImage {
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) {
+    if let status = FileStatus(argument) {
       let url = URL(fileURLWithPath: argument).standardizedFileURL
-      if isDirectory.boolValue { return try directory(url) }
+      if status.isDirectory { return try directory(url) }
       return try tarball(url)
     }
     return try stored(argument)

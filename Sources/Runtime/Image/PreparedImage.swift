@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HermitOCI
 
 /// An image ready to boot: an unpacked rootfs and what the config says to run.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import HermitSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -58,10 +59,10 @@ struct CgroupPlacement {
     for file in ["cpuset.cpus", "cpuset.mems"] {
       guard let value = try? String(contentsOfFile: "\(parent)/\(file)", encoding: .utf8),
         let current = try? String(contentsOfFile: "\(directory)/\(file)", encoding: .utf8),
-        current.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        current.trimmed.isEmpty
       else { continue }
       try? CgroupMounts.write(
-        value.trimmingCharacters(in: .whitespacesAndNewlines), to: "\(directory)/\(file)")
+        value.trimmed, to: "\(directory)/\(file)")
     }
   }
 }

@@ -1,7 +1,11 @@
 import BootFormat
-import Foundation
+import FoundationEssentials
 import HermitOCI
 import HermitQEMU
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// Merges an image's metadata and config with the user's flags (flags win) into a
 /// `VMConfiguration`.

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import HermitQEMU
+import HermitSystem
 import HermitOCI
 
 /// Names the frames of a panicked guest's backtrace: the kernel writes each app
@@ -109,7 +111,7 @@ enum PanicSymbolizer {
     // swift-demangle prints "name ---> demangled" for each argument.
     var readable: [String: String] = [:]
     for line in output.split(separator: "\n") {
-      guard let arrow = line.range(of: " ---> ") else { continue }
+      guard let arrow = line.firstRange(of: " ---> ") else { continue }
       readable[String(line[..<arrow.lowerBound])] = String(line[arrow.upperBound...])
     }
     return names.map { readable[$0] ?? $0 }
@@ -117,17 +119,13 @@ enum PanicSymbolizer {
 
   /// Runs a tool to its end; its stdout, or nil if it failed.
   private static func run(_ tool: String, _ arguments: [String]) -> String? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: tool)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    process.standardInput = FileHandle.nullDevice
-    do { try process.run() } catch { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
-    return String(decoding: data, as: UTF8.self)
+    var options = ChildProcess.Options()
+    options.newProcessGroup = false
+    guard
+      let result = try? ChildProcess.capture(
+        path: tool, argv: [PathText.leaf(of: tool)] + arguments, options: options),
+      result.status == 0
+    else { return nil }
+    return String(decoding: result.stdout, as: UTF8.self)
   }
 }

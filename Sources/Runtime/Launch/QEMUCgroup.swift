@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import HermitSystem
 import HermitQEMU
 
 #if canImport(Glibc)
@@ -49,8 +50,7 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
       confinement.cgroups = directories.map { $0 + "/cgroup.procs" }
     } else {
       confinement.birthCgroups = directories.map { directory in
-        let home = ((directory as NSString).deletingLastPathComponent as NSString)
-          .deletingLastPathComponent
+        let home = PathText.parent(of: PathText.parent(of: directory))
         return Confinement.CgroupBirth(tasks: directory + "/tasks", homeTasks: home + "/tasks")
       }
     }
@@ -107,8 +107,7 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
   /// once QEMU runs, off the boot's critical path (a stat per entry).
   func sweepSiblings() {
     for directory in directories {
-      let name = (directory as NSString).lastPathComponent
-      Self.sweep((directory as NSString).deletingLastPathComponent, keeping: name)
+      Self.sweep(PathText.parent(of: directory), keeping: PathText.leaf(of: directory))
     }
   }
 
@@ -175,7 +174,7 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
     for directory in directories {
       for file in ["memory.max_usage_in_bytes", "memory.peak"] {
         if let text = try? String(contentsOfFile: directory + "/" + file, encoding: .utf8),
-          let value = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines))
+          let value = UInt64(text.trimmed)
         {
           return value
         }

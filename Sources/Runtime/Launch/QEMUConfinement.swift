@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import HermitSystem
 import HermitQEMU
 
 #if canImport(Glibc)
@@ -109,7 +110,7 @@ struct QEMUConfinement {
   static func unprivilegedPortStart() -> Int {
     let text = try? String(
       contentsOfFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", encoding: .utf8)
-    return text.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 1024
+    return text.flatMap { Int($0.trimmed) } ?? 1024
   }
 
   /// A script (a test's fake QEMU) cannot run in a root without its interpreter.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HermitQEMU
 
 /// A tap device on a host bridge for `run --net tap`: created before boot, removed

@@ -1,5 +1,5 @@
 import CHermitSys
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
   import Glibc

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import HermitOCI
 
 /// OCI `list`: the containers under the root, like `runc list`.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import HermitSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -39,7 +40,7 @@ extension NetworkNamespace {
       return nil
     }
     return UInt64(
-      String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+      String(decoding: output, as: UTF8.self).trimmed)
   }
 
   /// True if this process may join the namespace (QEMU does, after `setns`).
@@ -77,7 +78,7 @@ extension NetworkNamespace {
       case true?:
         let command =
           (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?
-          .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+          .trimmed ?? "?"
         if command != Self.sandboxCommand { return "process \(pid) (\(command)) runs in it" }
       }
     }

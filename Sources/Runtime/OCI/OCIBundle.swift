@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import HermitSystem
 import HermitOCI
 
 /// The parts of an OCI bundle's config.json (runtime-spec config.md) a hermit
@@ -109,8 +110,8 @@ struct OCIBundle {
     for part in list.split(separator: ",", omittingEmptySubsequences: false) {
       let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
       guard (1...2).contains(bounds.count),
-        let low = Int(bounds[0].trimmingCharacters(in: .whitespaces)),
-        let high = Int(bounds[bounds.count - 1].trimmingCharacters(in: .whitespaces)),
+        let low = Int(bounds[0].trimmed),
+        let high = Int(bounds[bounds.count - 1].trimmed),
         low >= 0, low <= high, high < 4096
       else { return nil }
       cpus.formUnion(low...high)

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 
 /// OCI `state ID`: the runtime-spec state JSON (schema/state-schema.json).
 struct State: ParsableCommand {

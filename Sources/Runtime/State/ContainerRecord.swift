@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HermitQEMU
 
 /// What the runtime remembers about one container: `<root>/<id>/state.json`.
