@@ -116,7 +116,8 @@ public struct QEMURoot: Sendable {
     defer { try? FileManager.default.removeItem(atPath: staging) }
     for file in files {
       let target = staging + file.path
-      let parent = String(target[..<(target.utf8.lastIndex(of: UInt8(ascii: "/")) ?? target.endIndex)])
+      let parent = String(
+        target[..<(target.utf8.lastIndex(of: UInt8(ascii: "/")) ?? target.endIndex)])
       guard
         (try? FileManager.default.createDirectory(
           atPath: parent, withIntermediateDirectories: true)) != nil,

@@ -1,7 +1,7 @@
 import FoundationEssentials
+import HermitOCI
 import HermitQEMU
 import HermitSystem
-import HermitOCI
 
 /// Names the frames of a panicked guest's backtrace: the kernel writes each app
 /// frame to the status channel (`HERMIT-FRAME pc|ret app+0xOFFSET`, docs/ABI.md),

@@ -1,6 +1,6 @@
 import FoundationEssentials
-import HermitSystem
 import HermitQEMU
+import HermitSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -179,8 +179,9 @@ struct QEMUUser: Equatable {
   /// boot for a system user that is always a local one.
   static func lookup(_ name: String, passwd: String = "/etc/passwd") -> QEMUUser? {
     guard let text = try? String(contentsOfFile: passwd, encoding: .utf8) else { return nil }
-    for line in text.split(separator: "\n") {
-      let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+    for line in text.utf8.split(separator: UInt8(ascii: "\n")) {
+      let fields = line.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+        .map { Substring($0) }
       guard fields.count >= 4, fields[0] == name, let uid = UInt32(fields[2]),
         let gid = UInt32(fields[3])
       else { continue }

@@ -1,6 +1,6 @@
 import FoundationEssentials
-import HermitSystem
 import HermitOCI
+import HermitSystem
 
 /// The parts of an OCI bundle's config.json (runtime-spec config.md) a hermit
 /// container uses. Everything else (mounts, cgroups, capabilities) has no meaning
