@@ -19,6 +19,16 @@ let positionDependent: [LinkerSetting] = [
   .unsafeFlags(["-Xclang-linker", "-no-pie"], .when(configuration: .release))
 ]
 
+/// hermit-runtime links fully static in release builds: the dynamic loader's work
+/// for libstdc++, libm, libgcc_s and libc (mapping, relocating, binding, and the
+/// page faults of it all) was about 1 ms of every `run`, a third of the runtime's
+/// own start. The libraries it opens lazily (libarchive, libcrypto: LazyLink) are
+/// dlopen'ed from the static binary, which glibc allows with the same glibc at run
+/// time as at link time: the runtime is built on the host it runs on (PLATFORM.md).
+let fullyStatic: [LinkerSetting] = [
+  .unsafeFlags(["-static-executable"], .when(configuration: .release))
+]
+
 let package = Package(
   name: "Hermit",
   products: [
@@ -72,7 +82,7 @@ let package = Package(
         "CHermitSys",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
-      linkerSettings: positionDependent
+      linkerSettings: positionDependent + fullyStatic
     ),
     .testTarget(name: "BootFormatTests", dependencies: ["BootFormat"]),
     .testTarget(name: "HermitSystemTests", dependencies: ["HermitSystem"]),
