@@ -118,7 +118,7 @@ struct ContainerStore: Sendable {
   /// Removes a container's directory alone: for its owner, which has removed the
   /// cgroup itself (`run --rm`, without reading the record back).
   func removeDirectory(_ id: String) {
-    try? FileManager.default.removeItem(at: directory(id))
+    FileTree.remove(directory(id).path)
   }
 
   /// What `remove` needs of a record.
