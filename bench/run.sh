@@ -60,8 +60,12 @@ def wall(*commands):
             start = time.perf_counter()
             subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
             samples[index].append(time.perf_counter() - start)
-    global minima
+    global minima, paired
     minima = [min(s) * 1000 for s in samples]
+    # Per round, each command over the first: the machine's load changes over a
+    # run of the benchmark (these are shared VMs), and a round's commands ran
+    # within a fraction of a second of each other, so their ratio cancels it.
+    paired = [statistics.median(x / y for x, y in zip(s, samples[0])) for s in samples]
     return [statistics.median(s) * 1000 for s in samples]
 
 def first_line(argv, marker=b"Hello World!"):
@@ -84,6 +88,7 @@ print(f"QEMU floor (exit at once):          {t_floor:8.1f} ms")
 print(f"bare QEMU, hello, same flags:       {t_bare:8.1f} ms   {t_bare / t_floor:5.2f}x floor")
 print(f"hermit-runtime run hello.tar:       {t_run:8.1f} ms   {t_run / t_floor:5.2f}x floor   {t_run / t_bare:5.3f}x bare QEMU (target <= 1.15)")
 print(f"fastest of {runs}: floor {minima[2]:.1f} ms, bare {minima[1]:.1f} ms, run {minima[0]:.1f} ms ({minima[0] / minima[1]:.3f}x bare)")
+print(f"median of per-round ratios: run {1 / paired[1]:.3f}x bare QEMU, confinement {(1 / paired[3] - 1) * 100:+.1f}% of a run")
 print(f"run --privileged (no confinement): {t_open:8.1f} ms   confinement costs {t_run / t_open * 100 - 100:+5.1f}% of a run (target < 3%)")
 print(f"first line 'Hello World!', bare:    {f_bare:8.1f} ms")
 print(f"first line 'Hello World!', run:     {f_run:8.1f} ms   {f_run / f_bare:5.3f}x bare QEMU")
