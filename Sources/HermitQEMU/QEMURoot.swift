@@ -39,17 +39,18 @@ public struct QEMURoot: Sendable {
   /// The root for `vm`, mounted at `mountPoint`, `vm` with its paths as QEMU
   /// sees them there, and every path QEMU can reach. `device` numbers come from
   /// the host's nodes.
-  public func make(for vm: VMConfiguration, pcFirmware: String?, mountPoint: String)
-    throws(HermitQEMUError) -> (root: Confinement.Root, vm: VMConfiguration, paths: [String])
-  {
-    var (qemuFiles, cache) = try qemuFiles()
-    if let pcFirmware, vm.machine == .pc, !qemuFiles.contains(where: { $0.path == pcFirmware }) {
-      qemuFiles.append(Confinement.File(source: Self.realPath(pcFirmware), path: pcFirmware))
-      cache = nil
+  /// - Parameter qemuPart: `prepareQEMU()`'s result, when made beforehand.
+  public func make(
+    for vm: VMConfiguration, pcFirmware: String?, mountPoint: String, qemuPart: QEMUPart? = nil
+  ) throws(HermitQEMUError) -> (root: Confinement.Root, vm: VMConfiguration, paths: [String]) {
+    var part: QEMUPart
+    if let qemuPart { part = qemuPart } else { part = try prepareQEMU() }
+    if let pcFirmware, vm.machine == .pc, !part.files.contains(where: { $0.path == pcFirmware }) {
+      part.files.append(Confinement.File(source: Self.realPath(pcFirmware), path: pcFirmware))
+      part.binds = linkedTree(of: part.files) ?? part.files
     }
-    // One bind per top-level directory of a tree of hard links where the files
-    // allow it, else one per file.
-    var files = linkedTree(of: qemuFiles, cache: cache) ?? qemuFiles
+    let qemuFiles = part.files
+    var files = part.binds
     var confined = vm
     confined.loader = Self.loader
     confined.app = Self.app
@@ -73,6 +74,21 @@ public struct QEMURoot: Sendable {
     let visible = Confinement.Root(
       mountPoint: mountPoint, files: qemuFiles + guestFiles, devices: devices)
     return (root, confined, visible.paths)
+  }
+
+  /// What QEMU itself needs in its root, the same for every guest: its files and
+  /// what binds them (the linked tree's top directories, or the files).
+  public struct QEMUPart: Sendable {
+    public var files: [Confinement.File]
+    public var binds: [Confinement.File]
+  }
+
+  /// QEMU's files (`qemuFiles`) and their binds: one per top-level directory of a
+  /// tree of hard links where the files allow it, else one per file. Independent
+  /// of the guest, so a boot can prepare it while it unpacks the image.
+  public func prepareQEMU() throws(HermitQEMUError) -> QEMUPart {
+    let (files, cache) = try qemuFiles()
+    return QEMUPart(files: files, binds: linkedTree(of: files, cache: cache) ?? files)
   }
 
   /// A directory holding hard links to `files` at their paths (`qemu-root-<hash>`

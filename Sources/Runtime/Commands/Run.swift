@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import HermitOCI
 import HermitQEMU
+import HermitSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -87,6 +88,10 @@ struct Run: ParsableCommand {
   }
 
   func run() throws {
+    // What confining QEMU needs of the host, gathered while the image is prepared.
+    let prefetch =
+      privileged || detach || geteuid() != 0
+      ? nil : Background { QEMUConfinement.Prefetch.gather(qemu: VMRunner.qemu) }
     let store = ContainerStore.forRun(global)
     var plan = try makePlan()
     let id = name ?? Self.randomName()
@@ -134,7 +139,7 @@ struct Run: ParsableCommand {
     let code: Int32
     defer { tap?.remove() }
     do {
-      code = try VMRunner.run(record, in: store, saveFirst: true)
+      code = try VMRunner.run(record, in: store, saveFirst: true, prefetched: prefetch?.value())
     } catch {
       store.remove(id)
       throw error

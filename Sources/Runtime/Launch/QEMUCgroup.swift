@@ -58,8 +58,11 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
 
   /// Creates the cgroup for container `id` with the limits set; nil when this
   /// host has neither v2 controllers nor v1 memory and pids hierarchies.
-  static func create(id: String, memoryLimit: UInt64, pidsLimit: Int) throws -> QEMUCgroup? {
-    guard let directories = try make(name: id) else { return nil }
+  static func create(
+    id: String, memoryLimit: UInt64, pidsLimit: Int, mounts: CgroupMounts = .current(),
+    own: [String: String]? = nil
+  ) throws -> QEMUCgroup? {
+    guard let directories = try make(name: id, mounts: mounts, own: own) else { return nil }
     let cgroup = QEMUCgroup(
       directories: directories, memoryLimit: memoryLimit, pidsLimit: pidsLimit)
     do {
@@ -74,8 +77,10 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
   /// Makes the directories of cgroup `name` (and their `hermit` parents): v2
   /// `<mount>/hermit/<name>`, or v1 `<own cgroup>/hermit/<name>` in the memory and
   /// pids hierarchies; nil when neither has the controllers.
-  static func make(name: String) throws -> [String]? {
-    let mounts = CgroupMounts.current()
+  /// `own`: this process's cgroups (`CgroupMounts.ownPaths`), when read already.
+  static func make(name: String, mounts: CgroupMounts, own: [String: String]? = nil) throws
+    -> [String]?
+  {
     if let unified = mounts.unifiedWithControllers(["memory", "pids"]) {
       let parent = unified + "/hermit"
       try makeDirectory(parent)
@@ -87,7 +92,7 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
       return [parent + "/" + name]
     }
     guard let memory = mounts.v1("memory"), let pids = mounts.v1("pids") else { return nil }
-    let own = CgroupMounts.ownPaths()
+    let own = own ?? CgroupMounts.ownPaths()
     var made: [String] = []
     do {
       for (hierarchy, controller) in [(memory, "memory"), (pids, "pids")] {

@@ -31,8 +31,39 @@ struct QEMUConfinement {
   /// What `inspect` shows.
   var report: ConfinementReport
 
+  /// What `prepare` needs that depends neither on the image nor on the
+  /// container: QEMU's user, the first unprivileged port, QEMU's executable and
+  /// its part of the root, and the cgroup file systems. `run` gathers it on a
+  /// thread of its own (`Background`) as soon as its flags are parsed, where it
+  /// overlaps the image's preparation instead of adding to the boot.
+  struct Prefetch: Sendable {
+    var user: Result<QEMUUser, any Error>
+    var firstUnprivilegedPort: Int
+    var executable: String?
+    var isELF = false
+    var qemuPart: Result<QEMURoot.QEMUPart, HermitQEMUError>?
+    var cgroupMounts: CgroupMounts
+    var ownCgroups: [String: String]
+
+    static func gather(qemu: String) -> Prefetch {
+      let executable = ChildProcess.resolveExecutable(qemu)
+      var prefetch = Prefetch(
+        user: Result { try QEMUUser.resolve() },
+        firstUnprivilegedPort: unprivilegedPortStart(), executable: executable,
+        cgroupMounts: .current(), ownCgroups: CgroupMounts.ownPaths())
+      if let executable, QEMUConfinement.isELF(executable) {
+        prefetch.isELF = true
+        let root = QEMURoot(qemu: executable, cacheDirectory: ImageCache.defaultRoot())
+        prefetch.qemuPart = Result { () throws(HermitQEMUError) in try root.prepareQEMU() }
+      }
+      return prefetch
+    }
+  }
+
+  /// - Parameter prefetched: `Prefetch.gather`'s result, when started beforehand.
   static func prepare(
-    for record: ContainerRecord, in store: ContainerStore, qemu: String, pcFirmware: String?
+    for record: ContainerRecord, in store: ContainerStore, qemu: String, pcFirmware: String?,
+    prefetched: Prefetch? = nil
   ) throws -> QEMUConfinement {
     var vm = record.vm
     var report = ConfinementReport()
@@ -50,9 +81,10 @@ struct QEMUConfinement {
         confinement: Confinement(), vm: vm, tapDevice: nil, cgroup: nil, report: report)
     }
 
-    let firstUnprivilegedPort = unprivilegedPortStart()
+    let prefetched = prefetched ?? Prefetch.gather(qemu: qemu)
+    let firstUnprivilegedPort = prefetched.firstUnprivilegedPort
     let privilegedPorts = vm.ports.contains { $0.hostPort < firstUnprivilegedPort }
-    let user = try QEMUUser.resolve()
+    let user = try prefetched.user.get()
     let identity = Confinement.Identity(
       uid: user.uid, gid: user.gid, keepsNetBindService: privilegedPorts)
     var confinement = Confinement(identity: identity)
@@ -66,17 +98,19 @@ struct QEMUConfinement {
     }
     if let log = vm.consoleLog { try confinement.createFile(log) }
 
-    guard let executable = ChildProcess.resolveExecutable(qemu) else {
+    guard let executable = prefetched.executable else {
       throw RuntimeError.wrap(HermitQEMUError.qemuNotFound(qemu))
     }
-    if Self.isELF(executable) {
+    if prefetched.isELF {
       let mountPoint = store.file(record.id, "root").path
       if mkdir(mountPoint, 0o700) != 0 && errno != EEXIST {
         throw RuntimeError.io(path: mountPoint, reason: String(cString: strerror(errno)))
       }
       let root = QEMURoot(
         qemu: executable, cacheDirectory: ImageCache.defaultRoot())
-      let made = try root.make(for: vm, pcFirmware: pcFirmware, mountPoint: mountPoint)
+      let made = try root.make(
+        for: vm, pcFirmware: pcFirmware, mountPoint: mountPoint,
+        qemuPart: prefetched.qemuPart?.get())
       confinement.root = made.root
       vm = made.vm
       report.root = made.paths
@@ -88,7 +122,8 @@ struct QEMUConfinement {
     if record.kind == .run {
       let memory = UInt64(vm.memoryMiB) << 20 + QEMUCgroup.overheadBytes
       cgroup = try QEMUCgroup.create(
-        id: record.id, memoryLimit: memory, pidsLimit: QEMUCgroup.pidsLimit(cpus: vm.cpus))
+        id: record.id, memoryLimit: memory, pidsLimit: QEMUCgroup.pidsLimit(cpus: vm.cpus),
+        mounts: prefetched.cgroupMounts, own: prefetched.ownCgroups)
       if let cgroup {
         cgroup.place(&confinement)
         report.cgroup = cgroup

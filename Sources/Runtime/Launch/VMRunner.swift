@@ -29,12 +29,13 @@ enum VMRunner {
   /// - Parameter saveFirst: a foreground `run`: save `record` (as is) once QEMU is
   ///   started, overlapping QEMU's boot; otherwise note QEMU's pid in the stored
   ///   record (for `ps ID`).
-  static func run(_ record: ContainerRecord, in store: ContainerStore, saveFirst: Bool = false)
-    throws
-    -> Int32
-  {
+  ///   - prefetched: confinement's share gathered beforehand (`run`).
+  static func run(
+    _ record: ContainerRecord, in store: ContainerStore, saveFirst: Bool = false,
+    prefetched: QEMUConfinement.Prefetch? = nil
+  ) throws -> Int32 {
     let confined = try QEMUConfinement.prepare(
-      for: record, in: store, qemu: qemu, pcFirmware: pcFirmware)
+      for: record, in: store, qemu: qemu, pcFirmware: pcFirmware, prefetched: prefetched)
     defer { confined.cgroup?.remove() }
     let command = QEMUCommand(confined.vm, executable: qemu, pcFirmware: pcFirmware)
     var options = Supervisor.Options()
