@@ -12,6 +12,8 @@ packages+=(runc busybox-static)  # Linux containers handed to runc (Tests/Runtim
 # The CRI end-to-end test (Tests/RuntimeTests/CRITests, scripts/cri-pod.py): a pod
 # network, a gRPC client, and gcc for the static pause of the sandbox image.
 packages+=(containernetworking-plugins python3-grpcio python3-protobuf gcc libc6-dev)
+# hermit-runtime links fully static (Package.swift): libc.a, libstdc++.a.
+packages+=(libstdc++-12-dev)
 # QEMU runs as this unprivileged system user, not root (issue 13; see README
 # "Confinement"). hermit-runtime falls back to nobody without it.
 create_qemu_user() {
