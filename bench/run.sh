@@ -4,7 +4,8 @@
 # line booting the same loader and app, and next to the QEMU floor (a Multiboot
 # kernel that exits at once, bench/floor/floor.asm) with the same flags; as
 # ratios; plus the time to the app's first output line, and the cost of QEMU's
-# confinement (issue 13: `run` against `run --privileged`, target < 3%). Under
+# confinement (issue 13: `run` against `run --privileged`, target < 3%) and the
+# share of it that is QEMU's own seccomp sandbox (bare QEMU without -sandbox). Under
 # TCG (KVM cannot run our guests on these hosts). Target: run <= 1.15x bare QEMU.
 #
 # usage: bench/run.sh [RUNS]   (after `make` and `swift build`)
@@ -51,6 +52,9 @@ bare = [a.replace(a[a.index("path=") + 5:], status) if a.startswith("file,id=hst
 floor = with_value(with_value(bare, "-kernel", os.path.join(work, "floor")), "-initrd", os.path.join(work, "floor"))
 run = [runtime, "run", "--rm", "--accel", "tcg", os.path.join(work, "hello.tar")]
 unconfined = run[:2] + ["--privileged"] + run[2:]
+# QEMU's own share of confinement: its seccomp sandbox (issue 13, item 1).
+sandbox = bare.index("-sandbox")
+unsandboxed = bare[:sandbox] + bare[sandbox + 2:]
 
 def wall(*commands):
     # Round-robin, so that load from elsewhere on the host hits all commands alike.
@@ -60,13 +64,17 @@ def wall(*commands):
             start = time.perf_counter()
             subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
             samples[index].append(time.perf_counter() - start)
-    global minima, paired
+    global minima, rounds
     minima = [min(s) * 1000 for s in samples]
-    # Per round, each command over the first: the machine's load changes over a
-    # run of the benchmark (these are shared VMs), and a round's commands ran
-    # within a fraction of a second of each other, so their ratio cancels it.
-    paired = [statistics.median(x / y for x, y in zip(s, samples[0])) for s in samples]
+    rounds = samples
     return [statistics.median(s) * 1000 for s in samples]
+
+def paired(a, b):
+    """Median over rounds of command a's time over command b's: the machine's load
+    changes over a run of the benchmark (these are shared VMs), and a round's
+    commands ran within a fraction of a second of each other, so a round's ratio
+    cancels it."""
+    return statistics.median(x / y for x, y in zip(rounds[a], rounds[b]))
 
 def first_line(argv, marker=b"Hello World!"):
     samples = []
@@ -81,15 +89,16 @@ def first_line(argv, marker=b"Hello World!"):
 
 for _ in range(3):  # warm page cache
     subprocess.run(run, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-t_run, t_bare, t_floor, t_open = wall(run, bare, floor, unconfined)
+t_run, t_bare, t_floor, t_open, t_unsandboxed = wall(run, bare, floor, unconfined, unsandboxed)
 f_run, f_bare = first_line(run), first_line(bare)
 print(f"runs per figure: {runs} (median wall time, TCG, {bare[bare.index('-M') + 1]})")
 print(f"QEMU floor (exit at once):          {t_floor:8.1f} ms")
 print(f"bare QEMU, hello, same flags:       {t_bare:8.1f} ms   {t_bare / t_floor:5.2f}x floor")
 print(f"hermit-runtime run hello.tar:       {t_run:8.1f} ms   {t_run / t_floor:5.2f}x floor   {t_run / t_bare:5.3f}x bare QEMU (target <= 1.15)")
 print(f"fastest of {runs}: floor {minima[2]:.1f} ms, bare {minima[1]:.1f} ms, run {minima[0]:.1f} ms ({minima[0] / minima[1]:.3f}x bare)")
-print(f"median of per-round ratios: run {1 / paired[1]:.3f}x bare QEMU, confinement {(1 / paired[3] - 1) * 100:+.1f}% of a run")
+print(f"median of per-round ratios: run {paired(0, 1):.3f}x bare QEMU, confinement {(paired(0, 3) - 1) * 100:+.1f}% of a run")
 print(f"run --privileged (no confinement): {t_open:8.1f} ms   confinement costs {t_run / t_open * 100 - 100:+5.1f}% of a run (target < 3%)")
+print(f"bare QEMU without -sandbox:         {t_unsandboxed:8.1f} ms   QEMU's seccomp sandbox costs {(paired(1, 4) - 1) * 100:+.1f}% of bare QEMU (per-round median)")
 print(f"first line 'Hello World!', bare:    {f_bare:8.1f} ms")
 print(f"first line 'Hello World!', run:     {f_run:8.1f} ms   {f_run / f_bare:5.3f}x bare QEMU")
 PY
