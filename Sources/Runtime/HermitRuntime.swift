@@ -35,8 +35,10 @@ struct HermitRuntime: ParsableCommand {
     do {
       var command = try parseFast() ?? parseAsRoot()
       try command.run()
+      RunPrefetch.discard()
       Glibc.exit(0)
     } catch let code as ExitCode {
+      RunPrefetch.discard()
       Glibc.exit(code.rawValue)
     } catch let error as RuntimeError {
       fail(error)
@@ -54,6 +56,7 @@ struct HermitRuntime: ParsableCommand {
       message = Sanitized.line(message)  // it may quote any argument
       logError(message)
       StandardError.write(line: "hermit-runtime: error: \(message)")
+      RunPrefetch.discard()
       Glibc.exit(125)
     }
   }
@@ -66,6 +69,7 @@ struct HermitRuntime: ParsableCommand {
     guard arguments.count > 1, arguments[1] == "run" else { return nil }
     let rest = Array(arguments.dropFirst(2))
     if rest.contains(where: { $0 == "-h" || $0 == "--help" }) { return nil }
+    RunPrefetch.start(arguments: rest)
     return try Run.parseAsRoot(rest)
   }
 
@@ -73,6 +77,7 @@ struct HermitRuntime: ParsableCommand {
   /// and exits 125. The log comes first and neither write can crash: the caller's
   /// stderr may be anything, even /dev/null opened read-only (containerd's shim).
   static func fail(_ error: RuntimeError) -> Never {
+    RunPrefetch.discard()
     logError(error.description)
     StandardError.write(line: "hermit-runtime: error: \(error.description)")
     Glibc.exit(125)

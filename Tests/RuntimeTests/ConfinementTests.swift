@@ -179,6 +179,32 @@ struct ConfinementTests {
       "cgroup left: \(directories)")
   }
 
+  /// A foreground run makes QEMU's cgroup ahead, while it parses its flags
+  /// (RunPrefetch: named for the runtime's pid), and confines QEMU the same way;
+  /// the cgroup goes when the run ends, and a run that fails before booting
+  /// leaves none behind.
+  @Test func aForegroundRunConfinesQEMUInTheCgroupItMadeAhead() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let name = scratch.name("ahead")
+    let running = try scratch.startRuntime(["run", "--rm", "--name", name, Harness.images!.spin])
+    let qemu = try #require(QEMUProcess.waitFor(name))
+    // Its stdout is the runtime's: the harness's file.
+    Self.expectConfined(
+      qemu, memoryLimit: (64 + 192) << 20, pidsLimit: 34, logPath: running.stdoutPath)
+    let directory = try #require(qemu.cgroup("pids"))
+    #expect(directory.hasSuffix("/hermit/run-\(running.pid)"), "\(directory)")
+    kill(running.pid, SIGTERM)
+    #expect(Harness.finish(running).status == 143)
+    #expect(!FileManager.default.fileExists(atPath: directory), "cgroup left: \(directory)")
+
+    let failed = try scratch.startRuntime(["run", "--rm", scratch.path("no-such-image.tar")])
+    let result = Harness.finish(failed)
+    #expect(result.status == 125, "\(result.stderr)")
+    let pidsHermit = (directory as NSString).deletingLastPathComponent
+    #expect(!FileManager.default.fileExists(atPath: pidsHermit + "/run-\(failed.pid)"))
+  }
+
   /// A host port below 1024 keeps exactly CAP_NET_BIND_SERVICE, and QEMU binds it.
   @Test func aPrivilegedHostPortKeepsOnlyNetBindService() throws {
     let scratch = try Scratch()

@@ -88,10 +88,9 @@ struct Run: ParsableCommand {
   }
 
   func run() throws {
-    // What confining QEMU needs of the host, gathered while the image is prepared.
+    // What confining QEMU needs of the host, gathered meanwhile (RunPrefetch).
     let prefetch =
-      privileged || detach || geteuid() != 0
-      ? nil : Background { QEMUConfinement.Prefetch.gather(qemu: VMRunner.qemu) }
+      privileged || detach || geteuid() != 0 ? nil : RunPrefetch.take(qemu: VMRunner.qemu)
     let store = ContainerStore.forRun(global)
     var plan = try makePlan()
     let id = name ?? Self.randomName()

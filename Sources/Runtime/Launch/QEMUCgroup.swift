@@ -60,9 +60,11 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
   /// host has neither v2 controllers nor v1 memory and pids hierarchies.
   static func create(
     id: String, memoryLimit: UInt64, pidsLimit: Int, mounts: CgroupMounts = .current(),
-    own: [String: String]? = nil
+    own: [String: String]? = nil, made: [String]? = nil
   ) throws -> QEMUCgroup? {
-    guard let directories = try make(name: id, mounts: mounts, own: own) else { return nil }
+    guard let directories = try made ?? make(name: id, mounts: mounts, own: own) else {
+      return nil
+    }
     let cgroup = QEMUCgroup(
       directories: directories, memoryLimit: memoryLimit, pidsLimit: pidsLimit)
     do {
@@ -78,9 +80,10 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
   /// `<mount>/hermit/<name>`, or v1 `<own cgroup>/hermit/<name>` in the memory and
   /// pids hierarchies; nil when neither has the controllers.
   /// `own`: this process's cgroups (`CgroupMounts.ownPaths`), when read already.
-  static func make(name: String, mounts: CgroupMounts, own: [String: String]? = nil) throws
-    -> [String]?
-  {
+  /// `exclusive`: fail (EEXIST) rather than take a cgroup that exists already.
+  static func make(
+    name: String, mounts: CgroupMounts, own: [String: String]? = nil, exclusive: Bool = false
+  ) throws -> [String]? {
     if let unified = mounts.unifiedWithControllers(["memory", "pids"]) {
       let parent = unified + "/hermit"
       try makeDirectory(parent)
@@ -88,7 +91,7 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
       // if its parent's subtree_control lists it.
       try CgroupMounts.write("+memory +pids", to: unified + "/cgroup.subtree_control")
       try CgroupMounts.write("+memory +pids", to: parent + "/cgroup.subtree_control")
-      try makeDirectory(parent + "/" + name)
+      try makeDirectory(parent + "/" + name, exclusive: exclusive)
       return [parent + "/" + name]
     }
     guard let memory = mounts.v1("memory"), let pids = mounts.v1("pids") else { return nil }
@@ -98,7 +101,7 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
       for (hierarchy, controller) in [(memory, "memory"), (pids, "pids")] {
         let parent = hierarchy + (own[controller] ?? "") + "/hermit"
         try makeDirectory(parent)
-        try makeDirectory(parent + "/" + name)
+        try makeDirectory(parent + "/" + name, exclusive: exclusive)
         made.append(parent + "/" + name)
       }
     } catch {
@@ -193,8 +196,8 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
     directories.forEach(CgroupMounts.removeWhenEmpty)
   }
 
-  private static func makeDirectory(_ path: String) throws {
-    guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+  private static func makeDirectory(_ path: String, exclusive: Bool = false) throws {
+    guard mkdir(path, 0o755) == 0 || (errno == EEXIST && !exclusive) else {
       throw RuntimeError.io(path: path, reason: String(cString: strerror(errno)))
     }
   }

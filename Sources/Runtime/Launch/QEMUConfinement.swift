@@ -44,13 +44,21 @@ struct QEMUConfinement {
     var qemuPart: Result<QEMURoot.QEMUPart, HermitQEMUError>?
     var cgroupMounts: CgroupMounts
     var ownCgroups: [String: String]
+    /// The container's cgroup made ahead (`RunPrefetch`), its limits not yet written.
+    var cgroupDirectories: [String]?
 
-    static func gather(qemu: String) -> Prefetch {
+    /// `cgroupName`: make a cgroup of that name, if none exists yet.
+    static func gather(qemu: String, cgroupName: String? = nil) -> Prefetch {
       let executable = ChildProcess.resolveExecutable(qemu)
       var prefetch = Prefetch(
         user: Result { try QEMUUser.resolve() },
         firstUnprivilegedPort: unprivilegedPortStart(), executable: executable,
         cgroupMounts: .current(), ownCgroups: CgroupMounts.ownPaths())
+      if let cgroupName, geteuid() == 0 {
+        prefetch.cgroupDirectories = try? QEMUCgroup.make(
+          name: cgroupName, mounts: prefetch.cgroupMounts, own: prefetch.ownCgroups,
+          exclusive: true)
+      }
       if let executable, QEMUConfinement.isELF(executable) {
         prefetch.isELF = true
         let root = QEMURoot(qemu: executable, cacheDirectory: ImageCache.defaultRoot())
@@ -123,7 +131,8 @@ struct QEMUConfinement {
       let memory = UInt64(vm.memoryMiB) << 20 + QEMUCgroup.overheadBytes
       cgroup = try QEMUCgroup.create(
         id: record.id, memoryLimit: memory, pidsLimit: QEMUCgroup.pidsLimit(cpus: vm.cpus),
-        mounts: prefetched.cgroupMounts, own: prefetched.ownCgroups)
+        mounts: prefetched.cgroupMounts, own: prefetched.ownCgroups,
+        made: prefetched.cgroupDirectories)
       if let cgroup {
         cgroup.place(&confinement)
         report.cgroup = cgroup
