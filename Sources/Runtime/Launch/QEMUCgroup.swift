@@ -15,6 +15,8 @@ import HermitSystem
 /// `<hierarchy>/<own cgroup>/hermit/<id>` in the memory and pids hierarchies,
 /// with `memory.limit_in_bytes` and `pids.max`; below the runtime's own cgroup,
 /// so a limit set on the runtime (a service, a sandbox) still covers its guests.
+/// `<id>` is the container's name, or `run-<pid>` for a foreground run, which
+/// makes its cgroup before it knows the name (`RunPrefetch`).
 ///
 /// OCI: QEMU stays in the cgroup podman or containerd names (`CgroupPlacement`),
 /// and the same limits are written there, as runc writes `linux.resources`.
