@@ -167,4 +167,12 @@ import Testing
       #expect("\(error)".contains(message), "\(error)")
     }
   }
+
+  /// The sample RunPrefetch decodes to warm the image cache's decoder is a
+  /// whole entry: decoding it goes through every field.
+  @Test func theWarmUpSampleIsAWholeImageCacheEntry() throws {
+    let sample = try JSONDecoder().decode(PreparedImage.self, from: PreparedImage.warmUpSample)
+    #expect(sample.manifestDigest != nil && !sample.entrypoint.isEmpty && !sample.env.isEmpty)
+    #expect(sample.cachedMetadata?.exposedPorts == [80])
+  }
 }

@@ -7,7 +7,8 @@ import HermitSystem
 /// `run`'s head start on confinement. `HermitRuntime.parseFast` starts it as soon
 /// as it sees `run`, before ArgumentParser parses the flags (about 2 ms): on a
 /// thread of its own it gathers what confining QEMU needs of the host
-/// (`QEMUConfinement.Prefetch`) and makes the container's cgroup, named for this
+/// (`QEMUConfinement.Prefetch`), warms the image cache's decoder, and makes the
+/// container's cgroup, named for this
 /// process (`run-<pid>`), as the container's name is not known yet. It is
 /// speculative: a run that turns out `--privileged`, detached or not root, or
 /// fails before its VM starts, leaves it unused, and `discard` removes its cgroup.
@@ -23,7 +24,10 @@ enum RunPrefetch {
     else { return }
     let qemu = VMRunner.qemu
     let name = "run-\(getpid())"
-    pending = Background { QEMUConfinement.Prefetch.gather(qemu: qemu, cgroupName: name) }
+    pending = Background {
+      PreparedImage.warmDecoder()
+      return QEMUConfinement.Prefetch.gather(qemu: qemu, cgroupName: name)
+    }
   }
 
   /// The prefetch for this run: the one `start` began, or a new one (without a
