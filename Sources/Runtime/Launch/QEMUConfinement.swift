@@ -34,8 +34,8 @@ struct QEMUConfinement {
   /// What `prepare` needs that depends neither on the image nor on the
   /// container: QEMU's user, the first unprivileged port, QEMU's executable and
   /// its part of the root, and the cgroup file systems. `run` gathers it on a
-  /// thread of its own (`Background`) as soon as its flags are parsed, where it
-  /// overlaps the image's preparation instead of adding to the boot.
+  /// thread of its own while ArgumentParser parses its flags (`RunPrefetch`),
+  /// where it adds nothing to the boot.
   struct Prefetch: Sendable {
     var user: Result<QEMUUser, any Error>
     var firstUnprivilegedPort: Int
