@@ -100,10 +100,13 @@ public struct QEMURoot: Sendable {
   /// that still holds, its tree is taken as it is (see `FileCache`).
   func linkedTree(of files: [Confinement.File], cache: FileCache? = nil) -> [Confinement.File]? {
     guard let cacheDirectory else { return nil }
-    var name = cache?.tree
-    if name == nil
-      || access(cacheDirectory.appendingPathComponent(name!).path + "/.complete", F_OK) != 0
-    {
+    func complete(_ name: String) -> Bool {
+      access(cacheDirectory.appendingPathComponent(name).path + "/.complete", F_OK) == 0
+    }
+    let name: String
+    if let cached = cache?.tree, complete(cached) {
+      name = cached
+    } else {
       var identity = ""
       for file in files {
         var info = stat()
@@ -111,16 +114,17 @@ public struct QEMURoot: Sendable {
         identity += "\(file.path)|\(info.st_dev)|\(info.st_ino)\n"
       }
       name = "qemu-root-" + String(FNV1a.hash(identity), radix: 16)
-      let tree = cacheDirectory.appendingPathComponent(name!).path
-      if access(tree + "/.complete", F_OK) != 0 {
-        guard Self.buildTree(tree, of: files) else { return nil }
+      if !complete(name) {
+        guard Self.buildTree(cacheDirectory.appendingPathComponent(name).path, of: files) else {
+          return nil
+        }
       }
       if var cache {
         cache.tree = name
         cache.write(to: cacheDirectory)
       }
     }
-    let tree = cacheDirectory.appendingPathComponent(name!).path
+    let tree = cacheDirectory.appendingPathComponent(name).path
     let tops = Set(files.compactMap { $0.path.split(separator: "/").first.map(String.init) })
     return tops.sorted().map { Confinement.File(source: tree + "/" + $0, path: "/" + $0) }
   }
@@ -132,8 +136,7 @@ public struct QEMURoot: Sendable {
     defer { try? FileManager.default.removeItem(atPath: staging) }
     for file in files {
       let target = staging + file.path
-      let parent = String(
-        target[..<(target.utf8.lastIndex(of: UInt8(ascii: "/")) ?? target.endIndex)])
+      let parent = PathText.parent(of: target)
       guard
         (try? FileManager.default.createDirectory(
           atPath: parent, withIntermediateDirectories: true)) != nil,
@@ -196,10 +199,7 @@ public struct QEMURoot: Sendable {
 
     /// The mtimes of the directories holding `files`.
     static func signature(of files: [Confinement.File]) -> String {
-      let directories = Set(
-        files.map { file in
-          file.source.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(file.source[..<$0]) } ?? ""
-        })
+      let directories = Set(files.map { PathText.parent(of: $0.source) })
       return directories.sorted().map { directory in
         var info = stat()
         guard stat(directory, &info) == 0 else { return directory + "=?" }

@@ -62,8 +62,8 @@ struct hermit_child_plan {
   /// Open `cgroup.procs` descriptors the parent writes the child's pid into,
   /// right after the fork, while the child sets up its root; the child waits for
   /// the parent's word before execve, so QEMU never runs outside its cgroups. On
-  /// cgroup v1 a move can wait for an RCU grace period (several ms; see
-  /// hermit_warm_cgroup_migration).
+  /// cgroup v1 a move can wait for an RCU grace period (several ms), which
+  /// `birth_cgroup_fds` avoids.
   const int *cgroup_fds;
   int cgroup_fd_count;
 

@@ -8,9 +8,8 @@ import HermitSystem
 /// as it sees `run`, before ArgumentParser parses the flags (about 2 ms): on a
 /// thread of its own it gathers what confining QEMU needs of the host
 /// (`QEMUConfinement.Prefetch`), warms the image cache's decoder, and makes the
-/// container's cgroup, named for this
-/// process (`run-<pid>`), as the container's name is not known yet. It is
-/// speculative: a run that turns out `--privileged`, detached or not root, or
+/// container's cgroup, named for this process (`run-<pid>`), as the container's
+/// name is not known yet. It is speculative: a run that turns out `--privileged`, detached or not root, or
 /// fails before its VM starts, leaves it unused, and `discard` removes its cgroup.
 enum RunPrefetch {
   nonisolated(unsafe) private static var pending: Background<QEMUConfinement.Prefetch>?

@@ -82,7 +82,7 @@ enum VMRunner {
       }
     }
     if record.autoRemove {
-      confined.cgroup?.remove()
+      // The cgroup goes in the defer above: no need to read it back from the record.
       store.removeDirectory(record.id)
     } else {
       let peak = confined.cgroup?.readPeakMemory()
