@@ -97,8 +97,8 @@ final class Network {
       let next = interface.nextPollTime(now: Network.milliseconds)
       changed.broadcast()
       lock.unlock()
-      let wait = next.map { $0 > now ? $0 - now : 0 } ?? 1000
-      if wait > 0 { interrupt.wait(timeout: .milliseconds(Int64(min(wait, 1000)))) }
+      let wait = min(next.map { $0 > now ? $0 - now : 0 } ?? 1000, 1000)
+      if wait > 0 { _ = interrupt.wait(deadline: Timer.uptimeNanoseconds() &+ wait * 1_000_000) }
     }
   }
 

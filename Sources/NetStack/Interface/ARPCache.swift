@@ -97,7 +97,9 @@ struct ARPCache {
   /// The earliest time `poll` has work: a request to repeat or give up.
   /// Entry expiry is lazy and needs no wake-up.
   var nextDeadline: UInt64? {
-    resolutions.values.map { $0.nextRequestAt }.min()
+    var next: UInt64? = nil
+    for resolution in resolutions.values { next = earliest(next, resolution.nextRequestAt) }
+    return next
   }
 
   /// Forgets everything (the interface's address changed).

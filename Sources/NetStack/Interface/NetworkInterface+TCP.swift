@@ -298,13 +298,9 @@ extension NetworkInterface {
   }
 
   var tcpDeadline: UInt64? {
-    var earliest = firstInTimeWait()?.nextDeadline
-    for id in tcpActive {
-      if let deadline = tcpBlocks[id]?.nextDeadline {
-        earliest = min(earliest ?? deadline, deadline)
-      }
-    }
-    return earliest
+    var next = firstInTimeWait()?.nextDeadline
+    for id in tcpActive { next = earliest(next, tcpBlocks[id]?.nextDeadline) }
+    return next
   }
 
   /// The oldest connection still in TIME-WAIT (stale entries are dropped).

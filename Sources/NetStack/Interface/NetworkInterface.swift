@@ -156,11 +156,7 @@ public final class NetworkInterface {
   /// When `poll` must run next (absolute, same clock as `now`), or nil if no
   /// timer is armed. A value `<= now` means "now".
   public func nextPollTime(now: UInt64) -> UInt64? {
-    var earliest = arpCache.nextDeadline
-    if let protocols = protocolDeadline() {
-      earliest = min(earliest ?? protocols, protocols)
-    }
-    return earliest
+    earliest(arpCache.nextDeadline, protocolDeadline())
   }
 
   // MARK: Internals shared by the layers
@@ -187,7 +183,15 @@ public final class NetworkInterface {
 
   /// The earliest protocol timer.
   func protocolDeadline() -> UInt64? {
-    let deadlines: [UInt64?] = [dhcp?.deadline, dnsResolver.nextDeadline, tcpDeadline]
-    return deadlines.compactMap { $0 }.filter { $0 != UInt64.max }.min()
+    let dhcpDeadline = dhcp.flatMap { $0.deadline == UInt64.max ? nil : $0.deadline }
+    return earliest(earliest(dhcpDeadline, dnsResolver.nextDeadline), tcpDeadline)
   }
+}
+
+/// The earlier of two optional deadlines (nil: none). Deadlines are combined
+/// on every wake-up of the network thread: no temporary arrays.
+func earliest(_ a: UInt64?, _ b: UInt64?) -> UInt64? {
+  guard let a else { return b }
+  guard let b else { return a }
+  return min(a, b)
 }

@@ -165,11 +165,9 @@ struct DHCPClient {
   /// The absolute time of the next T1/T2/expiry while bound.
   private var nextLeaseEvent: UInt64? {
     guard let lease else { return nil }
-    let times: [UInt64?] = [
-      state == .bound ? lease.renewAfter : nil,
-      state == .bound || state == .renewing ? lease.rebindAfter : nil, lease.expireAfter,
-    ]
-    return times.compactMap { $0 }.map { acquiredAt + $0 }.min()
+    let renew = state == .bound ? lease.renewAfter : nil
+    let rebind = state == .bound || state == .renewing ? lease.rebindAfter : nil
+    return earliest(earliest(renew, rebind), lease.expireAfter).map { acquiredAt + $0 }
   }
 
   private mutating func restart(now: UInt64, transactionID: UInt32) {

@@ -104,6 +104,8 @@ struct DNSResolver {
 
   /// The earliest retransmission or timeout.
   var nextDeadline: UInt64? {
-    queries.values.filter { $0.result == nil }.map { $0.deadline }.min()
+    var next: UInt64? = nil
+    for query in queries.values where query.result == nil { next = earliest(next, query.deadline) }
+    return next
   }
 }

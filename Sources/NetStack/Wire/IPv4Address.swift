@@ -62,7 +62,16 @@ public struct IPv4Address: Equatable, Hashable, Sendable {
 
   /// "10.0.2.15".
   public var text: String {
-    "\(value >> 24).\(value >> 16 & 0xff).\(value >> 8 & 0xff).\(value & 0xff)"
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(15)
+    for shift: UInt32 in [24, 16, 8, 0] {
+      let octet = UInt8(truncatingIfNeeded: value >> shift)
+      if shift != 24 { bytes.append(UInt8(ascii: ".")) }
+      if octet >= 100 { bytes.append(UInt8(ascii: "0") + octet / 100) }
+      if octet >= 10 { bytes.append(UInt8(ascii: "0") + octet / 10 % 10) }
+      bytes.append(UInt8(ascii: "0") + octet % 10)
+    }
+    return String(decoding: bytes, as: UTF8.self)
   }
 
   /// The netmask of a prefix length 0...32, as an address-sized value.
