@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Networked boot benchmark (not a test, issue 9: a networked guest's boot should
-# stay within 1.3x of an unnetworked one). Median wall times, with hyperfine
-# (warm-up runs, interleaved repetitions), of
+# stay within 1.3x of an unnetworked one). Median wall times, in interleaved
+# rounds, of
 #   - examples/hello without a NIC (the unnetworked anchor, -M microvm as the
 #     runtime boots it),
 #   - examples/hello with virtio-net on user networking (a networked guest
@@ -12,7 +12,7 @@
 #     virtio transport,
 # with the runtime's QEMU flags (TCG, -m 64M), and the ratios; then the same
 # through the runtime (`hermit-runtime run --net user` against `--net none`
-# of a hello image, if hermit-runtime is built); then, per transport, the
+# of hello and netconfig images, if hermit-runtime is built); then, per transport, the
 # median time from QEMU's start until examples/httpd answers GET /hello
 # through a hostfwd port on 127.0.0.1 (a fresh QEMU each time).
 #
@@ -39,7 +39,6 @@ transports=("$@")
 for f in build/hermit-loader build/examples/hello build/examples/httpd build/guests/netconfig; do
   [ -f "$f" ] || { echo "bench/netboot.sh: run make guest first ($f missing)" >&2; exit 1; }
 done
-command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >&2; }
 
 common="-accel tcg -cpu max -smp 1 -m 64M -nodefaults -no-user-config
   -display none -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04"
@@ -74,41 +73,63 @@ for t in "${transports[@]}"; do
   commands+=("$(machine "$t") -netdev user,id=net0 $(nic "$t") $boot build/guests/netconfig -append '-- 0'")
 done
 
-json=$(mktemp)
-trap 'rm -f "$json"' EXIT
-hyperfine -N -i -w 3 -r "$runs" --export-json "$json" "${commands[@]}" >/dev/null 2>&1
-read -r -a medians < <(python3 -c 'import json,sys; print(" ".join("%.2f" % (r["median"]*1000) for r in json.load(open(sys.argv[1]))["results"]))' "$json")
-hello=${medians[0]} hellonic=${medians[1]} plain=${medians[2]}
-
-echo "netboot bench: medians of $runs, TCG, -m 64M (flags: $common)"
-printf 'hello, no NIC (microvm):               %8.1f ms\n' "$hello"
-printf 'hello, virtio-mmio NIC, user net:       %8.1f ms   %.2fx hello (target <= 1.3x)\n' \
-  "$hellonic" "$(echo "$hellonic / $hello" | bc -l)"
-printf 'netconfig -- 0, no NIC (microvm):      %8.1f ms\n' "$plain"
-for i in "${!transports[@]}"; do
-  net=${medians[$((i + 3))]}
-  printf 'netconfig -- 0, virtio-%-6s + DHCP:  %8.1f ms   %.2fx hello, %.2fx netconfig without NIC (target <= 1.3x)\n' \
-    "${transports[$i]}" "$net" "$(echo "$net / $hello" | bc -l)" "$(echo "$net / $plain" | bc -l)"
-done
-
-# The same through the runtime: a hello image with user networking and without.
+# The same through the runtime (user-facing): hello and netconfig images, each
+# with --net user and with --net none, if hermit-runtime is built.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 bin=${HERMIT_BIN:-.build/release}
+runtime=0
 if [ -x "$bin/hermit-runtime" ] && [ -x "$bin/hermit-image" ]; then
-  work=$(mktemp -d)
-  trap 'rm -f "$json"; rm -rf "$work"' EXIT
+  runtime=1
   export HERMIT_HOME=$work/home
-  "$bin/hermit-image" build -o "$work/hello.tar" build/examples/hello >/dev/null 2>&1
-  "$bin/hermit-runtime" run --rm --accel tcg "$work/hello.tar" >/dev/null 2>&1  # warm the unpack cache
-  hyperfine -N -i -w 3 -r "$runs" --export-json "$json" \
-    "$bin/hermit-runtime run --rm --accel tcg --net none $work/hello.tar" \
-    "$bin/hermit-runtime run --rm --accel tcg --net user $work/hello.tar" >/dev/null 2>&1
-  read -r off on < <(python3 -c 'import json,sys; print(" ".join("%.2f" % (r["median"]*1000) for r in json.load(open(sys.argv[1]))["results"]))' "$json")
-  printf 'hermit-runtime run hello, --net none:  %8.1f ms\n' "$off"
-  printf 'hermit-runtime run hello, --net user:  %8.1f ms   %.2fx --net none (target <= 1.3x)\n' \
-    "$on" "$(echo "$on / $off" | bc -l)"
-else
-  echo "(hermit-runtime not built in $bin: runtime rows skipped)"
+  for app in examples/hello guests/netconfig; do
+    "$bin/hermit-image" build -o "$work/${app#*/}.tar" "build/$app" >/dev/null 2>&1
+  done
+  run="$bin/hermit-runtime run --rm --accel tcg"
+  $run "$work/hello.tar" >/dev/null 2>&1  # warms the unpack cache
+  commands+=("$run --net none $work/hello.tar" "$run --net user $work/hello.tar"
+    "$run --net none $work/netconfig.tar 0" "$run --net user $work/netconfig.tar 0")
 fi
+
+# Round robin: one run of each command per round (three warm-up rounds first),
+# so that load from elsewhere on the host hits every command alike; medians,
+# and the median of each round's own ratio to its anchor (less noisy).
+table=$(python3 - "$runs" "$common" "${transports[*]}" "$runtime" "${commands[@]}" <<'PY'
+import shlex, statistics, subprocess, sys, time
+runs, common, transports = int(sys.argv[1]), sys.argv[2], sys.argv[3].split()
+runtime, commands = sys.argv[4] == "1", [shlex.split(c) for c in sys.argv[5:]]
+times = [[] for _ in commands]
+for r in range(runs + 3):
+    for i, argv in enumerate(commands):
+        start = time.perf_counter()
+        subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if r >= 3:
+            times[i].append((time.perf_counter() - start) * 1000)
+median = [statistics.median(t) for t in times]
+def ratio(i, anchor):
+    return median[i] / median[anchor], statistics.median(a / b for a, b in zip(times[i], times[anchor]))
+print(f"netboot bench: medians of {runs} rounds, TCG, -m 64M (flags: {common})")
+print(f"hello, no NIC (microvm):               {median[0]:8.1f} ms")
+print("hello, virtio-mmio NIC, user net:       %8.1f ms   %.2fx hello (per round %.2fx; target <= 1.3x)"
+      % (median[1], *ratio(1, 0)))
+print(f"netconfig -- 0, no NIC (microvm):      {median[2]:8.1f} ms")
+for k, t in enumerate(transports):
+    i = 3 + k
+    print("netconfig -- 0, virtio-%-6s + DHCP:  %8.1f ms   %.2fx hello, %.2fx netconfig without NIC "
+          "(per round %.2fx; target <= 1.3x)" % (t, median[i], median[i] / median[0], *ratio(i, 2)))
+if runtime:
+    i = 3 + len(transports)
+    for app, j in (("hello", i), ("netconfig", i + 2)):
+        print(f"hermit-runtime run {app + ',':10} --net none:  {median[j]:8.1f} ms")
+        print("hermit-runtime run %-10s --net user:  %8.1f ms   %.2fx --net none (per round %.2fx; target <= 1.3x)"
+              % (app + ",", median[j + 1], *ratio(j + 1, j)))
+else:
+    print("(hermit-runtime not built: runtime rows skipped)")
+print(f"{median[0]:.2f}")
+PY
+)
+head -n -1 <<<"$table"
+hello=$(tail -n 1 <<<"$table")
 
 # Time from QEMU's start to httpd's first answer to GET /hello on a hostfwd port.
 for t in "${transports[@]}"; do
