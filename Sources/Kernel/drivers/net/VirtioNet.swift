@@ -101,13 +101,17 @@ final class VirtioNet: NetworkDevice {
     } else {
       mac = (0x52, 0x54, 0x00, 0x12, 0x34, 0x56)
     }
-    for _ in 0..<rxSize {
-      let buffer = UnsafeMutableRawPointer.allocate(byteCount: Self.bufferSize, alignment: 16)
+    // Each queue's buffers in one allocation, for as long as the device lives:
+    // alone, a 2 KB buffer (plus the heap's header) would take a 4 KB block.
+    let receiveBuffers = UnsafeMutableRawPointer.allocate(
+      byteCount: rxSize * Self.bufferSize, alignment: 16)
+    for index in 0..<rxSize {
+      let buffer = receiveBuffers + index * Self.bufferSize
       _ = rx.offer(buffer, length: Self.bufferSize, deviceWrites: true)
     }
-    for _ in 0..<txSize {
-      txPool.append(UnsafeMutableRawPointer.allocate(byteCount: Self.bufferSize, alignment: 16))
-    }
+    let transmitBuffers = UnsafeMutableRawPointer.allocate(
+      byteCount: txSize * Self.bufferSize, alignment: 16)
+    for index in 0..<txSize { txPool.append(transmitBuffers + index * Self.bufferSize) }
     rx.publish()
     transport.writeStatus(featuresOK | Self.statusDriverOK)  // 8. live
     transport.notify(queue: Self.receiveQueue)
