@@ -17,9 +17,10 @@
 # through a hostfwd port on 127.0.0.1 (a fresh QEMU each time).
 #
 # Where a networked guest's extra time goes under TCG: bringing the network up
-# runs ~2,000 blocks of guest code for the first time (driver, stack, DHCP,
+# runs ~1,700 blocks of guest code for the first time (driver, stack, DHCP,
 # the network thread), and TCG translates each before running it; the DHCP
-# exchange itself is ~0.5 ms once that code is warm.
+# exchange itself is ~0.5 ms once that code is warm. Count them with
+# `-d in_asm -D FILE` (one "IN:" per block) with and without the NIC.
 #
 # Transports (Sources/HermitQEMU/QEMUCommand.swift):
 #   mmio    --nic virtio-mmio: -M microvm, virtio-net-device on a virtio-mmio

@@ -60,7 +60,9 @@ public struct IPv4Address: Equatable, Hashable, Sendable {
     [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)]
   }
 
-  /// "10.0.2.15".
+  /// "10.0.2.15". The digits are written out: interpolating four integers is
+  /// several times the code, which a guest under TCG pays for when the DHCP
+  /// lines are first logged.
   public var text: String {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(15)

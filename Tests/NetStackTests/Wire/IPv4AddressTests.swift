@@ -23,6 +23,16 @@ import Testing
   @Test func printsDottedQuad() {
     #expect(IPv4Address(10, 0, 2, 15).text == "10.0.2.15")
     #expect(IPv4Address(10, 0, 2, 15).value == 0x0a00_020f)
+    #expect(IPv4Address(255, 100, 99, 0).text == "255.100.99.0")
+    #expect(IPv4Address(0, 9, 10, 109).text == "0.9.10.109")
+  }
+
+  @Test func printedTextParsesBackForEveryOctet() {
+    for octet in 0...255 {
+      let byte = UInt8(octet)
+      let address = IPv4Address(byte, 255 - byte, byte / 2, 1)
+      #expect(IPv4Address(parsing: address.text) == address, "\(address.text)")
+    }
   }
 
   @Test func macAddressPrintsLowercaseHex() {
