@@ -76,12 +76,8 @@ extension NetworkInterface {
       payloadLength: frame.count - NetworkInterface.transportOffset,
       identification: nextIdentification, into: &frame, at: offset)
     nextIdentification &+= 1
-    var header: [UInt8] = []
-    EthernetFrame.emitHeader(
-      destination: .broadcast, source: mac, etherType: EtherType.ipv4, into: &header)
-    for index in 0..<EthernetFrame.headerLength {
-      frame[index] = header[index]
-    }
+    EthernetFrame.writeHeader(
+      destination: .broadcast, source: mac, etherType: EtherType.ipv4, into: &frame)
     switch hop {
     case .broadcast:
       enqueue(frame)

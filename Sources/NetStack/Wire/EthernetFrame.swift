@@ -37,13 +37,27 @@ struct EthernetFrame {
     frame.appendNetUInt16(etherType)
   }
 
+  /// Writes a header over the first `headerLength` bytes of `frame`, which its
+  /// builder reserved (no second array per frame sent).
+  static func writeHeader(
+    destination: MACAddress, source: MACAddress, etherType: UInt16, into frame: inout [UInt8]
+  ) {
+    setMAC(destination, in: &frame, at: 0)
+    setMAC(source, in: &frame, at: 6)
+    frame.setNetUInt16(etherType, at: 12)
+  }
+
   /// Overwrites the destination of a frame built with a placeholder.
   static func setDestination(_ destination: MACAddress, in frame: inout [UInt8]) {
-    frame[0] = destination.bytes.0
-    frame[1] = destination.bytes.1
-    frame[2] = destination.bytes.2
-    frame[3] = destination.bytes.3
-    frame[4] = destination.bytes.4
-    frame[5] = destination.bytes.5
+    setMAC(destination, in: &frame, at: 0)
+  }
+
+  private static func setMAC(_ mac: MACAddress, in frame: inout [UInt8], at offset: Int) {
+    frame[offset] = mac.bytes.0
+    frame[offset + 1] = mac.bytes.1
+    frame[offset + 2] = mac.bytes.2
+    frame[offset + 3] = mac.bytes.3
+    frame[offset + 4] = mac.bytes.4
+    frame[offset + 5] = mac.bytes.5
   }
 }
