@@ -92,23 +92,18 @@ if [ -x "$bin/hermit-runtime" ] && [ -x "$bin/hermit-image" ]; then
     "$run --net none $work/netconfig.tar 0" "$run --net user $work/netconfig.tar 0")
 fi
 
-# Round robin: one run of each command per round (three warm-up rounds first),
-# so that load from elsewhere on the host hits every command alike; medians,
-# and the median of each round's own ratio to its anchor (less noisy).
+# In rounds (bench/roundrobin.py; three warm-up rounds first): medians, and the
+# median of each round's own ratio to its anchor (less noisy).
 table=$(python3 - "$runs" "$common" "${transports[*]}" "$runtime" "${commands[@]}" <<'PY'
-import shlex, statistics, subprocess, sys, time
+import shlex, statistics, sys
+sys.path.insert(0, "bench")
+import roundrobin
 runs, common, transports = int(sys.argv[1]), sys.argv[2], sys.argv[3].split()
 runtime, commands = sys.argv[4] == "1", [shlex.split(c) for c in sys.argv[5:]]
-times = [[] for _ in commands]
-for r in range(runs + 3):
-    for i, argv in enumerate(commands):
-        start = time.perf_counter()
-        subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if r >= 3:
-            times[i].append((time.perf_counter() - start) * 1000)
+times = roundrobin.rounds(runs, commands, warmup=3)
 median = [statistics.median(t) for t in times]
 def ratio(i, anchor):
-    return median[i] / median[anchor], statistics.median(a / b for a, b in zip(times[i], times[anchor]))
+    return median[i] / median[anchor], roundrobin.paired(times[i], times[anchor])
 print(f"netboot bench: medians of {runs} rounds, TCG, -m 64M (flags: {common})")
 print(f"hello, no NIC (microvm):               {median[0]:8.1f} ms")
 print("hello, virtio-mmio NIC, user net:       %8.1f ms   %.2fx hello (per round %.2fx; target <= 1.3x)"

@@ -39,6 +39,8 @@ sleep 0.5
 
 python3 - "$runs" "$bin/hermit-runtime" "$work" <<'PY'
 import json, os, statistics, subprocess, sys, time
+sys.path.insert(0, "bench")
+import roundrobin
 runs, runtime, work = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 qemu = json.load(open(os.path.join(work, "inspect.json")))[0]["qemu"]
 def with_value(argv, flag, value):
@@ -57,24 +59,13 @@ sandbox = bare.index("-sandbox")
 unsandboxed = bare[:sandbox] + bare[sandbox + 2:]
 
 def wall(*commands):
-    # Round-robin, so that load from elsewhere on the host hits all commands alike.
-    samples = [[] for _ in commands]
-    for _ in range(runs):
-        for index, argv in enumerate(commands):
-            start = time.perf_counter()
-            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-            samples[index].append(time.perf_counter() - start)
     global minima, rounds
-    minima = [min(s) * 1000 for s in samples]
-    rounds = samples
-    return [statistics.median(s) * 1000 for s in samples]
+    rounds = roundrobin.rounds(runs, commands)
+    minima = [min(s) for s in rounds]
+    return [statistics.median(s) for s in rounds]
 
 def paired(a, b):
-    """Median over rounds of command a's time over command b's: the machine's load
-    changes over a run of the benchmark (these are shared VMs), and a round's
-    commands ran within a fraction of a second of each other, so a round's ratio
-    cancels it."""
-    return statistics.median(x / y for x, y in zip(rounds[a], rounds[b]))
+    return roundrobin.paired(rounds[a], rounds[b])
 
 def first_line(argv, marker=b"Hello World!"):
     samples = []
