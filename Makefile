@@ -14,7 +14,7 @@ QEMU        ?= qemu-system-x86_64
 B           := build
 EMBEDDED_LIB := /opt/swift/usr/lib/swift/embedded/x86_64-unknown-none-elf
 
-# Embedded Swift for a freestanding x86_64 guest (PLATFORM.md).
+# Embedded Swift for a freestanding x86_64 guest (docs/PLATFORM.md).
 EMBEDDED_SWIFTFLAGS := -target x86_64-unknown-none-elf -enable-experimental-feature Embedded \
   -enable-experimental-feature Extern -wmo -Xcc -mno-red-zone \
   -Xfrontend -disable-stack-protector -Xfrontend -function-sections

@@ -66,9 +66,8 @@ public struct IPv4Address: Equatable, Hashable, Sendable {
   public var text: String {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(15)
-    for shift: UInt32 in [24, 16, 8, 0] {
-      let octet = UInt8(truncatingIfNeeded: value >> shift)
-      if shift != 24 { bytes.append(UInt8(ascii: ".")) }
+    for (index, octet) in octets.enumerated() {
+      if index > 0 { bytes.append(UInt8(ascii: ".")) }
       if octet >= 100 { bytes.append(UInt8(ascii: "0") + octet / 100) }
       if octet >= 10 { bytes.append(UInt8(ascii: "0") + octet / 10 % 10) }
       bytes.append(UInt8(ascii: "0") + octet % 10)
