@@ -173,6 +173,16 @@ enum Log {
     Console.write(UInt8(ascii: "\n"))
   }
 
+  /// `[core][INFO] label`, then what `rest` writes to the Console, as one
+  /// line: for lines with numbers in them, without building a String.
+  static func info(_ label: StaticString, _ rest: () -> Void) {
+    guard !Console.quiet else { return }
+    Console.writePrefix("INFO")
+    Console.write(label)
+    rest()
+    Console.write(UInt8(ascii: "\n"))
+  }
+
   static func warning(_ message: String) {
     guard !Console.quiet else { return }
     Console.writePrefix("WARN")

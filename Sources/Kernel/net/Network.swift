@@ -56,13 +56,10 @@ final class Network {
     let interface = NetworkInterface(
       mac: MACAddress(mac.0, mac.1, mac.2, mac.3, mac.4, mac.5), configuration: configuration,
       seed: seed)
-    interface.log = { Log.info($0) }
+    interface.onEvent = { Network.log($0) }
     interface.offloadsTCPChecksum = device.offloadsTCPChecksum
     let network = Network(device: device, interface: interface)
-    if let configuration {
-      Log.info("IP address: \(configuration.address.text)/\(configuration.prefixLength)")
-      if let gateway = configuration.gateway { Log.info("Default gateway: \(gateway.text)") }
-    }
+    if let configuration { Network.log(configuration) }
     guard device.onInterrupt({ [network] in network.interrupt.signal() }) else {
       Log.info("network device: no interrupt line; network disabled")
       return

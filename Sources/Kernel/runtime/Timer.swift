@@ -14,8 +14,18 @@ public enum Timer {
   static let slice: UInt64 = 1_000_000_000 / hz
   /// Per core: the uptime (ns) its timer is armed for, or 0 when it is not.
   nonisolated(unsafe) static var armed: UnsafeMutablePointer<UInt64>? = nil
-  nonisolated(unsafe) static var tscPerSecond: UInt64 = 1_000_000_000
-  nonisolated(unsafe) static var apicPerSecond: UInt64 = 0
+  nonisolated(unsafe) static var tscPerSecond: UInt64 = 1_000_000_000 {
+    didSet { nanosecondsPerTSC = RateConversion(from: tscPerSecond, to: 1_000_000_000) }
+  }
+  nonisolated(unsafe) static var apicPerSecond: UInt64 = 0 {
+    didSet { apicTicksPerNanosecond = RateConversion(from: 1_000_000_000, to: apicPerSecond) }
+  }
+  /// The two conversions the clock and the timer make on every call, without
+  /// a division (RateConversion).
+  nonisolated(unsafe) static var nanosecondsPerTSC = RateConversion(
+    from: 1_000_000_000, to: 1_000_000_000)
+  nonisolated(unsafe) static var apicTicksPerNanosecond = RateConversion(
+    from: 1_000_000_000, to: 0)
   nonisolated(unsafe) public private(set) static var ticks: UInt64 = 0
   nonisolated(unsafe) static var bootTSC: UInt64 = 0
 
@@ -94,11 +104,9 @@ public enum Timer {
     }
     let now = uptimeNanoseconds()
     let wait = target > now ? target - now : 0
-    // APIC ticks = ns × rate / 1e9, split to avoid overflow; at most UInt32.max
-    // (about a minute at QEMU's 62.5 MHz): a later deadline re-arms on firing.
-    let ticks =
-      (wait / 1_000_000_000) * apicPerSecond + (wait % 1_000_000_000) * apicPerSecond
-      / 1_000_000_000
+    // At most UInt32.max APIC ticks (about a minute at QEMU's 62.5 MHz): a
+    // later deadline re-arms on firing.
+    let ticks = apicTicksPerNanosecond(wait)
     LocalAPIC.fireOnce(afterTicks: UInt32(min(max(ticks, 1), UInt64(UInt32.max))))
     armed[core] = max(target, 1)
   }
@@ -121,10 +129,28 @@ public enum Timer {
     nanoseconds(tsc: Arch.timestamp() &- bootTSC)
   }
 
-  static func nanoseconds(tsc: UInt64) -> UInt64 {
-    // Split to avoid overflow of tsc * 1e9 for long uptimes.
-    let seconds = tsc / tscPerSecond
-    let rest = tsc % tscPerSecond
-    return seconds * 1_000_000_000 + rest * 1_000_000_000 / tscPerSecond
+  static func nanoseconds(tsc: UInt64) -> UInt64 { nanosecondsPerTSC(tsc) }
+}
+
+/// `value × to / from` as a multiplication and a shift: `(value × factor) >> 32`
+/// with `factor = (to << 32) / from`, computed once (Linux's clocksource
+/// mult/shift, kernel/time/clocksource.c). The clock converts on every read,
+/// and each division and overflow check it would take instead is a branch:
+/// under TCG, one more block of first-run code at each of its many inlined
+/// uses. Truncating the factor errs by about one part in 2^31 for a 2 GHz
+/// TSC, far below the PIT calibration's own error.
+struct RateConversion {
+  let factor: UInt64
+
+  /// `to` must be below 2^32 (1e9, an APIC timer's rate) and `from` non-zero.
+  init(from: UInt64, to: UInt64) {
+    factor = (to << 32) / max(from, 1)
+  }
+
+  /// Correct while the result fits 64 bits (584 years of nanoseconds).
+  @inline(__always)
+  func callAsFunction(_ value: UInt64) -> UInt64 {
+    let (high, low) = value.multipliedFullWidth(by: factor)
+    return high &<< 32 | low &>> 32
   }
 }

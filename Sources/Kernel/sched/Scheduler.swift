@@ -12,7 +12,8 @@
 //   taken by another core before its registers are saved, because that core
 //   needs the lock first.
 // - The timer tick (100 Hz on every core) wakes sleepers and preempts the
-//   running thread if another is ready: a time slice is one tick.
+//   running thread if another is ready: a time slice is one tick, counted
+//   from the switch to the thread.
 
 enum Scheduler {
   nonisolated(unsafe) static var lock = SpinLock()
@@ -90,6 +91,10 @@ enum Scheduler {
     guard previous !== next else { return }
     next.state = .running
     core.current = next
+    // A thread switched in gets a whole time slice: a slice that began with the
+    // previous thread would otherwise end soon after, preempting a thread that
+    // may just have taken a Lock (its waiters then switch in and out again).
+    armTimer(busy: next !== core.idle)
     // The guard page was unmapped on the core that spawned the thread; this
     // core's TLB may still map it (Memory.setGuardPage sends no shootdown).
     if let stack = next.stack { Arch.invalidateMapping(of: stack) }
@@ -159,10 +164,7 @@ enum Scheduler {
     while true {
       _ = lock.acquire()
       wakeSleepers()
-      if let next = runQueue.dequeue() {
-        armTimer(busy: true)
-        switchTo(next, on: currentCore)
-      }
+      if let next = runQueue.dequeue() { switchTo(next, on: currentCore) }
       armTimer(busy: false)  // idle: only deadlines wake this core
       lock.release(interruptsWereEnabled: false)
       Arch.idle()  // enables interrupts and halts, atomically

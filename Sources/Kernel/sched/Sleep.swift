@@ -10,7 +10,11 @@ public func sleep(for duration: Duration) {
   Scheduler.sleep(until: Timer.uptimeNanoseconds() &+ max(nanoseconds, 1))
 }
 
-/// Blocks the calling thread for at least `milliseconds`.
+/// Blocks the calling thread for at least `milliseconds` (nothing for ≤ 0).
 public func sleep(milliseconds: Int) {
-  sleep(for: .milliseconds(milliseconds))
+  guard milliseconds > 0 else { return }
+  // In integers: a Duration would take 128-bit arithmetic to get here.
+  let (nanoseconds, tooLong) = UInt64(milliseconds).multipliedReportingOverflow(by: 1_000_000)
+  let (deadline, beyond) = Timer.uptimeNanoseconds().addingReportingOverflow(nanoseconds)
+  Scheduler.sleep(until: tooLong || beyond ? UInt64.max : deadline)
 }

@@ -29,20 +29,13 @@ extension NetworkInterface {
     case .acquired(let acquired):
       if configuration?.address != acquired.address { arpCache.removeAll() }
       configuration = acquired
-      log?("DHCP config acquired!")
-      log?("IP address: \(acquired.address.text)/\(acquired.prefixLength)")
-      if let gateway = acquired.gateway {
-        log?("Default gateway: \(gateway.text)")
-      }
-      for (index, server) in acquired.dnsServers.enumerated() {
-        log?("DNS server \(index): \(server.text)")
-      }
+      onEvent?(.acquired(acquired))
     case .renewed:
       break
     case .lost:
       configuration = nil
       arpCache.removeAll()
-      log?("DHCP lease lost")
+      onEvent?(.leaseLost)
     }
   }
 }

@@ -15,8 +15,8 @@ public final class NetworkInterface {
   public let mac: MACAddress
   /// The IPv4 configuration: static, or set once DHCP acks (nil until then).
   public internal(set) var configuration: NetworkConfiguration?
-  /// Receives human-readable lines (DHCP lease acquired, ...). The kernel logs them as INFO.
-  public var log: ((String) -> Void)?
+  /// Told of DHCP leases acquired and lost (NetworkEvent).
+  public var onEvent: ((NetworkEvent) -> Void)?
   /// Received frames dropped as malformed, misaddressed or unsupported (for tests and stats).
   public internal(set) var droppedFrames = 0
 

@@ -3,11 +3,11 @@ import Testing
 @testable import NetStack
 
 @Suite struct DHCPClientTests {
-  /// An unconfigured guest and the log lines it printed.
+  /// An unconfigured guest and the events it reported.
   private final class Guest {
     let interface = NetworkInterface(mac: Slirp.guestMAC, configuration: nil, seed: 42)
-    var lines: [String] = []
-    init() { interface.log = { [unowned self] in self.lines.append($0) } }
+    var events: [NetworkEvent] = []
+    init() { interface.onEvent = { [unowned self] in self.events.append($0) } }
   }
 
   /// The BOOTP payload of the one DHCP frame queued.
@@ -67,14 +67,10 @@ import Testing
     return guest
   }
 
-  @Test func discoverOfferRequestAckConfiguresAndLogsSeedLines() throws {
+  @Test func discoverOfferRequestAckConfiguresAndReportsTheLease() throws {
     let guest = try bind()
     #expect(guest.interface.configuration == Slirp.configuration)
-    #expect(
-      guest.lines == [
-        "DHCP config acquired!", "IP address: 10.0.2.15/24", "Default gateway: 10.0.2.2",
-        "DNS server 0: 10.0.2.3",
-      ])
+    #expect(guest.events == [.acquired(Slirp.configuration)])
   }
 
   @Test func configuredGuestAnswersARPAfterAck() throws {
@@ -129,7 +125,7 @@ import Testing
       destination: Slirp.guest, destinationPort: 68, payload: Array(ack[42...]))
     interface.receive(ack, now: t1 + 5)
     #expect(interface.configuration == Slirp.configuration)
-    #expect(guest.lines.count == 4)  // no second "acquired"
+    #expect(guest.events.count == 1)  // no second "acquired"
     #expect(interface.nextPollTime(now: t1 + 5) == t1 + 5 + 43_200_000)
   }
 
@@ -163,7 +159,7 @@ import Testing
       _ = interface.drain()
     }
     #expect(now == 100_002)
-    #expect(guest.lines.last == "DHCP lease lost")
+    #expect(guest.events.last == .leaseLost)
   }
 
   @Test func truncatedAndCookielessRepliesAreIgnored() throws {
