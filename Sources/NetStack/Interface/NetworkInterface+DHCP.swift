@@ -1,10 +1,11 @@
 // Running the DHCP client (Sockets/DHCPClient.swift) on the interface.
 
 extension NetworkInterface {
+  // The client is mutated where it is stored (`dhcp?.`): a copy taken out and
+  // stored back would copy its arrays on every poll.
   func pollDHCP(now: UInt64) {
-    guard var client = dhcp else { return }
-    let (outgoing, event) = client.poll(now: now, nextTransactionID: random.next32())
-    dhcp = client
+    guard let (outgoing, event) = dhcp?.poll(now: now, nextTransactionID: random.next32())
+    else { return }
     if let event { apply(event) }
     if let outgoing {
       outgoing.payload.withUnsafeBytes { payload in
@@ -16,10 +17,8 @@ extension NetworkInterface {
   }
 
   func handleDHCP(_ payload: UnsafeRawBufferPointer, now: UInt64) {
-    guard var client = dhcp else { return }
-    let event = client.handle(payload, now: now)
-    dhcp = client
-    if let event { apply(event) }
+    guard dhcp != nil else { return }
+    if let event = dhcp?.handle(payload, now: now) { apply(event) }
     // An OFFER makes a REQUEST due at once.
     pollDHCP(now: now)
   }
