@@ -9,9 +9,9 @@
 /// as stderr (EBADF). A closed pipe must not kill the runtime either (SIGPIPE): a
 /// message must never crash it (issue 12).
 enum StandardError {
-  /// Writes `line` plus a newline, retrying partial writes and EINTR; gives up
-  /// silently on any other error.
-  static func write(line: String) {
+  /// Writes `line` plus a newline to `fd` (stderr unless told), retrying partial
+  /// writes and EINTR; gives up silently on any other error.
+  static func write(line: String, to fd: Int32 = 2) {
     // SIGPIPE blocked for the write, and one it raised discarded before unblocking.
     var pipe = sigset_t()
     sigemptyset(&pipe)
@@ -33,7 +33,7 @@ enum StandardError {
     var offset = 0
     while offset < bytes.count {
       let written = bytes.withUnsafeMutableBytes {
-        Glibc.write(2, $0.baseAddress! + offset, $0.count - offset)
+        Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset)
       }
       if written > 0 {
         offset += written

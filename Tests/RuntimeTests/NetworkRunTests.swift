@@ -52,6 +52,53 @@ struct NetworkRunTests {
     #expect(logs.stdout.contains("[httpd] GET /hello HTTP/1.1"))
   }
 
+  /// `run -d -p` returns once QEMU listens on the host port, as docker's does once
+  /// the port is bound: one GET right after it, without sleep or retry, connects,
+  /// and QEMU holds the request until the guest's server (still getting its DHCP
+  /// lease) accepts it.
+  @Test func aDetachedRunReturnsWithItsPortOpenForAnImmediateRequest() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let port = try Loopback.freePort()
+    let name = scratch.name("quick")
+    let started = try scratch.runtime([
+      "run", "-d", "--name", name, "-p", "127.0.0.1:\(port):8000", try image(),
+    ])
+    defer { _ = try? scratch.runtime(["rm", "-f", name]) }
+    #expect(started.status == 0, "\(started.stderr)")
+    let answer = try Harness.run(
+      "/usr/bin/curl", ["-s", "-S", "-m", "90", "http://127.0.0.1:\(port)/hello"],
+      timeout: .seconds(100))
+    #expect(answer.status == 0, "\(answer.stderr)")
+    #expect(answer.stdout == "hello world", "\(answer.stderr)")
+  }
+
+  /// Two quick `run -d` on one host port: the second is refused at once (the
+  /// first's QEMU already listens), and leaves no container and no QEMU behind.
+  @Test func aSecondDetachedRunOnTheSamePortFailsAtOnce() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let port = try Loopback.freePort()
+    let (first, second) = (scratch.name("first"), scratch.name("second"))
+    let started = try scratch.runtime([
+      "run", "-d", "--name", first, "-p", "127.0.0.1:\(port):8000", try image(),
+    ])
+    defer { _ = try? scratch.runtime(["rm", "-f", first]) }
+    #expect(started.status == 0, "\(started.stderr)")
+    let refused = try scratch.runtime([
+      "run", "-d", "--name", second, "-p", "127.0.0.1:\(port):8000", try image(),
+    ])
+    defer { _ = try? scratch.runtime(["rm", "-f", second]) }
+    #expect(refused.status == 125)
+    #expect(
+      refused.stderr
+        == "hermit-runtime: error: host port \(port)/tcp is already in use (127.0.0.1:\(port))\n")
+    #expect(refused.stdout.isEmpty)
+    let all = try scratch.runtime(["ps", "-a"]).stdout
+    #expect(all.contains(first) && !all.contains(second), "\(all)")
+    #expect(Harness.pgrep("hermit-\(second)").isEmpty)
+  }
+
   /// The PCI NICs: rtl8139 on `pc` with qboot, virtio-net-pci behind microvm's PCIe
   /// host bridge; each answers curl through its own QEMU command line.
   @Test(arguments: [

@@ -131,7 +131,7 @@ struct Run: ParsableCommand {
       throw error
     }
     if detach {
-      try Shim.launch(id: id, store: store, logPath: record.logPath)
+      try startDetached(record, in: store, tcpPorts: plan.network.tcpHostPorts)
       print(id)
       return
     }
@@ -139,11 +139,41 @@ struct Run: ParsableCommand {
     defer { tap?.remove() }
     do {
       code = try VMRunner.run(record, in: store, saveFirst: true, prefetched: prefetch?.value())
+        .exitCode
     } catch {
       store.remove(id)
       throw error
     }
     throw ExitCode(code)
+  }
+
+  /// How long `run -d` waits for QEMU to listen on the published ports. QEMU sets
+  /// them up before the VM starts, in well under a second even under TCG; past
+  /// this, a slow host is assumed and the run returns all the same.
+  static let startTimeout: Duration = .seconds(5)
+
+  /// Starts the shim of a detached container and returns once QEMU runs and
+  /// listens on `tcpPorts` (StartReport). A container that ends in a runtime error
+  /// meanwhile (QEMU could not forward a port) is the run's error, printed as a
+  /// foreground run prints it, and leaves nothing behind, as a refused port does.
+  private func startDetached(
+    _ record: ContainerRecord, in store: ContainerStore, tcpPorts: Set<Int>
+  ) throws {
+    let pipe = try ChildProcess.makePipe()
+    defer { close(pipe.read) }
+    do {
+      try Shim.launch(id: record.id, store: store, logPath: record.logPath, report: pipe.write)
+      close(pipe.write)
+    } catch {
+      close(pipe.write)
+      throw error
+    }
+    let outcome = StartReport.wait(pipe.read, tcpPorts: tcpPorts, timeout: Self.startTimeout)
+    guard case .ended(let failure?) = outcome else { return }
+    // The shim has exited (end of file), its tap and record work done.
+    store.remove(record.id)
+    StandardError.write(line: failure)
+    throw ExitCode(125)
   }
 
   /// Image + flags → plan (flags win over the image's metadata).
@@ -200,6 +230,11 @@ extension VMConfiguration.Network {
   var portsToCheck: [PortMapping] {
     if case .user(let ports) = self { return ports }
     return []
+  }
+
+  /// Host ports of the TCP forwards, which `run -d` waits for QEMU to listen on.
+  var tcpHostPorts: Set<Int> {
+    Set(portsToCheck.filter { $0.proto == .tcp }.map(\.hostPort))
   }
 }
 

@@ -24,9 +24,25 @@ struct Shim: ParsableCommand {
   @Flag(help: "Wait for `start` on the container's exec.fifo.")
   var waitForStart = false
 
+  @Option(help: "Tell the launcher how start-up goes on this descriptor (StartReport).")
+  var reportFD: Int32?
+
   @Argument var id: String
 
   func run() throws {
+    let report = reportFD.map(StartReport.Sender.init(fd:))
+    do {
+      try supervise(report: report)
+    } catch let error as ExitCode {
+      throw error
+    } catch {
+      report?.failed("hermit-runtime: error: \(RuntimeError.wrap(error))")
+      throw error
+    }
+  }
+
+  /// Boots the container's VM and waits for its end.
+  private func supervise(report: StartReport.Sender?) throws {
     let store = ContainerStore(root: URL(fileURLWithPath: global.root ?? "/"))
     var record = try store.load(id)
     if waitForStart {
@@ -49,7 +65,14 @@ struct Shim: ParsableCommand {
     }
     defer { tap?.remove() }
     do {
-      throw ExitCode(try VMRunner.run(record, in: store))
+      var onStart: (@Sendable (pid_t) -> Void)?
+      if let report { onStart = { report.started(qemu: $0) } }
+      let ending = try VMRunner.run(record, in: store, onStart: onStart)
+      // What a foreground `run` would have printed for a failure of its own.
+      if ending.exitCode == 125, let failure = ending.failure {
+        report?.failed("hermit-runtime: \(failure)")
+      }
+      throw ExitCode(ending.exitCode)
     } catch let error as ExitCode {
       throw error
     } catch {
@@ -70,19 +93,25 @@ struct Shim: ParsableCommand {
   ///     conmon's pipes become the container's output).
   ///   - waitForStart: hold the VM back until `start`.
   ///   - stdio: a terminal for stdout and stderr (OCI `--console-socket`).
+  ///   - report: the write end of a pipe for the shim's StartReport (`run -d`).
   /// - Returns: the shim's pid.
   @discardableResult
   static func launch(
     id: String, store: ContainerStore, logPath: String?, waitForStart: Bool = false,
-    stdio: Int32? = nil
+    stdio: Int32? = nil, report: Int32? = nil
   ) throws -> Int32 {
     let executable =
       (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
       ?? CommandLine.arguments[0]
     var argv = [executable, "__shim", "--root", store.root.path]
     if waitForStart { argv.append("--wait-for-start") }
-    argv.append(id)
     var options = ChildProcess.Options()
+    if let report {
+      // The shim's descriptor 3.
+      options.passDescriptors = [report]
+      argv += ["--report-fd", "3"]
+    }
+    argv.append(id)
     options.dieWithParent = false
     options.newSession = true
     options.stdin = .null

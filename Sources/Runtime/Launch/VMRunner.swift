@@ -23,17 +23,27 @@ enum VMRunner {
     return nil
   }
 
+  /// How a container's VM ended.
+  struct Ending {
+    /// The container's exit code.
+    var exitCode: Int32
+    /// The one line printed when it was not a plain exit of the app.
+    var failure: String?
+  }
+
   /// Runs the VM of `record` to its end; must be called on the main thread (QEMU's
   /// parent-death signal is tied to the forking thread).
-  /// - Returns: the container's exit code.
-  /// - Parameter saveFirst: a foreground `run`: save `record` (as is) once QEMU is
-  ///   started, overlapping QEMU's boot; otherwise note QEMU's pid in the stored
-  ///   record (for `ps ID`).
+  /// - Parameters:
+  ///   - saveFirst: a foreground `run`: save `record` (as is) once QEMU is
+  ///     started, overlapping QEMU's boot; otherwise note QEMU's pid in the stored
+  ///     record (for `ps ID`).
   ///   - prefetched: confinement's share gathered beforehand (`run`).
+  ///   - onStart: called with QEMU's pid once it runs (and, without `saveFirst`,
+  ///     once the record names it).
   static func run(
     _ record: ContainerRecord, in store: ContainerStore, saveFirst: Bool = false,
-    prefetched: QEMUConfinement.Prefetch? = nil
-  ) throws -> Int32 {
+    prefetched: QEMUConfinement.Prefetch? = nil, onStart: (@Sendable (pid_t) -> Void)? = nil
+  ) throws -> Ending {
     let confined = try QEMUConfinement.prepare(
       for: record, in: store, qemu: qemu, pcFirmware: pcFirmware, prefetched: prefetched)
     defer { confined.cgroup?.remove() }
@@ -50,6 +60,7 @@ enum VMRunner {
       options.onStart = { pid in
         do { try store.save(record) } catch { store.remove(record.id) }
         cgroup?.sweepSiblings()
+        onStart?(pid)
       }
     } else {
       options.onStart = { [report = confined.report] pid in
@@ -63,6 +74,7 @@ enum VMRunner {
           // The VM runs all the same; only `inspect` misses QEMU's pid.
           StandardError.write(line: "hermit-runtime: warning: \(RuntimeError.wrap(error))")
         }
+        onStart?(pid)
       }
     }
     if ProcessInfo.processInfo.environment["HERMIT_DEBUG_QEMU"] != nil {
@@ -94,6 +106,6 @@ enum VMRunner {
         if let peak { $0.confinement?.cgroup?.peakMemory = peak }
       }
     }
-    return outcome.exitCode
+    return Ending(exitCode: outcome.exitCode, failure: failure)
   }
 }
