@@ -7,6 +7,9 @@ import HermitSystem
 /// The CLI prints `description` as one line after `hermit-runtime: error: `.
 enum RuntimeError: Error, CustomStringConvertible {
   case imageNotFound(String)
+  /// IMAGE names a file or directory that holds no image (`reason`), and no
+  /// stored image has that name either.
+  case notAnImage(reason: String, reference: String)
   case containerNotFound(String)
   case nameInUse(String)
   case invalidName(String)
@@ -30,6 +33,8 @@ enum RuntimeError: Error, CustomStringConvertible {
     switch self {
     case .imageNotFound(let image):
       return "image not found: \(image) (not a file, directory or stored reference)"
+    case .notAnImage(let reason, let reference):
+      return "\(reason), and no stored image is named \(reference)"
     case .containerNotFound(let id): return "no such container: \(id)"
     case .nameInUse(let name):
       return

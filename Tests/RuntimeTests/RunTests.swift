@@ -75,6 +75,39 @@ struct RunTests {
     #expect(missing.stderr.contains("image not found: hermit-test-nothing:latest"))
   }
 
+  /// `hermit-image build -t myapp myapp` then `run myapp` from the same folder: the
+  /// source folder `myapp`, which holds no image, does not hide the stored one.
+  @Test func anImageBuiltFromAFolderRunsByNameNextToThatFolder() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let source = scratch.url.appendingPathComponent("myapp")
+    try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      at: Harness.repository.appendingPathComponent("examples/hello/main.swift"),
+      to: source.appendingPathComponent("main.swift"))
+    let environment = scratch.environment.merging(["HERMIT_TOOLCHAIN": Harness.build.path]) { $1 }
+    /// `sh -c 'cd SCRATCH && exec TOOL ARGS'`: relative names, as a user types them.
+    func inScratch(_ tool: String, _ arguments: [String]) throws -> Harness.Result {
+      try Harness.run(
+        "/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", scratch.url.path, tool] + arguments,
+        environment: environment, timeout: .seconds(120))
+    }
+    let built = try inScratch(Harness.imageTool, ["build", "-t", "myapp", "myapp"])
+    try #require(built.status == 0, "\(built.stderr)")
+    let result = try inScratch(Harness.runtime, ["run", "--rm", "myapp"])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.contains("Hello World!"), "\(result.stdout)")
+    // A folder with neither an image in it nor a stored image of its name says both.
+    try FileManager.default.createDirectory(
+      at: scratch.url.appendingPathComponent("other"), withIntermediateDirectories: true)
+    let neither = try inScratch(Harness.runtime, ["run", "--rm", "other"])
+    #expect(neither.status == 125)
+    #expect(
+      neither.stderr
+        == "hermit-runtime: error: \(scratch.path("other")) is not a hermit rootfs (no hermit/loader), and no stored image is named other\n"
+    )
+  }
+
   @Test func aPanickingAppIsAClearFailure() throws {
     let scratch = try Scratch()
     defer { scratch.delete() }

@@ -22,13 +22,24 @@ struct ImageCache {
   static func defaultRoot() -> URL { RunCache.defaultRoot() }
 
   /// Resolves a directory rootfs, a layout tarball or a store reference.
+  ///
+  /// A path comes first, but one that holds no image does not hide a stored image
+  /// of the same name: `hermit-image build -t myapp myapp` run next to the app's
+  /// source folder `myapp` stores an image that `run myapp` must find.
   func prepare(_ argument: String) throws -> PreparedImage {
-    if let status = FileStatus(argument) {
-      let url = URL(fileURLWithPath: argument).standardizedFileURL
-      if status.isDirectory { return try directory(url) }
-      return try tarball(url)
+    guard let status = FileStatus(argument) else { return try stored(argument) }
+    let url = URL(fileURLWithPath: argument).standardizedFileURL
+    do {
+      return status.isDirectory ? try directory(url) : try tarball(url)
+    } catch {
+      if let found = try storedImage(argument) {
+        return try prepare(found.image, from: found.store)
+      }
+      // Say both, unless IMAGE cannot name a stored image at all (`./x`, `/tmp/x`).
+      guard (try? Reference(parsing: argument)) != nil else { throw error }
+      throw RuntimeError.notAnImage(
+        reason: RuntimeError.wrap(error).description, reference: argument)
     }
-    return try stored(argument)
   }
 
   /// A directory that already is a rootfs, or an OCI layout directory (`oci:DIR`),
@@ -66,19 +77,32 @@ struct ImageCache {
 
   /// A reference in the local image store.
   private func stored(_ reference: String) throws -> PreparedImage {
+    guard let found = try storedImage(reference) else {
+      throw RuntimeError.imageNotFound(reference)
+    }
+    return try prepare(found.image, from: found.store)
+  }
+
+  /// The stored image `reference` names, or nil if the store has none by that name
+  /// (or `reference` cannot be one, such as a path).
+  private func storedImage(_ reference: String) throws -> (store: ImageStore, image: ResolvedImage)?
+  {
     let storeRoot = ImageStore.defaultRoot()
     guard
       FileManager.default.fileExists(atPath: storeRoot.appendingPathComponent("index.json").path)
-    else { throw RuntimeError.imageNotFound(reference) }
+    else { return nil }
     let store = try ImageStore(root: storeRoot)
-    let image: ResolvedImage
     do {
-      image = try store.resolve(reference)
+      return (store, try store.resolve(reference))
     } catch HermitOCIError.imageNotFound {
-      throw RuntimeError.imageNotFound(reference)
+      return nil
     } catch HermitOCIError.invalidReference {
-      throw RuntimeError.imageNotFound(reference)
+      return nil
     }
+  }
+
+  /// A stored image, unpacked once.
+  private func prepare(_ image: ResolvedImage, from store: ImageStore) throws -> PreparedImage {
     if let cached = cached(hex: hex(of: image.manifestDigest)) { return cached }
     return try unpackFresh { directory in
       try ImageUnpacker.unpack(image, from: store, into: directory)
