@@ -47,7 +47,7 @@ final class Network {
       Log.info("No network device found")
       return
     }
-    let options = BootCommandLine.value.options
+    let options = BootCommandLine.options
     let configuration = options.ip.flatMap {
       NetworkConfiguration(address: $0, gateway: options.gateway)
     }

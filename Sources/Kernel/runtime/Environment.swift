@@ -19,6 +19,12 @@ enum BootCommandLine {
     return parsed!
   }
 
+  /// The kernel's options alone, without a copy of the arguments.
+  static var options: KernelOptions {
+    if state.load(ordering: .acquiring) != ready { parseOnce() }
+    return parsed!.options
+  }
+
   private static func parseOnce() {
     if state.compareExchange(expected: unparsed, desired: parsing, ordering: .acquiring).exchanged {
       parsed = KernelCommandLine.parse(
@@ -44,7 +50,7 @@ public enum CommandLine {
 /// The app's environment variables.
 public enum Environment {
   /// Each entry `KEY=VALUE`, from `env=` options on the kernel command line.
-  public static var variables: [String] { BootCommandLine.value.options.environment }
+  public static var variables: [String] { BootCommandLine.options.environment }
 
   /// The value of `name`, or nil. Compares bytes (no Unicode tables needed).
   public static func get(_ name: String) -> String? {
