@@ -17,6 +17,7 @@ extension NetworkInterface {
       restOfHeader: UInt32(message.identifier) << 16 | UInt32(message.sequenceNumber),
       payload: message.payload, into: &frame)
     transmitIPv4(
-      frame, source: source, destination: packet.source, protocolNumber: IPProtocol.icmp, now: now)
+      consume frame, source: source, destination: packet.source, protocolNumber: IPProtocol.icmp,
+      now: now)
   }
 }

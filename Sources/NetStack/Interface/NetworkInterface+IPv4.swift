@@ -52,10 +52,12 @@ extension NetworkInterface {
   }
 
   /// Fills in the headers of `frame` (from `makeIPv4Frame`) and queues it,
-  /// or parks it until ARP resolves the next hop.
+  /// or parks it until ARP resolves the next hop. The frame is taken over
+  /// (`consuming`): written in place, not copied first.
   @discardableResult
   func transmitIPv4(
-    _ frame: [UInt8], source: IPv4Address, destination: IPv4Address, protocolNumber: UInt8,
+    _ frame: consuming [UInt8], source: IPv4Address, destination: IPv4Address,
+    protocolNumber: UInt8,
     now: UInt64
   ) -> Result<Void, NetError> {
     let hop: NextHop
@@ -69,7 +71,6 @@ extension NetworkInterface {
     } else {
       return .failure(.noRoute)
     }
-    var frame = frame
     let offset = EthernetFrame.headerLength
     IPv4Packet.writeHeader(
       source: source, destination: destination, protocolNumber: protocolNumber,

@@ -413,7 +413,8 @@ extension NetworkInterface {
       &frame, segmentStart: start, source: source, destination: destination,
       partial: offloadsTCPChecksum)
     transmitIPv4(
-      frame, source: source, destination: destination, protocolNumber: IPProtocol.tcp, now: now)
+      consume frame, source: source, destination: destination, protocolNumber: IPProtocol.tcp,
+      now: now)
   }
 
   /// RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),

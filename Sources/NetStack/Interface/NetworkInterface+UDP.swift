@@ -84,7 +84,8 @@ extension NetworkInterface {
       sourcePort: sourcePort, destinationPort: destinationPort, payload: bytes, source: source,
       destination: destination, into: &frame)
     return transmitIPv4(
-      frame, source: source, destination: destination, protocolNumber: IPProtocol.udp, now: now)
+      consume frame, source: source, destination: destination, protocolNumber: IPProtocol.udp,
+      now: now)
   }
 
   /// `checksumVerified`: the NIC (or loopback) vouches for the checksum.
@@ -130,7 +131,8 @@ extension NetworkInterface {
       type: ICMPPacket.destinationUnreachable, code: ICMPPacket.portUnreachable, restOfHeader: 0,
       payload: quoted, into: &frame)
     transmitIPv4(
-      frame, source: source, destination: packet.source, protocolNumber: IPProtocol.icmp, now: now)
+      consume frame, source: source, destination: packet.source, protocolNumber: IPProtocol.icmp,
+      now: now)
   }
 
   /// A free port of 49152–65535 per `isFree`, starting at a seeded random
