@@ -164,8 +164,11 @@ enum Scheduler {
     while true {
       _ = lock.acquire()
       wakeSleepers()
-      if let next = runQueue.dequeue() { switchTo(next, on: currentCore) }
-      armTimer(busy: false)  // idle: only deadlines wake this core
+      if let next = runQueue.dequeue() {
+        switchTo(next, on: currentCore)  // back here with the timer armed for idling
+      } else {
+        armTimer(busy: false)  // idle: only deadlines wake this core
+      }
       lock.release(interruptsWereEnabled: false)
       Arch.idle()  // enables interrupts and halts, atomically
     }
