@@ -34,14 +34,20 @@ struct NetworkRunTests {
     return last
   }
 
+  /// `run -d --name NAME [FLAGS] -p 127.0.0.1:PORT:8000` of the httpd image.
+  func runHTTPD(
+    _ scratch: Scratch, name: String, port: Int, flags: [String] = []
+  ) throws -> Harness.Result {
+    try scratch.runtime(
+      ["run", "-d", "--name", name] + flags + ["-p", "127.0.0.1:\(port):8000", try image()])
+  }
+
   @Test func runPublishesAPortAndCurlGetsHelloWorld() throws {
     let scratch = try Scratch()
     defer { scratch.delete() }
     let port = try Loopback.freePort()
     let name = scratch.name("web")
-    let started = try scratch.runtime([
-      "run", "-d", "--name", name, "-p", "127.0.0.1:\(port):8000", try image(),
-    ])
+    let started = try runHTTPD(scratch, name: name, port: port)
     #expect(started.status == 0, "\(started.stderr)")
     defer { _ = try? scratch.runtime(["rm", "-f", name]) }
     let answer = curlUntilAnswered("http://127.0.0.1:\(port)/hello")
@@ -61,9 +67,7 @@ struct NetworkRunTests {
     defer { scratch.delete() }
     let port = try Loopback.freePort()
     let name = scratch.name("quick")
-    let started = try scratch.runtime([
-      "run", "-d", "--name", name, "-p", "127.0.0.1:\(port):8000", try image(),
-    ])
+    let started = try runHTTPD(scratch, name: name, port: port)
     defer { _ = try? scratch.runtime(["rm", "-f", name]) }
     #expect(started.status == 0, "\(started.stderr)")
     let answer = try Harness.run(
@@ -80,14 +84,10 @@ struct NetworkRunTests {
     defer { scratch.delete() }
     let port = try Loopback.freePort()
     let (first, second) = (scratch.name("first"), scratch.name("second"))
-    let started = try scratch.runtime([
-      "run", "-d", "--name", first, "-p", "127.0.0.1:\(port):8000", try image(),
-    ])
+    let started = try runHTTPD(scratch, name: first, port: port)
     defer { _ = try? scratch.runtime(["rm", "-f", first]) }
     #expect(started.status == 0, "\(started.stderr)")
-    let refused = try scratch.runtime([
-      "run", "-d", "--name", second, "-p", "127.0.0.1:\(port):8000", try image(),
-    ])
+    let refused = try runHTTPD(scratch, name: second, port: port)
     defer { _ = try? scratch.runtime(["rm", "-f", second]) }
     #expect(refused.status == 125)
     #expect(
@@ -110,9 +110,7 @@ struct NetworkRunTests {
     defer { scratch.delete() }
     let port = try Loopback.freePort()
     let name = scratch.name(nic)
-    let started = try scratch.runtime([
-      "run", "-d", "--name", name, "--nic", nic, "-p", "127.0.0.1:\(port):8000", try image(),
-    ])
+    let started = try runHTTPD(scratch, name: name, port: port, flags: ["--nic", nic])
     #expect(started.status == 0, "\(started.stderr)")
     defer { _ = try? scratch.runtime(["rm", "-f", name]) }
     let answer = curlUntilAnswered("http://127.0.0.1:\(port)/hello")

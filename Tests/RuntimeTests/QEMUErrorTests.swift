@@ -7,18 +7,27 @@ import Testing
 /// still pass through as they come.
 @Suite(.enabled(if: Harness.images != nil, "needs build/ guests (make) and hermit-image"))
 struct QEMUErrorTests {
-  @Test func aFailingQEMUIsOneLine() throws {
-    let scratch = try Scratch()
-    defer { scratch.delete() }
+  /// A stand-in QEMU in `scratch` that warns once, then fails with `error`
+  /// (exit 1), each line prefixed as QEMU's own are.
+  private func fakeQEMU(in scratch: Scratch, failingWith error: String) throws -> String {
     let fake = scratch.path("qemu-system-x86_64")
     try """
     #!/bin/sh
     echo "qemu-system-x86_64: warning: something harmless" >&2
-    echo "qemu-system-x86_64: cannot set up guest memory 'microvm.ram': Cannot allocate memory" >&2
+    echo "qemu-system-x86_64: \(error)" >&2
     exit 1
 
     """.write(toFile: fake, atomically: true, encoding: .utf8)
     chmod(fake, 0o755)
+    return fake
+  }
+
+  @Test func aFailingQEMUIsOneLine() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let fake = try fakeQEMU(
+      in: scratch,
+      failingWith: "cannot set up guest memory 'microvm.ram': Cannot allocate memory")
     let result = try Harness.run(
       Harness.runtime, ["run", "--rm", "--accel", "tcg", Harness.images!.hello],
       environment: scratch.environment.merging(["HERMIT_QEMU": fake]) { $1 })
@@ -41,15 +50,8 @@ struct QEMUErrorTests {
     defer { scratch.delete() }
     let port = try Loopback.freePort()
     let rule = "tcp:127.0.0.1:\(port)-:8000"
-    let fake = scratch.path("qemu-system-x86_64")
-    try """
-    #!/bin/sh
-    echo "qemu-system-x86_64: warning: something harmless" >&2
-    echo "qemu-system-x86_64: Could not set up host forwarding rule '\(rule)'" >&2
-    exit 1
-
-    """.write(toFile: fake, atomically: true, encoding: .utf8)
-    chmod(fake, 0o755)
+    let fake = try fakeQEMU(
+      in: scratch, failingWith: "Could not set up host forwarding rule '\(rule)'")
     let name = scratch.name("noforward")
     let result = try Harness.run(
       Harness.runtime,
