@@ -17,8 +17,16 @@ public enum ImageUnpacker {
   public static func unpack(layoutTarball: URL, reference: String?, into directory: URL) throws
     -> ResolvedImage
   {
-    let staging = try StagingArea(
-      parent: FileManager.default.temporaryDirectory, guardLock: nil, durability: .volatile)
+    try unpack(
+      layoutTarball: layoutTarball, reference: reference, into: directory,
+      stagingIn: FileManager.default.temporaryDirectory)
+  }
+
+  /// Like `unpack(layoutTarball:reference:into:)`, staging blobs under `stagingParent`.
+  static func unpack(
+    layoutTarball: URL, reference: String?, into directory: URL, stagingIn stagingParent: URL
+  ) throws -> ResolvedImage {
+    let staging = try StagingArea(parent: stagingParent, guardLock: nil, durability: .volatile)
     defer { staging.discard() }
     let images = try LayoutLoader.load(layoutTarball, into: staging)
     var image = images[0]

@@ -81,7 +81,10 @@ import Testing
       to: tar, images: [(image.reference, image.manifestDescriptor)],
       blobs: image.blobs.mapValues { .data($0) })
     let rootfs = dir.appendingPathComponent("rootfs")
-    let resolved = try ImageUnpacker.unpack(layoutTarball: tar, into: rootfs)
+    // Staged where no concurrent test stages (they share this process and its pid).
+    let staging = dir.appendingPathComponent("staging")
+    let resolved = try ImageUnpacker.unpack(
+      layoutTarball: tar, reference: nil, into: rootfs, stagingIn: staging)
     #expect(resolved.config.cmd == ["x"])
     let metadata = try HermitMetadata.load(fromRootfs: rootfs)
     #expect(metadata == HermitMetadata(cpus: 2, memoryMiB: 128))
@@ -94,9 +97,8 @@ import Testing
     #expect(
       try Data(contentsOf: rootfs.appendingPathComponent("hermit/loader"))
         == Data("loader bytes".utf8))
-    // Nothing staged is left behind in the temporary directory.
-    let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())
-    #expect(!leftovers.contains { $0.hasPrefix("ingest-\(getpid())-") })
+    // Nothing staged is left behind.
+    #expect(try FileManager.default.contentsOfDirectory(atPath: staging.path) == [])
   }
 
   @Test func missingMetadataIsANotAHermitImageError() throws {
