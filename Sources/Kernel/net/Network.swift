@@ -4,11 +4,17 @@
 // - Nothing starts until the app first opens a socket: apps without sockets
 //   boot exactly as before. `Network.shared` then finds the NIC (virtio-net on
 //   virtio-mmio or PCI, else an RTL8139 on PCI), configures the stack from the
-//   kernel command line (`ip=`, `gateway=`) or by DHCP, and starts the network
-//   thread.
-// - One Lock guards the stack and the driver. The network thread waits for the
-//   NIC's interrupt or the stack's next timer, takes received frames in, runs
-//   the timers, sends what the stack queued, and broadcasts `changed`.
+//   kernel command line (`ip=`, `gateway=`) or by DHCP.
+// - One Lock guards the stack and the driver. A turn of the network takes
+//   received frames in, runs the stack's timers, sends what the stack queued
+//   and broadcasts `changed`; between turns the network waits for the NIC's
+//   interrupt or the stack's next timer.
+// - The network thread takes the turns. Only while the app has a single thread
+//   and DHCP has not answered yet (the scheduler not started), the thread that
+//   waits for the address (every socket does) takes them itself, halting
+//   between them, and starts the network thread once the address came: under
+//   TCG the scheduler's start, the network thread and their switches are code
+//   run once, which QEMU translates first (issue 9: a networked boot's cost).
 // - Socket calls (Socket.swift) take the lock, try, and wait on `changed` with
 //   their deadline when the stack says `wouldBlock`.
 
@@ -65,7 +71,8 @@ final class Network {
       return
     }
     instance = network
-    _ = Thread.spawn { network.run() }
+    // Without threads to wait on DHCP alongside, the first waiter brings it up.
+    if configuration != nil || Scheduler.started { network.startThread() }
   }
 
   /// The first NIC: virtio-net (virtio-mmio on microvm, then PCI) before an RTL8139 (pc).
@@ -81,22 +88,47 @@ final class Network {
 
   static var milliseconds: UInt64 { Timer.uptimeNanoseconds() / 1_000_000 }
 
+  /// Set once the network thread runs; until then a thread waiting for the
+  /// configuration takes the turns (`pumping`). Both guarded by `lock`.
+  private var threadStarted = false
+  private var pumping = false
+
+  /// Starts the network thread unless it runs. Lock not held.
+  private func startThread() {
+    let start = lock.withLock {
+      defer { threadStarted = true }
+      return !threadStarted
+    }
+    if start { _ = Thread.spawn { [self] in run() } }
+  }
+
   /// The network thread's loop.
   private func run() {
     while true {
-      lock.lock()
-      let now = Network.milliseconds
-      _ = device.receive { frame, verified in
-        interface.receive(frame: frame, now: now, checksumVerified: verified)
-      }
-      interface.poll(now: now)
-      flushLocked()
-      let next = interface.nextPollTime(now: Network.milliseconds)
-      changed.broadcast()
-      lock.unlock()
-      let wait = min(next.map { $0 > now ? $0 - now : 0 } ?? 1000, 1000)
-      if wait > 0 { _ = interrupt.wait(deadline: Timer.uptimeNanoseconds() &+ wait * 1_000_000) }
+      let wait = lock.withLock { turnLocked() }
+      waitForInterrupt(milliseconds: wait)
     }
+  }
+
+  /// One turn of the network: frames in, timers, frames out, waiters woken.
+  /// Returns how many milliseconds may pass before the next (at most 1000).
+  /// Lock held.
+  private func turnLocked() -> UInt64 {
+    let now = Network.milliseconds
+    _ = device.receive { frame, verified in
+      interface.receive(frame: frame, now: now, checksumVerified: verified)
+    }
+    interface.poll(now: now)
+    flushLocked()
+    let next = interface.nextPollTime(now: Network.milliseconds)
+    changed.broadcast()
+    return min(next.map { $0 > now ? $0 - now : 0 } ?? 1000, 1000)
+  }
+
+  /// Waits for the NIC's interrupt, at most `milliseconds`. Lock not held.
+  private func waitForInterrupt(milliseconds: UInt64) {
+    guard milliseconds > 0 else { return }
+    _ = interrupt.wait(deadline: Timer.uptimeNanoseconds() &+ milliseconds * 1_000_000)
   }
 
   /// Hands every frame the stack queued to the NIC. Lock held.
@@ -140,8 +172,27 @@ final class Network {
   }
 
   /// Waits until the interface has an address (DHCP), at most `configurationTimeout`.
+  /// Before the network thread runs, the first caller takes the network's turns
+  /// itself and starts the thread once the address came (or the time is up).
   func waitForConfiguration() -> Result<Void, NetError> {
     let deadline = Network.milliseconds + Network.configurationTimeout
+    lock.lock()
+    let bringsUp = !threadStarted && !pumping
+    if bringsUp {
+      pumping = true
+      while true {
+        let next = turnLocked()
+        let now = Network.milliseconds
+        // The turn may have taken the ACK in: check before waiting again.
+        guard interface.configuration == nil, now < deadline else { break }
+        lock.unlock()
+        waitForInterrupt(milliseconds: min(next, deadline - now))
+        lock.lock()
+      }
+      pumping = false
+    }
+    lock.unlock()
+    if bringsUp { startThread() }
     let result: Result<Void, NetError> = retry(until: deadline) { interface, _ in
       interface.configuration == nil ? .failure(.wouldBlock) : .success(())
     }

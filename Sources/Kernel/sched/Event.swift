@@ -25,7 +25,7 @@ public final class Event {
 
   /// Waits for a signal until uptime `deadline` (nanoseconds) at the latest.
   func wait(deadline: UInt64?) -> Bool {
-    Scheduler.startIfNeeded()
+    guard Scheduler.started else { return waitHalting(deadline: deadline) }
     let interruptsWereEnabled = Scheduler.lock.acquire()
     defer { Scheduler.lock.release(interruptsWereEnabled: interruptsWereEnabled) }
     if pending {
@@ -34,5 +34,29 @@ public final class Event {
     }
     if let deadline, deadline <= Timer.uptimeNanoseconds() { return false }
     return Scheduler.block(on: waiters, deadline: deadline)
+  }
+
+  /// Before the scheduler runs, the caller is the only thread: it waits by
+  /// halting its core until an interrupt (the signal's, or the timer's at
+  /// `deadline`). A network brought up by the app's first socket gets its
+  /// address this way without starting the scheduler for it (Network.swift).
+  private func waitHalting(deadline: UInt64?) -> Bool {
+    while true {
+      let interruptsWereEnabled = Scheduler.lock.acquire()
+      if pending {
+        pending = false
+        Scheduler.lock.release(interruptsWereEnabled: interruptsWereEnabled)
+        return true
+      }
+      if let deadline, deadline <= Timer.uptimeNanoseconds() {
+        Scheduler.lock.release(interruptsWereEnabled: interruptsWereEnabled)
+        return false
+      }
+      Timer.arm(at: deadline)
+      // Interrupts stay off until the halt, which enables them atomically: a
+      // signal after the check above wakes it instead of being missed.
+      Scheduler.lock.release(interruptsWereEnabled: false)
+      Arch.idle()
+    }
   }
 }

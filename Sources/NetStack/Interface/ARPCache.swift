@@ -29,8 +29,8 @@ struct ARPCache {
     var nextRequestAt: UInt64
   }
 
-  private(set) var entries: [IPv4Address: Entry] = [:]
-  private(set) var resolutions: [IPv4Address: Resolution] = [:]
+  private(set) var entries = [IPv4Address: Entry]()
+  private(set) var resolutions = [IPv4Address: Resolution]()
 
   /// The hardware address of `address` if it is known and fresh.
   func lookup(_ address: IPv4Address, now: UInt64) -> MACAddress? {
@@ -104,8 +104,8 @@ struct ARPCache {
 
   /// Forgets everything (the interface's address changed).
   mutating func removeAll() {
-    entries = [:]
-    resolutions = [:]
+    entries = [IPv4Address: Entry]()
+    resolutions = [IPv4Address: Resolution]()
   }
 
   private mutating func evictOne() {

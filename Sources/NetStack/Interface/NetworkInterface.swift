@@ -31,24 +31,28 @@ public final class NetworkInterface {
   var transmitQueue: [(frame: [UInt8], loopback: Bool)] = []
   var transmitHead = 0
 
+  // Empty tables are made with `T()`, not `[:]` or `[]`: a literal is a call
+  // (Dictionary(dictionaryLiteral:)), code that a guest's bring-up runs once
+  // and QEMU's TCG translates first (issue 9: a networked boot's cost).
+
   /// The last handle id given out (UDP, TCP and DNS share the sequence).
   var nextHandleID = 0
-  var udpSockets: [Int: UDPSocketState] = [:]
+  var udpSockets = [Int: UDPSocketState]()
   /// Bound UDP ports → socket id (`dnsPortOwner` for the resolver).
-  var udpPorts: [UInt16: Int] = [:]
+  var udpPorts = [UInt16: Int]()
   /// Runs while the configuration is not static.
   var dhcp: DHCPClient?
   var dnsResolver = DNSResolver()
   /// TCP listeners and connections by handle id.
-  var tcpBlocks: [Int: TCPControlBlock] = [:]
-  var tcpConnections: [TCPEndpoints: Int] = [:]
-  var tcpListeners: [UInt16: Int] = [:]
+  var tcpBlocks = [Int: TCPControlBlock]()
+  var tcpConnections = [TCPEndpoints: Int]()
+  var tcpListeners = [UInt16: Int]()
   /// Connections per local port (ephemeral ports are not shared).
-  var tcpPortUsers: [UInt16: Int] = [:]
+  var tcpPortUsers = [UInt16: Int]()
   /// Connections with timers that are not in TIME-WAIT: the ones `pollTCP`
   /// looks at. A busy server holds thousands in TIME-WAIT (2 MSL each), so
   /// those wait in `tcpTimeWait`, oldest first, and are not scanned.
-  var tcpActive: Set<Int> = []
+  var tcpActive = Set<Int>()
   var tcpTimeWait: [Int] = []
   var tcpTimeWaitHead = 0
   /// The key of the ISN hash (RFC 6528).

@@ -30,7 +30,7 @@ struct DNSResolver {
 
   /// Our source port, chosen by the interface at the first lookup (0 = none yet).
   var port: UInt16 = 0
-  private(set) var queries: [Int: Query] = [:]
+  private(set) var queries = [Int: Query]()
 
   var isFull: Bool { queries.count >= DNSResolver.maximumQueries }
 
