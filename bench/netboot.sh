@@ -17,7 +17,7 @@
 # through a hostfwd port on 127.0.0.1 (a fresh QEMU each time).
 #
 # Where a networked guest's extra time goes under TCG: bringing the network up
-# runs ~1,500 blocks of guest code for the first time (driver, stack, DHCP,
+# runs ~1,300 blocks of guest code for the first time (driver, stack, DHCP,
 # the network thread), and TCG translates each before running it; the DHCP
 # exchange itself is ~0.5 ms once that code is warm. Count them with
 # `-d in_asm -D FILE` (one "IN:" per block) with and without the NIC.
