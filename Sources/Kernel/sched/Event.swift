@@ -40,6 +40,7 @@ public final class Event {
   /// halting its core until an interrupt (the signal's, or the timer's at
   /// `deadline`). A network brought up by the app's first socket gets its
   /// address this way without starting the scheduler for it (Network.swift).
+  /// Like every wait, it is called with interrupts enabled, and returns so.
   private func waitHalting(deadline: UInt64?) -> Bool {
     while true {
       let interruptsWereEnabled = Scheduler.lock.acquire()
