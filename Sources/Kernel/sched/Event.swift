@@ -24,24 +24,14 @@ public final class Event {
   }
 
   /// Waits for a signal until uptime `deadline` (nanoseconds) at the latest.
-  func wait(deadline: UInt64?) -> Bool {
-    guard Scheduler.started else { return waitHalting(deadline: deadline) }
-    let interruptsWereEnabled = Scheduler.lock.acquire()
-    defer { Scheduler.lock.release(interruptsWereEnabled: interruptsWereEnabled) }
-    if pending {
-      pending = false
-      return true
-    }
-    if let deadline, deadline <= Timer.uptimeNanoseconds() { return false }
-    return Scheduler.block(on: waiters, deadline: deadline)
-  }
-
+  ///
   /// Before the scheduler runs, the caller is the only thread: it waits by
   /// halting its core until an interrupt (the signal's, or the timer's at
-  /// `deadline`). A network brought up by the app's first socket gets its
-  /// address this way without starting the scheduler for it (Network.swift).
-  /// Like every wait, it is called with interrupts enabled, and returns so.
-  private func waitHalting(deadline: UInt64?) -> Bool {
+  /// `deadline`), then checks again. A network brought up by the app's first
+  /// socket gets its address this way without starting the scheduler for it
+  /// (Network.swift). Like every wait, it is called with interrupts enabled,
+  /// and returns so.
+  func wait(deadline: UInt64?) -> Bool {
     while true {
       let interruptsWereEnabled = Scheduler.lock.acquire()
       if pending {
@@ -52,6 +42,11 @@ public final class Event {
       if let deadline, deadline <= Timer.uptimeNanoseconds() {
         Scheduler.lock.release(interruptsWereEnabled: interruptsWereEnabled)
         return false
+      }
+      if Scheduler.started {
+        let signalled = Scheduler.block(on: waiters, deadline: deadline)
+        Scheduler.lock.release(interruptsWereEnabled: interruptsWereEnabled)
+        return signalled
       }
       Timer.arm(at: deadline)
       // Interrupts stay off until the halt, which enables them atomically: a
