@@ -10,6 +10,8 @@
 #   - Tests/Guests/netconfig `-- 0` with virtio-net on user networking (brings the
 #     NIC up, gets its address by DHCP from QEMU, prints it, exits), once per
 #     virtio transport,
+#   - the same on virtio-mmio with the address on the command line (`ip=`,
+#     `gateway=`, `dns=`), as the runtime boots a guest in user mode,
 # with the runtime's QEMU flags (TCG, -m 64M), and the ratios; then the same
 # through the runtime (`hermit-runtime run --net user` against `--net none`
 # of hello and netconfig images, if hermit-runtime is built); then, per transport, the
@@ -73,9 +75,16 @@ for t in "${transports[@]}"; do
     { echo "bench/netboot.sh: netconfig got no address over user networking ($t)" >&2; exit 1; }
   commands+=("$(machine "$t") -netdev user,id=net0 $(nic "$t") $boot build/guests/netconfig -append '-- 0'")
 done
+# As the runtime boots it in user mode: QEMU's addresses on the command line, no DHCP.
+static="ip=10.0.2.15/24 gateway=10.0.2.2 dns=10.0.2.3"
+out=$($(machine mmio) -netdev user,id=net0 $(nic mmio) $boot build/guests/netconfig -append "$static -- 0" 2>&1 || true)
+grep -q '^configured 10.0.2.15/24' <<<"$out" ||
+  { echo "bench/netboot.sh: netconfig did not take its static address" >&2; exit 1; }
+commands+=("$(machine mmio) -netdev user,id=net0 $(nic mmio) $boot build/guests/netconfig -append '$static -- 0'")
 
 # The same through the runtime (user-facing): hello and netconfig images, each
-# with --net user and with --net none, if hermit-runtime is built.
+# with --net user (QEMU's addresses on the command line) and with --net none, if
+# hermit-runtime is built.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bin=${HERMIT_BIN:-.build/release}
@@ -113,8 +122,11 @@ for k, t in enumerate(transports):
     i = 3 + k
     print("netconfig -- 0, virtio-%-6s + DHCP:  %8.1f ms   %.2fx hello, %.2fx netconfig without NIC "
           "(per round %.2fx; target <= 1.3x)" % (t, median[i], median[i] / median[0], *ratio(i, 2)))
+i = 3 + len(transports)
+print("netconfig -- 0, virtio-mmio   + ip=:      %8.1f ms   %.2fx hello, %.2fx netconfig without NIC "
+      "(per round %.2fx; target <= 1.3x)" % (median[i], median[i] / median[0], *ratio(i, 2)))
 if runtime:
-    i = 3 + len(transports)
+    i = 4 + len(transports)
     for app, j in (("hello", i), ("netconfig", i + 2)):
         print(f"hermit-runtime run {app + ',':10} --net none:  {median[j]:8.1f} ms")
         print("hermit-runtime run %-10s --net user:  %8.1f ms   %.2fx --net none (per round %.2fx; target <= 1.3x)"

@@ -12,6 +12,8 @@ public struct KernelOptions: Equatable, Sendable {
   public var ip: String?
   /// Default IPv4 gateway.
   public var gateway: String?
+  /// IPv4 address of a DNS server.
+  public var dns: String?
   /// The app's name, `argv[0]`.
   public var name: String?
   /// Options the kernel did not understand.
@@ -19,12 +21,13 @@ public struct KernelOptions: Equatable, Sendable {
 
   public init(
     quiet: Bool = false, environment: [String] = [], ip: String? = nil,
-    gateway: String? = nil, name: String? = nil, unknown: [String] = []
+    gateway: String? = nil, dns: String? = nil, name: String? = nil, unknown: [String] = []
   ) {
     self.quiet = quiet
     self.environment = environment
     self.ip = ip
     self.gateway = gateway
+    self.dns = dns
     self.name = name
     self.unknown = unknown
   }
@@ -41,6 +44,7 @@ public enum KernelCommandLine {
     for variable in options.environment { tokens.append("env=" + variable) }
     if let ip = options.ip { tokens.append("ip=" + ip) }
     if let gateway = options.gateway { tokens.append("gateway=" + gateway) }
+    if let dns = options.dns { tokens.append("dns=" + dns) }
     tokens.append("--")
     tokens.append(contentsOf: arguments)
     var line = ""
@@ -78,6 +82,8 @@ public enum KernelCommandLine {
         options.ip = value
       } else if let value = value(of: "gateway=", in: token) {
         options.gateway = value
+      } else if let value = value(of: "dns=", in: token) {
+        options.dns = value
       } else if let value = value(of: "name=", in: token) {
         options.name = value
       } else {
@@ -162,10 +168,14 @@ public enum KernelCommandLine {
     String(decoding: bytes, as: UTF8.self)
   }
 
+  // Not inlined: each option's test is then a call to one copy, not a copy of
+  // its own (under TCG, code run once per boot is translated first).
+  @inline(never)
   private static func equal(_ token: [UInt8], _ literal: StaticString) -> Bool {
     literal.withUTF8Buffer { token.elementsEqual($0) }
   }
 
+  @inline(never)
   private static func value(of prefix: StaticString, in token: [UInt8]) -> String? {
     prefix.withUTF8Buffer { bytes -> String? in
       guard token.count >= bytes.count, token.prefix(bytes.count).elementsEqual(bytes) else {

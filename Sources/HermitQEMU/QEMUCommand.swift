@@ -55,7 +55,8 @@ public struct QEMUCommand: Equatable, Sendable {
     case .none:
       break
     case .user(let ports):
-      let options = ["user", "id=net0"] + ports.map(\.hostfwd)
+      let options =
+        ["user", "id=net0"] + VMConfiguration.UserNetwork.netdevOptions + ports.map(\.hostfwd)
       a += ["-netdev", options.joined(separator: ",")]
       a += Self.nicDevice(c)
     case .tap(let name):

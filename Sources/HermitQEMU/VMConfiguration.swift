@@ -7,11 +7,33 @@ public struct VMConfiguration: Codable, Equatable, Sendable {
   public enum Network: Codable, Equatable, Sendable {
     /// No NIC at all.
     case none
-    /// QEMU user networking (slirp): DHCP from QEMU, `-p` via hostfwd.
+    /// QEMU user networking (slirp): `UserNetwork`'s addresses, `-p` via hostfwd.
     case user(ports: [PortMapping])
     /// An existing tap device (created by the caller), `vhost=off` since this host
     /// has no /dev/vhost-net.
     case tap(name: String)
+  }
+
+  /// QEMU user networking's addresses (slirp's defaults, set explicitly on
+  /// `-netdev user` so that they cannot drift). The runtime hands them to the
+  /// guest on its command line (`ip=`, `gateway=`, `dns=`): a guest that asked
+  /// slirp's DHCP server would get the same, after an exchange whose code, run
+  /// once per boot, TCG translates first (~550 blocks, ~7 ms; bench/netboot.sh).
+  public enum UserNetwork {
+    /// The subnet (`net=`).
+    public static let subnet = "10.0.2.0/24"
+    /// The guest's address and prefix (`dhcpstart=` is its address).
+    public static let guest = "10.0.2.15/24"
+    /// The host as the guest sees it, and the default route (`host=`).
+    public static let gateway = "10.0.2.2"
+    /// slirp's DNS forwarder (`dns=`).
+    public static let dns = "10.0.2.3"
+
+    /// The `-netdev user` options that fix these addresses.
+    static var netdevOptions: [String] {
+      let address = guest.split(separator: "/")[0]
+      return ["net=\(subnet)", "host=\(gateway)", "dns=\(dns)", "dhcpstart=\(address)"]
+    }
   }
 
   /// The guest NIC model (when there is a network).

@@ -37,7 +37,7 @@ import Testing
     KernelOptions(name: "--"),
     KernelOptions(
       quiet: true, environment: ["A=1", "B=2"], ip: "10.0.2.15/24", gateway: "10.0.2.2",
-      name: "hello"),
+      dns: "10.0.2.3", name: "hello"),
   ]
 
   @Test(arguments: argumentLists)

@@ -94,8 +94,9 @@ import Testing
     #expect(value("-M", in: a) == "microvm")
     #expect(value("-bios", in: a) == nil)
     #expect(
-      value("-netdev", in: a) == "user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp::5353-:53"
-    )
+      value("-netdev", in: a)
+        == "user,id=net0,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,dhcpstart=10.0.2.15,"
+        + "hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp::5353-:53")
     let nic = values("-device", in: a).first { $0.hasPrefix("virtio-net-device") }
     #expect(nic?.contains("netdev=net0") == true)
     #expect(values("-global", in: a).contains("virtio-mmio.force-legacy=false"))

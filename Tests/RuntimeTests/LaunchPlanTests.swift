@@ -150,6 +150,31 @@ import Testing
     #expect(plan.network == .user(ports: [try PortMapping(parsing: "8080:80")]))
   }
 
+  /// User networking's addresses are QEMU's, fixed on `-netdev user`: the
+  /// guest gets them on its command line instead of asking DHCP. A tap on a
+  /// bridge leaves the guest to DHCP; a network namespace's address wins.
+  @Test(
+    arguments: [
+      (VMConfiguration.Network.user(ports: []), nil, "10.0.2.15/24", "10.0.2.2", "10.0.2.3"),
+      (.tap(name: "htap0"), nil, nil, nil, nil),
+      (.tap(name: "htap0"), "10.88.0.5/16", "10.88.0.5/16", "10.88.0.1", nil),
+      (.none, nil, nil, nil, nil),
+    ] as [(VMConfiguration.Network, String?, String?, String?, String?)])
+  func theGuestIsToldItsAddressWhenTheRuntimeKnowsIt(
+    network: VMConfiguration.Network, given: String?, ip: String?, gateway: String?, dns: String?
+  ) throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    var plan = plan(try rootfs(scratch))
+    plan.network = network
+    plan.ip = given
+    plan.gateway = given.map { _ in "10.88.0.1" }
+    let options = try kernelLine(plan).options
+    #expect(options.ip == ip)
+    #expect(options.gateway == gateway)
+    #expect(options.dns == dns)
+  }
+
   @Test(arguments: [
     (["--net", "none", "-p", "8080:80"], "-p needs --net user"),
     (["--net", "bogus"], "unknown --net bogus"),

@@ -53,15 +53,22 @@ struct NetworkRunTests {
     let answer = curlUntilAnswered("http://127.0.0.1:\(port)/hello")
     #expect(answer?.stdout == "hello world", "\(answer?.stderr ?? "")")
     let logs = try scratch.runtime(["logs", name])
-    #expect(logs.stdout.contains("[0][INFO] DHCP config acquired!"), "\(logs.stdout)")
+    // QEMU's addresses, told on the command line (LaunchPlan): no DHCP exchange.
+    for line in [
+      "[0][INFO] IP address: 10.0.2.15/24", "[0][INFO] Default gateway: 10.0.2.2",
+      "[0][INFO] DNS server 0: 10.0.2.3",
+    ] {
+      #expect(logs.stdout.contains(line + "\n"), "\(logs.stdout)")
+    }
+    #expect(!logs.stdout.contains("DHCP"), "\(logs.stdout)")
     #expect(logs.stdout.contains("Now listening on port 8000"))
     #expect(logs.stdout.contains("[httpd] GET /hello HTTP/1.1"))
   }
 
   /// `run -d -p` returns once QEMU listens on the host port, as docker's does once
   /// the port is bound: one GET right after it, without sleep or retry, connects,
-  /// and QEMU holds the request until the guest's server (still getting its DHCP
-  /// lease) accepts it.
+  /// and QEMU holds the request until the guest's server (still booting)
+  /// accepts it.
   @Test func aDetachedRunReturnsWithItsPortOpenForAnImmediateRequest() throws {
     let scratch = try Scratch()
     defer { scratch.delete() }
@@ -120,7 +127,7 @@ struct NetworkRunTests {
       #expect(inspected.stdout.contains(part), "\(part) in \(inspected.stdout)")
     }
     let logs = try scratch.runtime(["logs", name])
-    #expect(logs.stdout.contains("[0][INFO] DHCP config acquired!"), "\(logs.stdout)")
+    #expect(logs.stdout.contains("[0][INFO] IP address: 10.0.2.15/24"), "\(logs.stdout)")
     #expect(logs.stdout.contains("[httpd] GET /hello HTTP/1.1"))
   }
 
@@ -173,13 +180,17 @@ struct NetworkRunTests {
         environment: scratch.environment)
     }
     var address: String?
+    var logs = ""
     _ = Harness.waitUntil(timeout: .seconds(60)) {
-      let logs = (try? scratch.runtime(["logs", name]))?.stdout ?? ""
+      logs = (try? scratch.runtime(["logs", name]))?.stdout ?? ""
       address = logs.split(separator: "\n").first { $0.hasPrefix("[0][INFO] IP address: ") }
         .map { String($0.dropFirst("[0][INFO] IP address: ".count).prefix { $0 != "/" }) }
       return address != nil && logs.contains("Now listening on port 8000")
     }
     let guest = try #require(address, "the guest got no address")
+    // The seed's lines: the address came by DHCP.
+    #expect(logs.contains("[0][INFO] DHCP config acquired!\n"), "\(logs)")
+    #expect(logs.contains("[0][INFO] Default gateway: 192.168.79.1\n"), "\(logs)")
     #expect(guest.hasPrefix("192.168.79.5") || guest == "192.168.79.60")
     let answer = curlUntilAnswered("http://\(guest):8000/hello", namespace: namespace)
     #expect(answer?.stdout == "hello world", "\(answer?.stderr ?? "")")

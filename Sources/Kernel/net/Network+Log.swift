@@ -20,7 +20,7 @@ extension Network {
     }
   }
 
-  /// The address, gateway and DNS server lines (DHCP or `ip=`/`gateway=`).
+  /// The address, gateway and DNS server lines (DHCP or `ip=`/`gateway=`/`dns=`).
   static func log(_ configuration: NetworkConfiguration) {
     Log.info("IP address: ") {
       Console.write(configuration.address)

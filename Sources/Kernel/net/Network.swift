@@ -55,7 +55,7 @@ final class Network {
     }
     let options = BootCommandLine.options
     let configuration = options.ip.flatMap {
-      NetworkConfiguration(address: $0, gateway: options.gateway)
+      NetworkConfiguration(address: $0, gateway: options.gateway, dns: options.dns)
     }
     let seed = randomUInt64()
     let mac = device.mac

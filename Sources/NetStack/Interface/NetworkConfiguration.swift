@@ -19,19 +19,36 @@ public struct NetworkConfiguration: Equatable, Sendable {
   }
 
   /// A static configuration from the kernel command line's `ip=A.B.C.D/N`
-  /// (a bare address means /24) and `gateway=A.B.C.D`; nil if `address` does
-  /// not parse. A gateway that does not parse is left out.
-  public init?(address text: some StringProtocol, gateway: (some StringProtocol)?) {
-    let parts = text.split(separator: "/", maxSplits: 1)
-    guard let first = parts.first, let address = IPv4Address(parsing: first) else { return nil }
-    var prefix = 24
-    if parts.count == 2 {
-      guard let value = Int(parts[1]), (0...32).contains(value) else { return nil }
-      prefix = value
+  /// (a bare address means /24), `gateway=A.B.C.D` and `dns=A.B.C.D`; nil if
+  /// `address` does not parse. A gateway or DNS server that does not parse is
+  /// left out.
+  ///
+  /// Reads the text's bytes in one pass: String's splitting, slicing and
+  /// integer parsing are ~150 blocks of generic code that a guest would run
+  /// once per boot, translated first under TCG (issue 9: a networked boot's cost).
+  public init?(address text: String, gateway: String?, dns: String? = nil) {
+    var parser = DottedQuadParser()
+    var prefix: Int? = nil  // set at the "/"
+    var prefixDigits = 0
+    for byte in text.utf8 {
+      if let value = prefix {
+        guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), prefixDigits < 2 else {
+          return nil
+        }
+        prefix = value * 10 + Int(byte - UInt8(ascii: "0"))
+        prefixDigits += 1
+      } else if byte == UInt8(ascii: "/") {
+        prefix = 0
+      } else if !parser.take(byte) {
+        return nil
+      }
     }
+    guard let address = parser.address else { return nil }
+    if let prefix, prefixDigits == 0 || prefix > 32 { return nil }
     self.init(
-      address: address, prefixLength: prefix,
-      gateway: gateway.flatMap { IPv4Address(parsing: $0) })
+      address: address, prefixLength: prefix ?? 24,
+      gateway: gateway.flatMap { IPv4Address(parsing: $0) },
+      dnsServers: dns.flatMap { IPv4Address(parsing: $0) }.map { [$0] } ?? [])
   }
 
   /// The directed broadcast address of the subnet (RFC 919), or nil for /31 and /32.

@@ -15,27 +15,12 @@ public struct IPv4Address: Equatable, Hashable, Sendable {
   /// Parses dotted-quad text ("10.0.2.15"): exactly four decimal parts of
   /// 0...255, no leading "+" or spaces. Leading zeros are accepted as decimal.
   public init?(parsing text: some StringProtocol) {
-    var result: UInt32 = 0
-    var part: UInt32 = 0
-    var digits = 0
-    var parts = 0
+    var parser = DottedQuadParser()
     for byte in text.utf8 {
-      if byte == UInt8(ascii: ".") {
-        guard digits > 0, parts < 3 else { return nil }
-        result = result << 8 | part
-        parts += 1
-        part = 0
-        digits = 0
-      } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
-        part = part * 10 + UInt32(byte - UInt8(ascii: "0"))
-        digits += 1
-        guard part <= 255, digits <= 3 else { return nil }
-      } else {
-        return nil
-      }
+      guard parser.take(byte) else { return nil }
     }
-    guard digits > 0, parts == 3 else { return nil }
-    value = result << 8 | part
+    guard let address = parser.address else { return nil }
+    self = address
   }
 
   /// Reads four bytes at `offset`; the caller checked the length.
@@ -90,5 +75,35 @@ public struct IPv4Address: Equatable, Hashable, Sendable {
 extension Array where Element == UInt8 {
   mutating func appendIPv4(_ address: IPv4Address) {
     appendNetUInt32(address.value)
+  }
+}
+
+/// Reads dotted-quad text a byte at a time, for `IPv4Address(parsing:)` and
+/// for text where an address is followed by more (`10.0.2.15/24`).
+struct DottedQuadParser {
+  private var result: UInt32 = 0
+  private var part: UInt32 = 0
+  private var digits = 0
+  private var dots = 0
+
+  /// Takes the next byte; false if the text cannot be an address.
+  mutating func take(_ byte: UInt8) -> Bool {
+    if byte == UInt8(ascii: ".") {
+      guard digits > 0, dots < 3 else { return false }
+      result = result << 8 | part
+      dots += 1
+      part = 0
+      digits = 0
+      return true
+    }
+    guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return false }
+    part = part * 10 + UInt32(byte - UInt8(ascii: "0"))
+    digits += 1
+    return part <= 255 && digits <= 3
+  }
+
+  /// The address, if the bytes so far are a whole one.
+  var address: IPv4Address? {
+    digits > 0 && dots == 3 ? IPv4Address(value: result << 8 | part) : nil
   }
 }

@@ -23,8 +23,11 @@ struct LaunchPlan {
   var nic: VMConfiguration.NIC = .virtio
   var accelerator: Accelerator = .tcg
   var quiet = false
+  /// Static addressing for the guest (`ip=`, `gateway=`, `dns=`): a network
+  /// namespace's; in user mode, when nil, QEMU's (`VMConfiguration.UserNetwork`).
   var ip: String?
   var gateway: String?
+  var dns: String?
 
   /// The app's argv without argv[0]: Entrypoint + (arguments or Cmd), minus the
   /// app path itself (`/hermit/app`), which the kernel supplies as argv[0].
@@ -80,8 +83,13 @@ struct LaunchPlan {
       throw RuntimeError.invalidArgument(
         "memory \(Self.shown(mib: memoryMiB)) is more than this host's \(hostMiB)M of RAM")
     }
-    let options = KernelOptions(
-      quiet: quiet, environment: mergedEnvironment, ip: ip, gateway: gateway, name: nil)
+    var options = KernelOptions(
+      quiet: quiet, environment: mergedEnvironment, ip: ip, gateway: gateway, dns: dns, name: nil)
+    if case .user = network, ip == nil {
+      options.ip = VMConfiguration.UserNetwork.guest
+      options.gateway = VMConfiguration.UserNetwork.gateway
+      options.dns = VMConfiguration.UserNetwork.dns
+    }
     return VMConfiguration(
       name: name, loader: loader, app: app,
       commandLine: KernelCommandLine.encode(options, arguments: appArguments),
