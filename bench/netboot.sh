@@ -123,7 +123,7 @@ for k, t in enumerate(transports):
     print("netconfig -- 0, virtio-%-6s + DHCP:  %8.1f ms   %.2fx hello, %.2fx netconfig without NIC "
           "(per round %.2fx; target <= 1.3x)" % (t, median[i], median[i] / median[0], *ratio(i, 2)))
 i = 3 + len(transports)
-print("netconfig -- 0, virtio-mmio   + ip=:      %8.1f ms   %.2fx hello, %.2fx netconfig without NIC "
+print("netconfig -- 0, virtio-mmio   + ip=:   %8.1f ms   %.2fx hello, %.2fx netconfig without NIC "
       "(per round %.2fx; target <= 1.3x)" % (median[i], median[i] / median[0], *ratio(i, 2)))
 if runtime:
     i = 4 + len(transports)

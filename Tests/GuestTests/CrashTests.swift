@@ -39,6 +39,8 @@ import Testing
     let run = try GuestBoot.boot("spin", append: "quiet", timeout: 3)
     #expect(run.timedOut)
     #expect(run.status != .exited(0))
+    // Where it spun, from QEMU's monitor, for a test that meets a hang.
+    #expect(run.output.contains("RIP="), "\(run.output)")
   }
 }
 

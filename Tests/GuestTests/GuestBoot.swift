@@ -75,6 +75,10 @@ enum GuestBoot {
       arguments.removeSubrange(chardev..<chardev + 4)
     }
 
+    // A monitor to ask where a hung guest is (`info registers` on timeout).
+    let monitor = scratch.appendingPathComponent("monitor")
+    arguments += ["-monitor", "unix:\(monitor.path),server=on,wait=off"]
+
     let process = Process()
     if let namespace {
       // QEMU opens its tap inside the namespace the test made.
@@ -99,16 +103,21 @@ enum GuestBoot {
       }
       try whileRunning(outputFile)
     }
+    var hungAt = ""
     while process.isRunning {
       if Date() > deadline {
         timedOut = true
+        hungAt = ask(monitor: monitor.path, "info registers")
         kill(process.processIdentifier, SIGKILL)
         break
       }
       usleep(10_000)
     }
     process.waitUntilExit()
-    let text = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
+    var text = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
+    if timedOut {
+      text += "\n[GuestBoot: no exit after \(Int(timeout)) s; the vCPU then:]\n\(hungAt)"
+    }
     let record = (try? String(contentsOf: statusFile, encoding: .utf8)) ?? ""
     let qemuStatus = process.terminationStatus
     return GuestRun(
@@ -126,6 +135,39 @@ enum GuestBoot {
       app(name), append: append, memoryMiB: memoryMiB, smp: smp, network: network, nic: nic,
       machine: machine, namespace: namespace, timeout: timeout, letsGuestFinish: letsGuestFinish,
       whileRunning: whileRunning)
+  }
+
+  /// Sends one command to a QEMU human monitor on a Unix socket and returns
+  /// what it answers within a second ("" if it cannot connect).
+  static func ask(monitor path: String, _ command: String) -> String {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return "" }
+    defer { close(fd) }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let capacity = MemoryLayout.size(ofValue: address.sun_path)
+    guard path.utf8.count < capacity else { return "" }
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+      for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
+    }
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+      }
+    }
+    guard connected == 0 else { return "" }
+    var timeout = timeval(tv_sec: 1, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    _ = (command + "\n").withCString { send(fd, $0, strlen($0), 0) }
+    var answer: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let count = recv(fd, &buffer, buffer.count, 0)
+      if count <= 0 { break }
+      answer += buffer[..<count]
+      if answer.count > 1 << 16 { break }
+    }
+    return String(decoding: answer, as: UTF8.self)
   }
 
   /// A PC machine other than the one the runtime picks: `pc` or `q35`, with

@@ -12,7 +12,7 @@ struct OCITests {
   /// A bundle whose rootfs holds the loader, `app` and hermit/image.json.
   func makeBundle(
     in scratch: Scratch, app: String, args: [String], env: [String] = [],
-    networkNamespace: String? = nil
+    networkNamespace: String? = nil, resolvConf: String? = nil
   ) throws -> String {
     let bundle = scratch.url.appendingPathComponent("bundle")
     let hermit = bundle.appendingPathComponent("rootfs/hermit")
@@ -25,8 +25,19 @@ struct OCITests {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     try encoder.encode(HermitMetadata()).write(to: hermit.appendingPathComponent("image.json"))
+    var mounts: [[String: Any]] = []
+    if let resolvConf {
+      // As podman mounts it: a file of the engine's, bound over /etc/resolv.conf.
+      let file = scratch.url.appendingPathComponent("resolv.conf")
+      try Data(resolvConf.utf8).write(to: file)
+      mounts.append([
+        "destination": "/etc/resolv.conf", "type": "bind", "source": file.path,
+        "options": ["bind", "rprivate"],
+      ])
+    }
     let config: [String: Any] = [
       "ociVersion": "1.0.2",
+      "mounts": mounts,
       "process": ["args": ["/hermit/app"] + args, "env": env, "cwd": "/"],
       "root": ["path": "rootfs"],
       "annotations": ["org.example": "yes"],
@@ -180,7 +191,9 @@ struct OCITests {
       #expect(try ip(["-n", namespace] + command).status == 0)
     }
     let path = "/run/netns/\(namespace)"
-    let bundle = try makeBundle(in: scratch, app: "guests/spin", args: [], networkNamespace: path)
+    let bundle = try makeBundle(
+      in: scratch, app: "guests/spin", args: [], networkNamespace: path,
+      resolvConf: "nameserver 127.0.0.53\nnameserver 10.123.0.1\n")
     let root = scratch.path("root")
     let id = scratch.name("ocinet")
     let created = try scratch.runtime(["--root", root, "create", "--bundle", bundle, id])
@@ -192,7 +205,7 @@ struct OCITests {
     #expect(eth0.stdout.contains("\"master\":\"hbr0\""))
     #expect(!eth0.stdout.contains("10.123.0.5"), "the guest, not eth0, owns the address")
     let inspect = try scratch.runtime(["--root", root, "inspect", id])
-    #expect(inspect.stdout.contains("ip=10.123.0.5/24 gateway=10.123.0.1"))
+    #expect(inspect.stdout.contains("ip=10.123.0.5/24 gateway=10.123.0.1 dns=10.123.0.1"))
     #expect(inspect.stdout.contains("tap,id=net0,ifname=htap0,script=no,downscript=no,vhost=off"))
     #expect(try scratch.runtime(["--root", root, "start", id]).status == 0)
     #expect(Harness.waitUntil { !Harness.pgrep("hermit-\(id)").isEmpty })

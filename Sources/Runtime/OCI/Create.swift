@@ -61,6 +61,7 @@ struct Create: ParsableCommand {
         plan.network = .tap(name: NetworkNamespace.tapName)
         plan.ip = addressing.address
         plan.gateway = addressing.gateway
+        plan.dns = ociBundle.dnsServer
       case .noAddress:
         break
       case .refused(let reason):

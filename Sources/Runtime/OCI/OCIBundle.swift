@@ -42,9 +42,14 @@ struct OCIBundle {
       var cgroupsPath: String?
       var resources: Resources?
     }
+    struct Mount: Decodable {
+      var destination: String
+      var source: String?
+    }
     var ociVersion: String?
     var process: Process?
     var root: Root?
+    var mounts: [Mount]?
     var hostname: String?
     var annotations: [String: String]?
     var linux: Linux?
@@ -75,6 +80,17 @@ struct OCIBundle {
   /// The network namespace QEMU must join, if config.json names one by path.
   var networkNamespace: String? {
     config.linux?.namespaces?.first { $0.type == "network" }?.path.flatMap { $0.isEmpty ? nil : $0 }
+  }
+
+  /// The container's DNS server for the guest (`dns=`): the first IPv4
+  /// `nameserver` of the resolv.conf the engine mounts at /etc/resolv.conf
+  /// (podman and containerd write one per container), or of the rootfs's own;
+  /// nil if there is none the guest could reach.
+  var dnsServer: String? {
+    let mounted = config.mounts?.last { $0.destination == "/etc/resolv.conf" }?.source
+    let path = mounted ?? rootfs.appendingPathComponent("etc/resolv.conf").path
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+    return ResolvConf.firstNameserver(in: text)
   }
 
   /// Guest memory from `linux.resources.memory.limit`, in whole MiB (rounded down,
