@@ -75,9 +75,9 @@ enum GuestBoot {
       arguments.removeSubrange(chardev..<chardev + 4)
     }
 
-    // A monitor to ask where a hung guest is (`info registers` on timeout).
-    let monitor = scratch.appendingPathComponent("monitor")
-    arguments += ["-monitor", "unix:\(monitor.path),server=on,wait=off"]
+    // QMP, to ask where a hung guest is (`vCPUState` on a timeout).
+    let monitor = scratch.appendingPathComponent("qmp")
+    arguments += ["-qmp", "unix:\(monitor.path),server=on,wait=off"]
 
     let process = Process()
     if let namespace {
@@ -107,7 +107,7 @@ enum GuestBoot {
     while process.isRunning {
       if Date() > deadline {
         timedOut = true
-        hungAt = ask(monitor: monitor.path, "info registers")
+        hungAt = vCPUState(qmp: monitor.path)
         kill(process.processIdentifier, SIGKILL)
         break
       }
@@ -137,16 +137,16 @@ enum GuestBoot {
       whileRunning: whileRunning)
   }
 
-  /// Sends one command to a QEMU human monitor on a Unix socket and returns
-  /// what it answers within a second ("" if it cannot connect).
-  static func ask(monitor path: String, _ command: String) -> String {
+  /// The registers and the top of the stack of a running guest, from QEMU's
+  /// QMP socket at `path` (its human monitor's `info registers` and `x`), for
+  /// the failure message of a guest that hangs; "" if QEMU does not answer.
+  static func vCPUState(qmp path: String) -> String {
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return "" }
     defer { close(fd) }
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
-    let capacity = MemoryLayout.size(ofValue: address.sun_path)
-    guard path.utf8.count < capacity else { return "" }
+    guard path.utf8.count < MemoryLayout.size(ofValue: address.sun_path) else { return "" }
     withUnsafeMutableBytes(of: &address.sun_path) { raw in
       for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
     }
@@ -156,18 +156,48 @@ enum GuestBoot {
       }
     }
     guard connected == 0 else { return "" }
-    var timeout = timeval(tv_sec: 1, tv_usec: 0)
+    var timeout = timeval(tv_sec: 2, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    _ = (command + "\n").withCString { send(fd, $0, strlen($0), 0) }
-    var answer: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-      let count = recv(fd, &buffer, buffer.count, 0)
-      if count <= 0 { break }
-      answer += buffer[..<count]
-      if answer.count > 1 << 16 { break }
+    var pending: [UInt8] = []
+    /// The next JSON object QEMU sends (one per line), nil on timeout or EOF.
+    func nextObject() -> [String: Any]? {
+      var buffer = [UInt8](repeating: 0, count: 4096)
+      while true {
+        if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+          let line = Data(pending[..<newline])
+          pending.removeSubrange(...newline)
+          if let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] {
+            return object
+          }
+          continue
+        }
+        let count = recv(fd, &buffer, buffer.count, 0)
+        guard count > 0 else { return nil }
+        pending += buffer[..<count]
+      }
     }
-    return String(decoding: answer, as: UTF8.self)
+    /// Sends `command` and returns its answer ("return"), skipping events.
+    func execute(_ command: [String: Any]) -> Any? {
+      guard let data = try? JSONSerialization.data(withJSONObject: command) else { return nil }
+      let line = [UInt8](data) + [UInt8(ascii: "\n")]
+      guard send(fd, line, line.count, 0) == line.count else { return nil }
+      while let object = nextObject() {
+        if let answer = object["return"] { return answer }
+        if object["error"] != nil { return nil }
+      }
+      return nil
+    }
+    guard nextObject()?["QMP"] != nil, execute(["execute": "qmp_capabilities"]) != nil else {
+      return ""
+    }
+    var state = ""
+    for command in ["info registers", "x /24gx $esp"] {
+      let answer = execute([
+        "execute": "human-monitor-command", "arguments": ["command-line": command],
+      ])
+      state += (answer as? String) ?? "(\(command): no answer)\n"
+    }
+    return state
   }
 
   /// A PC machine other than the one the runtime picks: `pc` or `q35`, with
@@ -199,6 +229,17 @@ enum GuestBoot {
         return true
       }
       usleep(20_000)
+    }
+    // Where the guest is, in its output (so in the failure message): QEMU has
+    // stopped writing to the file unless the guest still prints.
+    let qmp = outputFile.deletingLastPathComponent().appendingPathComponent("qmp").path
+    let state = vCPUState(qmp: qmp)
+    if !state.isEmpty, let file = try? FileHandle(forWritingTo: outputFile) {
+      _ = try? file.seekToEnd()
+      try? file.write(
+        contentsOf: Data(
+          "\n[GuestBoot: no \"\(text)\" after \(Int(timeout)) s; the vCPU:]\n\(state)".utf8))
+      try? file.close()
     }
     return false
   }

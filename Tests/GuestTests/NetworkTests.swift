@@ -91,27 +91,27 @@ import Testing
   /// A static configuration (`ip=`, `gateway=`, `dns=`, as the runtime passes
   /// in user mode): no DHCP, and names go to the given server.
   @Test func aStaticDNSServerResolvesANameWithoutDHCP() throws {
-    let namespace = try TestNamespace(hostAddress: "192.168.82.1/24")
+    let namespace = try TestNamespace(hostAddress: "192.168.83.1/24")
     defer { namespace.remove() }
     let dnsmasq = try namespace.start([
       "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
-      "--interface=htap0", "--bind-interfaces", "--address=/web.hermit.test/192.168.82.1",
+      "--interface=htap0", "--bind-interfaces", "--address=/web.hermit.test/192.168.83.1",
       "--local=/hermit.test/", "--pid-file=",
     ])
     defer { namespace.stop(dnsmasq) }
     let server = try namespace.start([
       "python3", "-c",
-      "import socket;s=socket.create_server((\"192.168.82.1\",9000));c,_=s.accept();"
+      "import socket;s=socket.create_server((\"192.168.83.1\",9000));c,_=s.accept();"
         + "c.recv(100);c.sendall(b\"greetings from the namespace\\n\");c.close()",
     ])
     defer { namespace.stop(server) }
     try #require(namespace.waitForListener(port: 9000), "the test server did not start")
     let run = try GuestBoot.boot(
       "netclient",
-      append: "ip=192.168.82.2/24 gateway=192.168.82.1 dns=192.168.82.1 -- web.hermit.test 9000",
+      append: "ip=192.168.83.2/24 gateway=192.168.83.1 dns=192.168.83.1 -- web.hermit.test 9000",
       network: .tap(name: namespace.tap), namespace: namespace.name, timeout: 120)
     #expect(run.status == .exited(0), "\(run.output)")
-    #expect(run.output.contains("[0][INFO] DNS server 0: 192.168.82.1"), "\(run.output)")
+    #expect(run.output.contains("[0][INFO] DNS server 0: 192.168.83.1"), "\(run.output)")
     #expect(!run.output.contains("DHCP"), "\(run.output)")
     #expect(run.output.contains("received 29 bytes: greetings from the namespace"))
   }
