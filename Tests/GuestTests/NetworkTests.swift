@@ -61,58 +61,36 @@ import Testing
     #expect(pinged.status == 0, "\(pinged.output)")
   }
 
-  @Test func theGuestResolvesANameWithDNSAndConnectsToIt() throws {
-    let namespace = try TestNamespace(hostAddress: "192.168.80.1/24")
+  /// netclient resolves a name with dnsmasq's DNS and connects to the address:
+  /// its DNS server from DHCP, or given on the command line (`ip=`, `gateway=`,
+  /// `dns=`, as the runtime passes with user networking), without DHCP.
+  @Test(arguments: [(subnet: "192.168.80", dhcp: true), (subnet: "192.168.83", dhcp: false)])
+  func theGuestResolvesANameWithDNSAndConnectsToIt(subnet: String, dhcp: Bool) throws {
+    let host = "\(subnet).1"
+    let namespace = try TestNamespace(hostAddress: "\(host)/24")
     defer { namespace.remove() }
-    // dnsmasq: DHCP, and DNS that knows one name (nothing is forwarded).
-    let dnsmasq = try namespace.start([
-      "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
-      "--interface=htap0", "--bind-interfaces", "--address=/web.hermit.test/192.168.80.1",
-      "--local=/hermit.test/",
-      "--dhcp-range=192.168.80.50,192.168.80.60,255.255.255.0,1h", "--leasefile-ro",
-      "--pid-file=",
-    ])
+    // dnsmasq: DNS that knows one name (nothing is forwarded), and DHCP.
+    let dnsmasq = try namespace.start(
+      [
+        "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+        "--interface=htap0", "--bind-interfaces", "--address=/web.hermit.test/\(host)",
+        "--local=/hermit.test/", "--leasefile-ro", "--pid-file=",
+      ] + (dhcp ? ["--dhcp-range=\(subnet).50,\(subnet).60,255.255.255.0,1h"] : []))
     defer { namespace.stop(dnsmasq) }
     let server = try namespace.start([
       "python3", "-c",
-      "import socket;s=socket.create_server((\"192.168.80.1\",9000));c,_=s.accept();"
+      "import socket;s=socket.create_server((\"\(host)\",9000));c,_=s.accept();"
         + "c.recv(100);c.sendall(b\"greetings from the namespace\\n\");c.close()",
     ])
     defer { namespace.stop(server) }
     try #require(namespace.waitForListener(port: 9000), "the test server did not start")
+    let addressing = dhcp ? "" : "ip=\(subnet).2/24 gateway=\(host) dns=\(host) "
     let run = try GuestBoot.boot(
-      "netclient", append: "-- web.hermit.test 9000", network: .tap(name: namespace.tap),
-      namespace: namespace.name, timeout: 120)
-    #expect(run.status == .exited(0), "\(run.output)")
-    #expect(run.output.contains("[0][INFO] DNS server 0: 192.168.80.1"), "\(run.output)")
-    #expect(run.output.contains("received 29 bytes: greetings from the namespace"))
-  }
-
-  /// A static configuration (`ip=`, `gateway=`, `dns=`, as the runtime passes
-  /// in user mode): no DHCP, and names go to the given server.
-  @Test func aStaticDNSServerResolvesANameWithoutDHCP() throws {
-    let namespace = try TestNamespace(hostAddress: "192.168.83.1/24")
-    defer { namespace.remove() }
-    let dnsmasq = try namespace.start([
-      "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
-      "--interface=htap0", "--bind-interfaces", "--address=/web.hermit.test/192.168.83.1",
-      "--local=/hermit.test/", "--pid-file=",
-    ])
-    defer { namespace.stop(dnsmasq) }
-    let server = try namespace.start([
-      "python3", "-c",
-      "import socket;s=socket.create_server((\"192.168.83.1\",9000));c,_=s.accept();"
-        + "c.recv(100);c.sendall(b\"greetings from the namespace\\n\");c.close()",
-    ])
-    defer { namespace.stop(server) }
-    try #require(namespace.waitForListener(port: 9000), "the test server did not start")
-    let run = try GuestBoot.boot(
-      "netclient",
-      append: "ip=192.168.83.2/24 gateway=192.168.83.1 dns=192.168.83.1 -- web.hermit.test 9000",
+      "netclient", append: addressing + "-- web.hermit.test 9000",
       network: .tap(name: namespace.tap), namespace: namespace.name, timeout: 120)
     #expect(run.status == .exited(0), "\(run.output)")
-    #expect(run.output.contains("[0][INFO] DNS server 0: 192.168.83.1"), "\(run.output)")
-    #expect(!run.output.contains("DHCP"), "\(run.output)")
+    #expect(run.output.contains("[0][INFO] DNS server 0: \(host)"), "\(run.output)")
+    #expect(run.output.contains("DHCP config acquired!") == dhcp, "\(run.output)")
     #expect(run.output.contains("received 29 bytes: greetings from the namespace"))
   }
 
