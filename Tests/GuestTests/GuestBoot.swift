@@ -75,9 +75,12 @@ enum GuestBoot {
       arguments.removeSubrange(chardev..<chardev + 4)
     }
 
-    // QMP, to ask where a hung guest is (`vCPUState` on a timeout).
+    // QMP, to ask where a hung guest is (`vCPUState` on a timeout), where the
+    // socket's path fits a sockaddr_un (QEMU would not start otherwise).
     let monitor = scratch.appendingPathComponent("qmp")
-    arguments += ["-qmp", "unix:\(monitor.path),server=on,wait=off"]
+    if monitor.path.utf8.count < 100 {
+      arguments += ["-qmp", "unix:\(monitor.path),server=on,wait=off"]
+    }
 
     let process = Process()
     if let namespace {

@@ -9,8 +9,8 @@ enum ResolvConf {
       guard words.count >= 2, words[0] == "nameserver" else { continue }
       let octets = words[1].split(separator: ".", omittingEmptySubsequences: false)
       guard octets.count == 4,
-        octets.allSatisfy({ !$0.isEmpty && $0.count <= 3 && UInt8($0) != nil }),
-        octets[0] != "127"
+        octets.allSatisfy({ $0.utf8.allSatisfy { (48...57).contains($0) } && UInt8($0) != nil }),
+        UInt8(octets[0]) != 127
       else { continue }
       return String(words[1])
     }
