@@ -35,6 +35,7 @@ func kernelStart(_ bootInfoAddress: UInt64) -> Never {
   Timer.bootTSC = bootInfo.loaderEntryTSC
   Timer.finishCalibration()  // TSC and APIC timer rates against the PIT
   Timer.enableDeadlines()  // one-shot timers from here on (tickless: none is armed yet)
+  Scheduler.initializeBeforeInterrupts()  // what handlers touch exists before any handler runs
   enableInterrupts()
 
   let mainTSC = Arch.timestamp()
@@ -43,7 +44,7 @@ func kernelStart(_ bootInfoAddress: UInt64) -> Never {
     "Memory: \(Memory.totalBytes >> 20) MiB, heap \(Heap.arenaBytes >> 10) KiB, CPUs: \(bootInfo.cpuCount)"
   )
   Log.info(
-    "TSC: \(Timer.tscPerSecond / 1_000_000) MHz, boot to main: \(microseconds(mainTSC &- bootInfo.loaderEntryTSC)) us"
+    "TSC: \(Timer.tscPerSecond / 1_000_000) MHz, APIC timer: \(Timer.apicPerSecond / 1_000_000) MHz, boot to main: \(microseconds(mainTSC &- bootInfo.loaderEntryTSC)) us"
   )
   let code = appMain(0, nil)
   Shutdown.exit(code: UInt8(truncatingIfNeeded: code))

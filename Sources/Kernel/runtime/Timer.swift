@@ -46,44 +46,6 @@ public enum Timer {
     while uptimeNanoseconds() < end { Arch.spinHint() }
   }
 
-  /// PIT, TSC and APIC timer readings taken by `startCalibration()`.
-  nonisolated(unsafe) static var calibrationStart = (
-    pit: UInt16(0), tsc: UInt64(0), apic: UInt32(0)
-  )
-
-  /// Starts measuring the TSC and APIC timer rates against the PIT. The rest of
-  /// boot runs inside the measuring window and `finishCalibration()` closes it:
-  /// no time is spent only waiting, and a longer window shrinks the error of a
-  /// PIT read (three port accesses, tens of microseconds under TCG).
-  static func startCalibration() {
-    PIT.start()
-    LocalAPIC.startCalibration()
-    calibrationStart = (PIT.read(), Arch.timestamp(), LocalAPIC.currentCount)
-  }
-
-  /// Closes the window opened by `startCalibration()` once at least 1 ms of PIT
-  /// time has passed. Without a working PIT (reads never change) the TSC is
-  /// assumed at 1 GHz.
-  static func finishCalibration() {
-    let minimumWindow: UInt64 = 1193  // PIT ticks: 1 ms
-    // The PIT counts down from 0xFFFF and wraps every 55 ms. QEMU's APIC timer
-    // runs at 1 GHz / 16 (its APIC bus is 1 GHz under TCG and KVM): if more than
-    // ~48 ms went by, the PIT may have wrapped unseen, so measure afresh.
-    if UInt64(calibrationStart.apic &- LocalAPIC.currentCount) > 3_000_000 { startCalibration() }
-    var elapsed: UInt64 = 0
-    var spins = 0
-    while elapsed < minimumWindow && spins < 2_000_000 {
-      elapsed = UInt64(calibrationStart.pit &- PIT.read())  // counts down, wraps at 0x10000
-      spins += 1
-    }
-    let tsc = Arch.timestamp() - calibrationStart.tsc
-    let apic = UInt64(calibrationStart.apic &- LocalAPIC.currentCount)
-    if elapsed >= minimumWindow {
-      tscPerSecond = max(tsc * PIT.frequency / elapsed, 1)
-      apicPerSecond = apic * PIT.frequency / elapsed
-    }
-  }
-
   /// Sets up the per-core deadline slots (boot core, once calibrated). No
   /// timer runs until something needs it: apps without threads take none.
   static func enableDeadlines() {

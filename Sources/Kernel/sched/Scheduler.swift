@@ -25,6 +25,20 @@ enum Scheduler {
   nonisolated(unsafe) static var cores: [CPUState] = []
   static let idleStackSize = 16384
 
+  /// Runs the lazy initialization of the scheduler's lock, which interrupt
+  /// handlers take (Event.signal). Called at boot, before interrupts are on.
+  ///
+  /// Its first use must not be in a thread: Swift initializes such a global
+  /// on first use (swift_once), and a second caller spins until the first
+  /// caller's initializer returns. A NIC's interrupt that landed inside that
+  /// initializer spun forever, interrupts off, on the core that was running
+  /// it (issue 9: a DHCP bring-up on a tap, where the host's IPv6 frames
+  /// interrupt at any time, stalled for good about once in ten runs).
+  static func initializeBeforeInterrupts() {
+    let interruptsWereEnabled = lock.acquire()
+    lock.release(interruptsWereEnabled: interruptsWereEnabled)
+  }
+
   static func startIfNeeded() {
     if !started { start() }
   }

@@ -3,7 +3,10 @@
 // route the line through the I/O APIC to the boot core, and call the handler
 // from kernel_trap. Handlers run with interrupts off on the interrupted
 // thread's stack: they acknowledge the device and wake a thread (Event.signal),
-// nothing longer.
+// nothing longer. Whatever a handler touches must be initialized before
+// interrupts are on: a Swift global initialized lazily (swift_once) spins a
+// handler forever if the handler interrupted that global's own initializer
+// (Scheduler.initializeBeforeInterrupts).
 
 enum Interrupts {
   /// Vectors handed to devices: above the kernel's own (Vector.timer, .wakeUp).

@@ -19,8 +19,12 @@ enum PIT {
     outb(channel0, 0xFF)  // high byte
   }
 
-  static func read() -> UInt16 {
-    outb(command, channel0Latch)
+  /// Freezes channel 0's count for `readLatched()`: the count is the one at
+  /// this port write ("Counter Latch Command"), however late it is read.
+  static func latch() { outb(command, channel0Latch) }
+
+  /// The count `latch()` froze, low byte then high byte.
+  static func readLatched() -> UInt16 {
     let low = UInt16(inb(channel0))
     let high = UInt16(inb(channel0))
     return low | high << 8
