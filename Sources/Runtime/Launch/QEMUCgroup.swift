@@ -164,15 +164,20 @@ struct QEMUCgroup: Codable, Equatable, Sendable {
   /// behind (nobody was left to remove them). The kernel refuses to remove a
   /// cgroup that still holds a process, so a running container's stays; one made
   /// in the last `age` seconds is left alone too, as another run may be about to
-  /// move its QEMU in.
+  /// move its QEMU in (an `age` of 0 sweeps whatever the age).
+  ///
+  /// The age is against the precise clock: `time()` is the coarse one, which
+  /// may still show the previous second when a fine-grained ctime (Linux 6.13's
+  /// multigrain timestamps) already shows the next.
   static func sweep(_ parent: String, keeping id: String, age: Int = 60) {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
-    let now = time(nil)
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
     for name in names where name != id {
       let directory = parent + "/" + name
       var info = stat()
       guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
-        now - info.st_ctim.tv_sec >= age
+        age <= 0 || now.tv_sec - info.st_ctim.tv_sec >= age
       else { continue }
       _ = rmdir(directory)
     }
