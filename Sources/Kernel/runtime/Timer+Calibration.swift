@@ -4,11 +4,10 @@
 //
 // A reading of the three clocks is bracketed by two TSC reads, and is only as
 // good as the time between them. Under TCG on a loaded host, the vCPU thread
-// can be descheduled for milliseconds between two reads: a window's end read
-// 5 ms late made a 2 ms window measure the TSC 3x too slow (every timeout
-// then ran 3x short) or the APIC timer many times too fast (a DHCP client's
-// 1 s waits took most of a minute; issue 9's tap tests stalled so after
-// busy builds). So the window closes only once it is long against its two
+// can be descheduled for milliseconds between two reads: with unbracketed
+// reads over a window of a few milliseconds, one test run under a busy build
+// measured the TSC about 3x too slow, and a 1 s wait ended after 0.34 s of
+// the host's time. So the window closes only once it is long against its two
 // readings' brackets, and a bracket the host stretched is read again.
 
 extension Timer {
@@ -55,8 +54,8 @@ extension Timer {
 
   /// Closes the window once at least 1 ms of PIT time has passed and the
   /// window is at least 16 times its two readings' brackets (an error of at
-  /// most 1/32; a bracket's middle errs far less). Without a working PIT (reads never change) the TSC is assumed at
-  /// 1 GHz and no APIC timer runs.
+  /// most 1/32; a bracket's middle errs far less). Without a working PIT
+  /// (reads never change) the TSC is assumed at 1 GHz and no APIC timer runs.
   static func finishCalibration() {
     let minimumWindow: UInt64 = 1193  // PIT ticks: 1 ms
     // The PIT counts down from 0xFFFF and wraps every 55 ms. QEMU's APIC timer
