@@ -1,5 +1,6 @@
 import CHermitSys
 import FoundationEssentials
+import HermitQEMU
 
 #if canImport(Glibc)
   import Glibc
@@ -53,27 +54,19 @@ struct Console {
 
   /// sendmsg with one SCM_RIGHTS descriptor; the payload is the pty's name, as runc sends.
   private static func send(fd: Int32, name: String, to socketPath: String) throws {
-    let sock = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    guard sock >= 0 else { throw RuntimeError.io(path: socketPath, reason: "socket failed") }
-    defer { Glibc.close(sock) }
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    let pathBytes = Array(socketPath.utf8)
-    guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+    let sock: Int32
+    do {
+      sock = try UnixSocket.connected(to: socketPath)
+    } catch .system("socket", _) {
+      throw RuntimeError.io(path: socketPath, reason: "socket failed")
+    } catch .system(_, ENAMETOOLONG) {
       throw RuntimeError.io(path: socketPath, reason: "socket path too long")
+    } catch .system(_, let error) {
+      throw RuntimeError.io(path: socketPath, reason: String(cString: strerror(error)))
+    } catch {
+      throw RuntimeError.io(path: socketPath, reason: "\(error)")
     }
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-      raw.copyBytes(from: pathBytes)
-      raw[pathBytes.count] = 0
-    }
-    let connected = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(sock, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-      }
-    }
-    guard connected == 0 else {
-      throw RuntimeError.io(path: socketPath, reason: String(cString: strerror(errno)))
-    }
+    defer { Glibc.close(sock) }
     let payload = Array(name.utf8)
     let sent = payload.withUnsafeBytes { hermit_send_fd(sock, fd, $0.baseAddress, $0.count) }
     guard sent >= 0 else {
