@@ -148,4 +148,49 @@ struct TrustBoundaryTests {
     let links = try Harness.run("/usr/bin/env", ["ip", "-o", "link", "show"])
     #expect(!links.stdout.contains("x,script"), "a stray tap: \(links.stdout)")
   }
+
+  @Test func imageFilesOwnedByAUidWithoutAPasswdEntryBoot() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let bundle = try OCITests().makeBundle(in: scratch, app: "guests/exit", args: ["4"])
+    for name in ["loader", "app", "image.json"] {
+      #expect(chown(bundle + "/rootfs/hermit/" + name, 4242, 4242) == 0)
+    }
+    let root = scratch.path("root")
+    let id = scratch.name("uid")
+    let created = try scratch.runtime(["--root", root, "create", "--bundle", bundle, id])
+    #expect(created.status == 0, "\(created.stderr)")
+    #expect(try scratch.runtime(["--root", root, "delete", "--force", id]).status == 0)
+  }
+
+  @Test func theRuntimeRunsAsAUidWithoutAPasswdEntryOrHome() throws {
+    let images = try #require(Harness.images, "\(Harness.imagesFailure)")
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    // The runtime where uid 4242 can run it, and an image it can read.
+    let home = scratch.path("u4242")
+    try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+    let runtime = home + "/hermit-runtime"
+    try FileManager.default.copyItem(atPath: Harness.runtime, toPath: runtime)
+    let image = home + "/exit.tar"
+    try FileManager.default.copyItem(atPath: images.exit, toPath: image)
+    for path in [scratch.url.path, home, runtime, image] { #expect(chown(path, 4242, 4242) == 0) }
+    defer { try? FileManager.default.removeItem(atPath: "/tmp/hermit-4242") }
+    let result = try Harness.run(
+      "/usr/bin/setpriv",
+      [
+        "--reuid", "4242", "--regid", "4242", "--clear-groups", "/usr/bin/env", "-i",
+        "PATH=/usr/bin:/bin", "HERMIT_HOME=\(home)/store", runtime, "run", "--rm", "-q", image,
+        "--", "6",
+      ])
+    #expect(result.status == 6, "\(result.stdout) \(result.stderr)")
+    // Without HOME: the home directory comes from passwd by number, or a fallback.
+    let bare = try Harness.run(
+      "/usr/bin/setpriv",
+      [
+        "--reuid", "4242", "--regid", "4242", "--clear-groups", "/usr/bin/env", "-i",
+        "PATH=/usr/bin:/bin", runtime, "run", "--rm", "-q", image, "--", "7",
+      ])
+    #expect(bare.status == 7, "\(bare.stdout) \(bare.stderr)")
+  }
 }
