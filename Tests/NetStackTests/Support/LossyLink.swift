@@ -35,6 +35,10 @@ final class LossyLink {
   private(set) var queueDrops = 0
   private(set) var delivered = 0
 
+  /// Drops the frames it returns true for, before the random faults: a
+  /// test's chosen losses (`toB`: from A to B).
+  var shouldDrop: ((_ frame: [UInt8], _ toB: Bool) -> Bool)?
+
   private var random: TestRandom
   /// When each direction's transmitter is free again (toB, toA).
   private var busyUntil: (toB: UInt64, toA: UInt64) = (0, 0)
@@ -69,7 +73,7 @@ final class LossyLink {
     }
     busy = start + serialization
     if toB { busyUntil.toB = busy } else { busyUntil.toA = busy }
-    if random.chance(parameters.dropPerMille) {
+    if shouldDrop?(frame, toB) == true || random.chance(parameters.dropPerMille) {
       dropped += 1
       return
     }
