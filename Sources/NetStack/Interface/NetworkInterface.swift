@@ -57,6 +57,9 @@ public final class NetworkInterface {
   var tcpTimeWaitHead = 0
   /// The key of the ISN hash (RFC 6528).
   var tcpSecret: UInt64 = 0
+  /// What TCP did on this interface: segments sent and retransmitted,
+  /// timeouts, fast retransmits, recoveries.
+  public internal(set) var tcpCounters = TCPCounters()
 
   /// The most connections held in TIME-WAIT (2 MSL, 60 s); beyond it the
   /// oldest ends early, as Linux's tcp_max_tw_buckets does. A server that
