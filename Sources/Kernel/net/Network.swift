@@ -22,8 +22,11 @@ final class Network {
   let device: any NetworkDevice
   let interface: NetworkInterface
   let lock = Lock()
-  /// Broadcast whenever the stack may have new data, connections or space.
+  /// Broadcast after every turn, for waits that concern no one socket (the
+  /// address, a DNS lookup). Socket waits use their watchers (Readiness.swift).
   let changed = Condition()
+  /// The watchers of each socket id (Readiness.swift). Guarded by `lock`.
+  var watchers: [Int: [ReadinessWatcher]] = [:]
   /// Signalled by the NIC's interrupt.
   let interrupt = Event()
   /// How long sockets wait for DHCP before failing with `noRoute`.
@@ -121,6 +124,7 @@ final class Network {
     interface.poll(now: now)
     flushLocked()
     let next = interface.nextPollTime(now: Network.milliseconds)
+    wakeReadyLocked()
     changed.broadcast()
     return min(next.map { $0 > now ? $0 - now : 0 } ?? 1000, 1000)
   }
@@ -147,10 +151,12 @@ final class Network {
   }
 
   /// Runs `attempt` with the stack locked until it returns something other than
-  /// `.wouldBlock`, waiting for the stack to change in between; gives
+  /// `.wouldBlock`, waiting in between for `watcher` (a socket's: woken only
+  /// when the stack noted that socket) or, without one, for any turn; gives
   /// `.timedOut` once uptime `deadline` (milliseconds) passed.
   func retry<T>(
-    until deadline: UInt64?, _ attempt: (NetworkInterface, UInt64) -> Result<T, NetError>
+    until deadline: UInt64?, watching watcher: ReadinessWatcher? = nil,
+    _ attempt: (NetworkInterface, UInt64) -> Result<T, NetError>
   ) -> Result<T, NetError> {
     lock.lock()
     defer { lock.unlock() }
@@ -158,12 +164,16 @@ final class Network {
       let now = Network.milliseconds
       let result = attempt(interface, now)
       flushLocked()
+      // The call may have made other sockets ready (loopback, a freed window).
+      wakeReadyLocked()
       if case .failure(.wouldBlock) = result {
+        let condition = watcher?.condition ?? changed
+        watcher?.woken.removeAll(keepingCapacity: true)
         if let deadline {
           guard now < deadline else { return .failure(.timedOut) }
-          _ = changed.wait(lock, deadline: deadline * 1_000_000)
+          _ = condition.wait(lock, deadline: deadline * 1_000_000)
         } else {
-          changed.wait(lock)
+          condition.wait(lock)
         }
         continue
       }

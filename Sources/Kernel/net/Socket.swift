@@ -1,10 +1,17 @@
 // Blocking sockets for apps, over the network thread's stack (Network.swift).
-// Every call may block; each takes an optional timeout (nil waits forever)
-// and fails with a NetError that names the cause.
+// Every call may block; each takes an optional timeout (nil waits forever,
+// and so does a timeout too long to end; `.zero` only tries) and fails with a
+// NetError that names the cause. A blocked call waits on its socket's own
+// watcher (Readiness.swift): only packets for that socket wake it.
 
 /// Uptime in milliseconds `timeout` from now, or nil for no limit.
-private func deadline(_ timeout: Duration?) -> UInt64? {
-  timeout.map { Network.milliseconds &+ $0.nanosecondsClamped / 1_000_000 }
+private func deadline(_ timeout: Duration?) -> UInt64? { networkDeadline(timeout) }
+
+/// A socket's watcher, registered for its id while the socket is open.
+private func makeWatcher(_ network: Network, _ id: Int) -> ReadinessWatcher {
+  let watcher = ReadinessWatcher()
+  network.lock.withLock { network.watchLocked(id, watcher) }
+  return watcher
 }
 
 /// The started, configured network, or why there is none.
@@ -18,36 +25,81 @@ private func configuredNetwork() throws(NetError) -> Network {
 public final class TCPListener {
   let network: Network
   let handle: TCPHandle
+  let watcher: ReadinessWatcher
+  var closed = false
+  /// The port listened on (the one chosen, when asked for port 0).
   public let port: UInt16
 
-  /// Listens on `port` on every address of the interface; waits for DHCP first.
+  /// Listens on `port` on every address of the interface (0: an ephemeral
+  /// port, see `port`); waits for DHCP first. `backlog` bounds the
+  /// established connections not yet accepted.
   public init(port: UInt16, backlog: Int = 32) throws(NetError) {
-    network = try configuredNetwork()
-    handle = try network.retry(until: nil) { interface, _ in
+    let network = try configuredNetwork()
+    let handle = try network.retry(until: nil) { interface, _ in
       interface.tcpListen(port: port, backlog: backlog)
     }.get()
-    self.port = port
+    self.network = network
+    self.handle = handle
+    self.port = network.lock.withLock { network.interface.tcpLocalPort(handle) } ?? port
+    watcher = makeWatcher(network, handle.id)
   }
 
-  /// The next connection; waits for one at most `timeout`.
+  /// The next connection; waits for one at most `timeout`. `.closed` once
+  /// the listener is closed.
   public func accept(timeout: Duration? = nil) throws(NetError) -> TCPStream {
+    guard !closed else { throw .closed }
     let handle = self.handle
-    let connection = try network.retry(until: deadline(timeout)) { interface, _ in
+    let connection = try network.retry(until: deadline(timeout), watching: watcher) {
+      interface, _ in
       interface.tcpAccept(handle)
     }.get()
     return TCPStream(network: network, handle: connection)
   }
+
+  /// Stops listening: the port is free again, and connections not yet
+  /// accepted are reset. Also on deinit.
+  public func close() {
+    guard !closed else { return }
+    closed = true
+    let handle = self.handle
+    network.lock.withLock {
+      network.unwatchLocked(handle.id, watcher)
+      network.interface.tcpClose(handle, now: Network.milliseconds)
+      network.flushLocked()
+    }
+  }
+
+  deinit { close() }
 }
 
 /// One TCP connection.
 public final class TCPStream {
   let network: Network
   let handle: TCPHandle
+  let watcher: ReadinessWatcher
   var closed = false
 
   init(network: Network, handle: TCPHandle) {
     self.network = network
     self.handle = handle
+    watcher = makeWatcher(network, handle.id)
+  }
+
+  /// The peer's address and port; nil once the connection is gone.
+  public var remoteEndpoint: (address: IPv4Address, port: UInt16)? {
+    let handle = self.handle
+    return network.lock.withLock { network.interface.tcpRemoteEndpoint(handle) }
+  }
+
+  /// Our address and port of this connection; nil once it is gone.
+  public var localEndpoint: (address: IPv4Address, port: UInt16)? {
+    let handle = self.handle
+    return network.lock.withLock { () -> (address: IPv4Address, port: UInt16)? in
+      guard let port = network.interface.tcpLocalPort(handle),
+        let address = network.interface.configuration?.address
+      else { return nil }
+      return (address, port)
+    }
   }
 
   /// Connects to `host` (an address or a name for DNS) on `port`.
@@ -63,7 +115,9 @@ public final class TCPStream {
     let stream = TCPStream(network: network, handle: handle)
     // Wait for the handshake; a refusal or time-out leaves the connection closed
     // with its cause.
-    let established: Result<Void, NetError> = network.retry(until: limit) { interface, _ in
+    let established: Result<Void, NetError> = network.retry(
+      until: limit, watching: stream.watcher
+    ) { interface, _ in
       switch interface.tcpState(handle) {
       case .synSent, .synReceived: return .failure(.wouldBlock)
       case .closed: return .failure(interface.tcpError(handle) ?? .connectionRefused)
@@ -83,10 +137,53 @@ public final class TCPStream {
     let handle = self.handle
     let limit = deadline(timeout)
     let count = try buffer.withUnsafeMutableBytes { bytes in
-      network.retry(until: limit) { interface, _ in interface.tcpReceive(handle, into: bytes) }
+      network.retry(until: limit, watching: watcher) { interface, _ in
+        interface.tcpReceive(handle, into: bytes)
+      }
     }.get()
     buffer.removeLast(buffer.count - count)
     return buffer
+  }
+
+  /// What has arrived, up to `maximum` bytes, without waiting: nil when
+  /// nothing has, an empty array at the end of the stream. For event loops
+  /// (`SocketPoller`).
+  public func readSome(maximum: Int = 16384) throws(NetError) -> [UInt8]? {
+    var buffer = [UInt8](repeating: 0, count: max(maximum, 1))
+    let handle = self.handle
+    let result = buffer.withUnsafeMutableBytes { bytes in
+      network.lock.withLock {
+        let result = network.interface.tcpReceive(handle, into: bytes)
+        network.flushLocked()  // a window update may be due
+        network.wakeReadyLocked()
+        return result
+      }
+    }
+    switch result {
+    case .success(let count):
+      buffer.removeLast(buffer.count - count)
+      return buffer
+    case .failure(.wouldBlock): return nil
+    case .failure(let error): throw error
+    }
+  }
+
+  /// Queues as much of `bytes` as the send buffer takes now, without
+  /// waiting; returns how many bytes it took (0: none, try when writable).
+  public func writeSome(_ bytes: UnsafeRawBufferPointer) throws(NetError) -> Int {
+    guard !bytes.isEmpty else { return 0 }
+    let handle = self.handle
+    let result = network.lock.withLock {
+      let result = network.interface.tcpSend(handle, bytes, now: Network.milliseconds)
+      network.flushLocked()
+      network.wakeReadyLocked()
+      return result
+    }
+    switch result {
+    case .success(let count): return count
+    case .failure(.wouldBlock): return 0
+    case .failure(let error): throw error
+    }
   }
 
   /// Sends all of `bytes`, waiting for window space as needed.
@@ -110,7 +207,7 @@ public final class TCPStream {
     while offset < bytes.count {
       let sent = try bytes.withUnsafeBytes { all in
         let rest = UnsafeRawBufferPointer(rebasing: all[offset...])
-        return network.retry(until: limit) { interface, now in
+        return network.retry(until: limit, watching: watcher) { interface, now in
           interface.tcpSend(handle, rest, now: now, thenClose: thenClose)
         }
       }.get()
@@ -123,12 +220,24 @@ public final class TCPStream {
     try write(Array(text.utf8), timeout: timeout)
   }
 
+  /// Ends our side (FIN after what was written) and keeps reading what the
+  /// peer still sends: a half-close (shutdown(SHUT_WR)).
+  public func shutdownWrite() {
+    guard !closed else { return }
+    let handle = self.handle
+    network.lock.withLock {
+      network.interface.tcpShutdown(handle, now: Network.milliseconds)
+      network.flushLocked()
+    }
+  }
+
   /// Sends FIN after what was written; the stack finishes the close.
   public func close() {
     guard !closed else { return }
     closed = true
     let handle = self.handle
     network.lock.withLock {
+      network.unwatchLocked(handle.id, watcher)
       network.interface.tcpClose(handle, now: Network.milliseconds)
       network.flushLocked()
     }
@@ -140,6 +249,7 @@ public final class TCPStream {
     closed = true
     let handle = self.handle
     network.lock.withLock {
+      network.unwatchLocked(handle.id, watcher)
       network.interface.tcpAbort(handle, now: Network.milliseconds)
       network.flushLocked()
     }
@@ -152,11 +262,13 @@ public final class TCPStream {
 public final class UDPSocket {
   let network: Network
   let handle: UDPHandle
+  let watcher: ReadinessWatcher
 
   /// Binds `port` (0: an ephemeral port).
   public init(port: UInt16 = 0) throws(NetError) {
     network = try configuredNetwork()
     handle = try network.retry(until: nil) { interface, _ in interface.udpBind(port: port) }.get()
+    watcher = makeWatcher(network, handle.id)
   }
 
   /// Sends one datagram to `host` (address or name) and `port`.
@@ -181,7 +293,9 @@ public final class UDPSocket {
     let handle = self.handle
     let limit = deadline(timeout)
     let result = try buffer.withUnsafeMutableBytes { bytes in
-      network.retry(until: limit) { interface, _ in interface.udpReceive(handle, into: bytes) }
+      network.retry(until: limit, watching: watcher) { interface, _ in
+        interface.udpReceive(handle, into: bytes)
+      }
     }.get()
     buffer.removeLast(buffer.count - result.count)
     return (buffer, result.from, result.port)
@@ -189,7 +303,10 @@ public final class UDPSocket {
 
   deinit {
     let handle = self.handle
-    network.lock.withLock { network.interface.udpClose(handle) }
+    network.lock.withLock {
+      network.unwatchLocked(handle.id, watcher)
+      network.interface.udpClose(handle)
+    }
   }
 }
 

@@ -16,7 +16,7 @@ public final class Condition {
 
   /// Like `wait(_:)`, but gives up after `timeout`; returns false if it did.
   public func wait(_ lock: Lock, timeout: Duration) -> Bool {
-    wait(lock, deadline: Timer.uptimeNanoseconds() &+ timeout.nanosecondsClamped)
+    wait(lock, deadline: timeout.deadlineFromNow)
   }
 
   /// Like `wait(_:)`, until uptime `deadline` (nanoseconds) at the latest.
@@ -52,6 +52,15 @@ extension Duration {
     if seconds < 0 || (seconds == 0 && attoseconds <= 0) { return 0 }
     let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
     if overflow { return UInt64.max }
-    return whole &+ UInt64(attoseconds / 1_000_000_000)
+    let (total, beyond) = whole.addingReportingOverflow(UInt64(attoseconds / 1_000_000_000))
+    return beyond ? UInt64.max : total
+  }
+
+  /// Uptime (nanoseconds) this long from now; nil when that lies beyond
+  /// UInt64's nanoseconds (some 584 years): a wait that long is forever, and
+  /// the arithmetic saturates instead of wrapping into the past.
+  var deadlineFromNow: UInt64? {
+    let (deadline, beyond) = Timer.uptimeNanoseconds().addingReportingOverflow(nanosecondsClamped)
+    return beyond || deadline == UInt64.max ? nil : deadline
   }
 }

@@ -20,7 +20,7 @@ public final class Event {
   /// Waits for a signal; returns false if `timeout` passed first (nil: no limit).
   @discardableResult
   public func wait(timeout: Duration? = nil) -> Bool {
-    wait(deadline: timeout.map { Timer.uptimeNanoseconds() &+ $0.nanosecondsClamped })
+    wait(deadline: timeout.flatMap { $0.deadlineFromNow })
   }
 
   /// Waits for a signal until uptime `deadline` (nanoseconds) at the latest.

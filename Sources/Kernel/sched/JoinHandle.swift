@@ -20,8 +20,7 @@ public final class JoinHandle<T> {
   /// Waits at most `timeout` for the thread; its result, or nil if it is
   /// still running then.
   public func join(timeout: Duration) -> T? {
-    let deadline = Timer.uptimeNanoseconds() &+ timeout.nanosecondsClamped
-    guard Scheduler.join(thread, deadline: deadline) else { return nil }
+    guard Scheduler.join(thread, deadline: timeout.deadlineFromNow) else { return nil }
     return slot.value
   }
 

@@ -6,8 +6,8 @@
 public func sleep(for duration: Duration) {
   let (seconds, attoseconds) = duration.components
   guard seconds > 0 || (seconds == 0 && attoseconds > 0) else { return }
-  let nanoseconds = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
-  Scheduler.sleep(until: Timer.uptimeNanoseconds() &+ max(nanoseconds, 1))
+  // Saturating: a sleep past UInt64's nanoseconds lasts forever.
+  Scheduler.sleep(until: duration.deadlineFromNow ?? UInt64.max)
 }
 
 /// Blocks the calling thread for at least `milliseconds` (nothing for ≤ 0).

@@ -13,11 +13,20 @@ struct TCPEndpoints: Hashable {
 extension NetworkInterface {
   // MARK: Socket API
 
-  /// Listens on `port` (1...65535) with room for `backlog` (clamped to
+  /// Listens on `port` (1...65535; 0 picks a free ephemeral port) with room for `backlog` (clamped to
   /// 1...1024) connections that are not yet accepted, handshakes in
   /// progress included; SYNs beyond it are dropped (the peer retries).
-  public func tcpListen(port: UInt16, backlog: Int) -> Result<TCPHandle, NetError> {
-    guard port != 0 else { return .failure(.invalidArgument) }
+  public func tcpListen(port requested: UInt16, backlog: Int) -> Result<TCPHandle, NetError> {
+    var port = requested
+    if port == 0 {
+      // An ephemeral port nobody listens on or connects from (`tcpLocalPort`).
+      guard
+        let free = ephemeralPort(isFree: {
+          tcpListeners[$0] == nil && tcpPortUsers[$0] == nil
+        })
+      else { return .failure(.noBuffers) }
+      port = free
+    }
     guard tcpListeners[port] == nil else { return .failure(.addressInUse) }
     let id = makeHandleID()
     let listener = TCPControlBlock(
@@ -173,6 +182,15 @@ extension NetworkInterface {
     guard let block = tcpBlocks[handle.id] else { return }
     if block.state == .listen { return closeListener(block) }
     block.isReleased = true
+    block.close(now: lastNow)
+    flush(block)
+  }
+
+  /// Half-close: FIN after the queued data, while the handle stays ours to
+  /// read what the peer still sends (`tcpClose` later releases it).
+  public func tcpShutdown(_ handle: TCPHandle, now: UInt64) {
+    advanceClock(now)
+    guard let block = tcpBlocks[handle.id], block.state != .listen else { return }
     block.close(now: lastNow)
     flush(block)
   }
@@ -367,6 +385,7 @@ extension NetworkInterface {
   /// Sends the block's outbox, then updates listener queues and frees it if done.
   func flush(_ block: TCPControlBlock) {
     trackTimers(block)
+    noteReadiness(block.id)
     if block.counters != TCPCounters() {
       tcpCounters.add(block.counters)
       block.counters = TCPCounters()
@@ -383,6 +402,7 @@ extension NetworkInterface {
         listener.acceptQueue.removeAll { $0 == block.id }
       } else if block.state != .synReceived && !listener.acceptQueue.contains(block.id) {
         listener.acceptQueue.append(block.id)
+        noteReadiness(listener.id)
       }
     }
     if block.state == .closed {

@@ -118,7 +118,7 @@ extension NetworkInterface {
         UDPSocketState.Datagram(
           payload: Array(datagram.payload), source: packet.source,
           sourcePort: datagram.sourcePort)) ?? false
-    if !queued { drop() }
+    if queued { noteReadiness(id) } else { drop() }
   }
 
   /// RFC 792 destination unreachable, code 3: the offending IP header and

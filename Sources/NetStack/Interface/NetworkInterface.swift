@@ -55,6 +55,10 @@ public final class NetworkInterface {
   var tcpActive = Set<Int>()
   var tcpTimeWait: [Int] = []
   var tcpTimeWaitHead = 0
+  /// Socket ids whose readiness may have changed, for the kernel's waiters
+  /// (NetworkInterface+Readiness.swift).
+  var readinessChanges: [Int] = []
+  var readinessNoted = Set<Int>()
   /// The key of the ISN hash (RFC 6528).
   var tcpSecret: UInt64 = 0
   /// What TCP did on this interface: segments sent and retransmitted,
