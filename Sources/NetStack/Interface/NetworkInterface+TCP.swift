@@ -68,7 +68,8 @@ extension NetworkInterface {
     let id = makeHandleID()
     let block = TCPControlBlock(
       id: id, localAddress: configuration.address, localPort: localPort, remoteAddress: address,
-      remotePort: port, iss: initialSequenceNumber(endpoints, now: lastNow),
+      remotePort: port,
+      iss: initialSequenceNumber(endpoints, localAddress: configuration.address, now: lastNow),
       bufferSize: tcpBufferSize)
     register(block, endpoints)
     block.connect(now: lastNow)
@@ -244,7 +245,8 @@ extension NetworkInterface {
     let child = TCPControlBlock(
       id: id, localAddress: localAddress, localPort: endpoints.localPort,
       remoteAddress: endpoints.remoteAddress, remotePort: endpoints.remotePort,
-      iss: initialSequenceNumber(endpoints, now: now), bufferSize: tcpBufferSize)
+      iss: initialSequenceNumber(endpoints, localAddress: localAddress, now: now),
+      bufferSize: tcpBufferSize)
     child.listenerID = listener.id
     child.isReleased = true  // until accepted, nobody else will close it
     listener.children.append(id)
@@ -417,13 +419,16 @@ extension NetworkInterface {
       now: now)
   }
 
-  /// RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
-  /// M a 4-microsecond timer, F a keyed hash (SplitMix64 over the tuple).
-  private func initialSequenceNumber(_ endpoints: TCPEndpoints, now: UInt64) -> UInt32 {
-    let tuple =
-      UInt64(endpoints.remoteAddress.value) << 32 | UInt64(endpoints.localPort) << 16
-      | UInt64(endpoints.remotePort)
-    var hash = NetRandom(seed: tcpSecret ^ tuple ^ UInt64(configuration?.address.value ?? 0) << 7)
-    return UInt32(truncatingIfNeeded: hash.next()) &+ UInt32(truncatingIfNeeded: now &* 250)
+  /// RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport,
+  /// secretkey), M "a timer that is incremented every 4 microseconds" and F
+  /// "a pseudorandom function ... with a secret key": SipHash-2-4 under
+  /// `tcpSecret`, so the ISNs of other connections tell nothing of this one.
+  func initialSequenceNumber(
+    _ endpoints: TCPEndpoints, localAddress: IPv4Address, now: UInt64
+  ) -> UInt32 {
+    var hash = SipHash(key: tcpSecret)
+    hash.append(UInt64(localAddress.value) << 32 | UInt64(endpoints.remoteAddress.value))
+    hash.append(UInt64(endpoints.localPort) << 16 | UInt64(endpoints.remotePort))
+    return UInt32(truncatingIfNeeded: hash.finalize()) &+ UInt32(truncatingIfNeeded: now &* 250)
   }
 }

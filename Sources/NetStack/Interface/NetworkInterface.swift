@@ -5,7 +5,7 @@
 // Caller contract:
 // - Single-threaded: the kernel serializes all calls (one lock).
 // - `now` is a monotonic millisecond clock. The stack reads no clock and no
-//   entropy itself; `seed` at init replaces randomness.
+//   entropy itself; the keys at init (NetworkKeys) replace randomness.
 // - After every call, the driver drains `dequeueFrame()` until nil.
 // - `poll(now:)` must run at `nextPollTime(now:)` at the latest.
 
@@ -55,8 +55,8 @@ public final class NetworkInterface {
   var tcpActive = Set<Int>()
   var tcpTimeWait: [Int] = []
   var tcpTimeWaitHead = 0
-  /// The key of the ISN hash (RFC 6528).
-  var tcpSecret: UInt64 = 0
+  /// The key of the ISN hash (RFC 6528) and of SYN cookies.
+  let tcpSecret: SipHashKey
 
   /// The most connections held in TIME-WAIT (2 MSL, 60 s); beyond it the
   /// oldest ends early, as Linux's tcp_max_tw_buckets does. A server that
@@ -84,17 +84,23 @@ public final class NetworkInterface {
   /// - Parameters:
   ///   - mac: the NIC's address.
   ///   - configuration: a static configuration, or nil to run the DHCP client.
-  ///   - seed: seeds DHCP xids, DNS ids, ephemeral ports and TCP ISNs; pass
-  ///     something different on every boot (RDRAND, the clock).
-  public init(mac: MACAddress, configuration: NetworkConfiguration?, seed: UInt64) {
+  ///   - keys: keys DHCP xids, DNS IDs and ports, ephemeral ports (`wire`)
+  ///     and TCP ISNs and SYN cookies (`secret`); fresh from the hardware on
+  ///     every boot.
+  public init(mac: MACAddress, configuration: NetworkConfiguration?, keys: NetworkKeys) {
     self.mac = mac
     self.configuration = configuration
-    random = NetRandom(seed: seed)
+    tcpSecret = keys.secret
+    random = NetRandom(key: keys.wire)
     nextIdentification = random.next16()
-    tcpSecret = random.next()
     if configuration == nil {
       dhcp = DHCPClient(hardwareAddress: mac, transactionID: random.next32())
     }
+  }
+
+  /// Keys from `NetworkKeys(seed:)`: for tests and fuzzing that must repeat.
+  public convenience init(mac: MACAddress, configuration: NetworkConfiguration?, seed: UInt64) {
+    self.init(mac: mac, configuration: configuration, keys: NetworkKeys(seed: seed))
   }
 
   // MARK: Driver side
