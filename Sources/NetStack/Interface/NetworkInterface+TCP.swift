@@ -14,8 +14,10 @@ extension NetworkInterface {
   // MARK: Socket API
 
   /// Listens on `port` (1...65535) with room for `backlog` (clamped to
-  /// 1...1024) connections that are not yet accepted, handshakes in
-  /// progress included; SYNs beyond it are dropped (the peer retries).
+  /// 1...1024) established connections that are not yet accepted; SYNs
+  /// beyond it are dropped (the peer retries). Handshakes in progress are
+  /// bounded apart (`maximumHalfOpenConnections`, then SYN cookies:
+  /// NetworkInterface+SynCookie.swift).
   public func tcpListen(port: UInt16, backlog: Int) -> Result<TCPHandle, NetError> {
     guard port != 0 else { return .failure(.invalidArgument) }
     guard tcpListeners[port] == nil else { return .failure(.addressInUse) }
@@ -230,17 +232,25 @@ extension NetworkInterface {
     sendReset(answering: incoming, endpoints, localAddress: packet.destination, now: now)
   }
 
-  /// §3.10.7.2, LISTEN: ignore RST, reset an ACK, open a child for a SYN.
+  /// §3.10.7.2, LISTEN: ignore RST, reset an ACK (unless it returns a SYN
+  /// cookie), open a child for a SYN while the SYN queue has room, else
+  /// answer with a cookie.
   private func listen(
     _ listener: TCPControlBlock, _ segment: TCPIncoming, _ endpoints: TCPEndpoints,
     localAddress: IPv4Address, now: UInt64
   ) {
     if segment.flags.contains(.rst) { return }
     if segment.flags.contains(.ack) {
+      if acceptSynCookie(listener, segment, endpoints, localAddress: localAddress, now: now) {
+        return
+      }
       return sendReset(answering: segment, endpoints, localAddress: localAddress, now: now)
     }
     guard segment.flags.contains(.syn) else { return drop() }
-    guard listener.children.count < listener.backlog else { return drop() }
+    guard listener.acceptQueue.count < listener.backlog else { return drop() }
+    if listener.children.count - listener.acceptQueue.count >= maximumHalfOpenConnections {
+      return sendSynCookie(answering: segment, endpoints, localAddress: localAddress, now: now)
+    }
     let id = makeHandleID()
     let child = TCPControlBlock(
       id: id, localAddress: localAddress, localPort: endpoints.localPort,
@@ -355,7 +365,7 @@ extension NetworkInterface {
 
   // MARK: Bookkeeping
 
-  private func register(_ block: TCPControlBlock, _ endpoints: TCPEndpoints) {
+  func register(_ block: TCPControlBlock, _ endpoints: TCPEndpoints) {
     tcpBlocks[block.id] = block
     tcpConnections[endpoints] = block.id
     tcpPortUsers[endpoints.localPort, default: 0] += 1
@@ -366,6 +376,9 @@ extension NetworkInterface {
     trackTimers(block)
     if !block.outbox.isEmpty {
       for segment in block.outbox {
+        if segment.isChallengeACK && !challengeACKs.allow(now: lastNow, random: &random) {
+          continue
+        }
         transmitTCP(segment, from: block.localAddress, to: block.remoteAddress, now: lastNow)
       }
       block.outbox.removeAll(keepingCapacity: true)

@@ -57,6 +57,23 @@ public final class NetworkInterface {
   var tcpTimeWaitHead = 0
   /// The key of the ISN hash (RFC 6528) and of SYN cookies.
   let tcpSecret: SipHashKey
+  /// When the last SYN cookie went out (NetworkInterface+SynCookie.swift).
+  var tcpLastSynCookie: UInt64?
+  /// RFC 5961 §7: challenge ACKs sent per second, over all connections.
+  var challengeACKs = ChallengeACKLimiter()
+
+  /// Handshakes in progress (SYN-RECEIVED) each listener keeps; SYNs beyond
+  /// them get SYN cookies (NetworkInterface+SynCookie.swift).
+  public var maximumHalfOpenConnections = 128
+
+  /// RFC 5961 §7's limit on challenge ACKs, per second over all connections
+  /// (Linux's tcp_challenge_ack_limit); each second allows a random number
+  /// between it and twice it, so that an off-path attacker cannot count them
+  /// to learn whether its guesses hit a window (CVE-2016-5696).
+  public var challengeACKLimit: Int {
+    get { challengeACKs.limit }
+    set { challengeACKs.limit = max(newValue, 1) }
+  }
 
   /// The most connections held in TIME-WAIT (2 MSL, 60 s); beyond it the
   /// oldest ends early, as Linux's tcp_max_tw_buckets does. A server that
