@@ -137,6 +137,8 @@ public final class NetworkInterface {
   ) {
     guard let ethernet = EthernetFrame(frame) else { return drop() }
     guard ethernet.destination == mac || ethernet.destination.isBroadcast else { return drop() }
+    // IEEE 802.3 §3.2.3: a group address is never a source.
+    guard !ethernet.source.isMulticast else { return drop() }
     switch ethernet.etherType {
     case EtherType.arp: handleARP(ethernet.payload, now: now)
     case EtherType.ipv4:
