@@ -5,7 +5,8 @@
 //   recovery per RFC 5681 and RFC 6582,
 // - MSS (RFC 9293 §3.7.1) and window scaling (RFC 7323 §2),
 // - delayed ACKs (RFC 1122 §4.2.3.2, RFC 5681 §4.2), zero-window probes
-//   (RFC 9293 §3.8.6.1), TIME-WAIT of 2 MSL, RST validation (RFC 5961).
+//   (RFC 9293 §3.8.6.1), TIME-WAIT of 2 MSL, RST, SYN and ACK validation
+//   with challenge ACKs (RFC 5961 §3-5).
 //
 // The block knows no interface: segments to send go to `outbox` (the
 // interface wraps them in IPv4 and Ethernet), times are passed in.
@@ -376,6 +377,13 @@ final class TCPControlBlock {
       sndWnd = UInt32(segment.window) << UInt32(sendScale)
       sndWl1 = segment.sequenceNumber
       sndWl2 = segment.acknowledgmentNumber
+    }
+    // RFC 5961 §5.2: unless "(SND.UNA - MAX.SND.WND) =< SEG.ACK", discard
+    // the segment and ACK (a challenge ACK): blind data injection has to
+    // guess the acknowledgment too. MAX.SND.WND is taken as the largest
+    // window the peer's scale can say.
+    if TCPSeq.lt(segment.acknowledgmentNumber, sndUna &- (UInt32(0xffff) << UInt32(sendScale))) {
+      return sendChallengeAck(now: now)
     }
     guard processAck(segment, now: now) else { return }
     if state == .closed || state == .timeWait { return }

@@ -89,6 +89,24 @@ import Testing
     #expect(interface.tcpState(connection) == .established)
   }
 
+  @Test func establishedDataWithAckFarBelowSndUnaIsDiscardedWithChallengeAck() throws {
+    let (interface, connection, iss) = try established()
+    interface.receive(
+      TCPPeer.segment(
+        [.ack, .psh], seq: Self.peerISS &+ 1, ack: iss &- 200_000, payload: Array("evil".utf8)),
+      now: 3)
+    #expect(interface.tcpReceivable(connection) == 0)
+    let challenge = try #require(interface.sentSegments().first)
+    #expect(challenge.flags == [.ack])
+    #expect(challenge.ack == Self.peerISS &+ 1)
+    // An old but plausible acknowledgment still delivers the data.
+    interface.receive(
+      TCPPeer.segment(
+        [.ack, .psh], seq: Self.peerISS &+ 1, ack: iss &- 1_000, payload: Array("good".utf8)),
+      now: 4)
+    #expect(interface.tcpReceivable(connection) == 4)
+  }
+
   // MARK: ICMP
 
   @Test func synSentPortUnreachableIsRefused() throws {
