@@ -71,7 +71,8 @@ extension NetworkInterface {
   }
 
   private func releaseDNSPorts() {
-    for port in dnsResolver.takeReleasedPorts() where udpPorts[port] == NetworkInterface.dnsPortOwner {
+    for port in dnsResolver.takeReleasedPorts()
+    where udpPorts[port] == NetworkInterface.dnsPortOwner {
       udpPorts[port] = nil
     }
   }

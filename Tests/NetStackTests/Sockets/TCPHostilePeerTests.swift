@@ -16,7 +16,8 @@ import Testing
     _ = interface.drain()
     let listener = try interface.tcpListen(port: 80, backlog: 4).get()
     interface.receive(
-      TCPPeer.segment(.syn, seq: Self.peerISS, options: [2, 4, UInt8(mss >> 8), UInt8(mss & 0xff)]),
+      TCPPeer.segment(
+        .syn, seq: Self.peerISS, options: [2, 4, UInt8(mss >> 8), UInt8(mss & 0xff)]),
       now: 1)
     let synAck = try #require(interface.sentSegments().first)
     interface.receive(
@@ -134,7 +135,9 @@ import Testing
 
   @Test func establishedHostUnreachableIsASoftErrorAndIgnored() throws {
     let (interface, connection, _) = try established()
-    _ = [UInt8](repeating: 1, count: 100).withUnsafeBytes { interface.tcpSend(connection, $0, now: 3) }
+    _ = [UInt8](repeating: 1, count: 100).withUnsafeBytes {
+      interface.tcpSend(connection, $0, now: 3)
+    }
     let frames = interface.drain()
     try #require(frames.count == 1)
     interface.receive(unreachable(code: 1, quoting: frames[0]), now: 4)
