@@ -58,7 +58,7 @@ let package = Package(
     // SCM_RIGHTS, and a confined child's steps between fork and execve.
     .target(name: "CHermitSys"),
     // Host system helpers shared by the libraries and tools: atomic file writes.
-    .target(name: "HermitSystem"),
+    .target(name: "HermitSystem", dependencies: ["CHermitSys"]),
     // OCI image layout, image store, tar handling.
     .target(name: "HermitOCI", dependencies: ["CArchive", "CCrypto", "HermitSystem"]),
     // QEMU command line, accelerator probe, guest exit status, supervision.
@@ -67,6 +67,7 @@ let package = Package(
       name: "ImageTool",
       dependencies: [
         "HermitOCI",
+        "HermitSystem",
         "BootFormat",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],

@@ -36,6 +36,26 @@ int hermit_pidfd_open(pid_t pid) {
   return fd;
 }
 
+// include/uapi/linux/openat2.h, not in every libc's headers.
+struct hermit_open_how {
+  unsigned long long flags, mode, resolve;
+};
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+int hermit_open_in_root(int dirfd, const char *path) {
+  struct hermit_open_how how = {
+      .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+      .resolve = 0x10 /* IN_ROOT */ | 0x04 /* NO_SYMLINKS */ | 0x02 /* NO_MAGICLINKS */,
+  };
+  return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+int hermit_open_directory_path(int dirfd, const char *path, int nofollow) {
+  return openat(dirfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+}
+
 int hermit_unlock_pty(int master, char *name, size_t name_size) {
   if (unlockpt(master) != 0) return -1;
   return ptsname_r(master, name, name_size) == 0 ? 0 : -1;
@@ -145,6 +165,18 @@ static void enter_new_root(const struct hermit_child_plan *plan, int report) {
     const struct hermit_bind *bind = &plan->binds[i];
     if (make_mount_point(bind->source, bind->target) != 0) fail(report, HERMIT_STEP_BIND);
     if (mount(bind->source, bind->target, NULL, MS_BIND, NULL) != 0) fail(report, HERMIT_STEP_BIND);
+    if (bind->same_as_fd >= 0) {
+      // A descriptor opened in the old mount namespace cannot be the source of a
+      // bind in this one (EINVAL): bind its path, then check it is the same file.
+      struct stat mounted, wanted;
+      if (stat(bind->target, &mounted) != 0 || fstat(bind->same_as_fd, &wanted) != 0) {
+        fail(report, HERMIT_STEP_BIND);
+      }
+      if (mounted.st_dev != wanted.st_dev || mounted.st_ino != wanted.st_ino) {
+        errno = EXDEV;
+        fail(report, HERMIT_STEP_BIND);
+      }
+    }
   }
   for (int i = 0; i < plan->device_count; i++) {
     const struct hermit_device *device = &plan->devices[i];

@@ -24,7 +24,22 @@ public enum HermitDirectories {
   /// systemd: milliseconds on every start).
   static func home(_ variable: (String) -> String?) -> URL {
     if let home = variable("HOME"), home.hasPrefix("/") { return URL(fileURLWithPath: home) }
-    return FileManager.default.homeDirectoryForCurrentUser
+    // Not FileManager's home directory: it asks NSS, which crashes a static
+    // binary whose uid has no passwd entry (any uid can run the tools).
+    let uid = getuid()
+    return URL(fileURLWithPath: passwdHome(uid: uid) ?? "/tmp/hermit-\(uid)")
+  }
+
+  /// The home directory of `uid` in /etc/passwd (passwd(5)), read by number.
+  static func passwdHome(uid: uid_t, passwd: String = "/etc/passwd") -> String? {
+    guard let text = try? String(contentsOfFile: passwd, encoding: .utf8) else { return nil }
+    for line in text.split(separator: "\n") {
+      let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+      if fields.count >= 6, UInt32(fields[2]) == uid, fields[5].hasPrefix("/") {
+        return String(fields[5])
+      }
+    }
+    return nil
   }
 
   public static func imageStore(_ variable: (String) -> String? = processVariable) -> URL {

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import HermitSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -8,18 +9,19 @@ extension HermitMetadata {
   /// Reads `hermit/image.json` from an unpacked rootfs (what `hermit-runtime create`
   /// finds in an OCI bundle) and checks that it names files inside the rootfs.
   public static func load(fromRootfs rootfs: URL) throws -> HermitMetadata {
-    let url = rootfs.appendingPathComponent(HermitMetadata.path)
+    // Opened inside the rootfs (a bundle's is untrusted: no symbolic link may
+    // lead out of it), and by numbers only: no owner lookup through NSS.
     let data: Data
     do {
-      let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
-      if let size = attributes[.size] as? Int, size > CanonicalJSON.maxDocumentSize {
-        throw HermitOCIError.invalidJSON(what: HermitMetadata.path, reason: "file too large")
-      }
-      data = try Data(contentsOf: url)
-    } catch let error as HermitOCIError {
-      throw error
+      let file = try RootedFile(HermitMetadata.path, in: rootfs.path)
+      data = Data(try file.readAll(limit: CanonicalJSON.maxDocumentSize))
+    } catch  where error.errno == EFBIG {
+      throw HermitOCIError.invalidJSON(what: HermitMetadata.path, reason: "file too large")
+    } catch  where error.errno == ENOENT {
+      throw HermitOCIError.notAHermitImage(
+        "\(rootfs.appendingPathComponent(HermitMetadata.path).path) is missing or unreadable")
     } catch {
-      throw HermitOCIError.notAHermitImage("\(url.path) is missing or unreadable")
+      throw HermitOCIError.notAHermitImage(error.description)
     }
     let metadata = try CanonicalJSON.decode(
       HermitMetadata.self, from: data, what: HermitMetadata.path)

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import HermitSystem
 
 /// hermit-runtime's run cache: images unpacked for `run` (`rootfs/<manifest hex>/`
 /// with `<manifest hex>.json` beside it) and the tarball identities that point to
@@ -40,10 +41,9 @@ public enum RunCache {
       let json = rootfs.appendingPathComponent(hex + ".json")
       let directory = rootfs.appendingPathComponent(hex)
       let date =
-        ((try? FileManager.default.attributesOfItem(atPath: json.path))?[.modificationDate]
-          as? Date)
-        ?? ((try? FileManager.default.attributesOfItem(atPath: directory.path))?[.modificationDate]
-          as? Date) ?? .distantPast
+        (FileStatus(json.path) ?? FileStatus(directory.path)).map {
+          Date(timeIntervalSince1970: $0.modificationTime)
+        } ?? .distantPast
       return Entry(
         hex: hex, bytes: StagingArea.directorySize(directory) + 4096, lastUsed: date)
     }

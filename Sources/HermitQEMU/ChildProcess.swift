@@ -137,7 +137,7 @@ public enum ChildProcess {
     var binds = (root?.files ?? []).map {
       hermit_bind(
         source: strings.make($0.source), target: strings.make(mountPoint + $0.path),
-        writable: $0.writable ? 1 : 0)
+        writable: $0.writable ? 1 : 0, same_as_fd: $0.sameAsDescriptor ?? -1)
     }
     var devices = (root?.devices ?? []).map {
       hermit_device(

@@ -1,3 +1,5 @@
+import HermitSystem
+
 /// How a child process (QEMU) is confined, issue 13: decided by the runtime,
 /// carried out by `ChildProcess` between fork and execve, and shown by `inspect`.
 ///
@@ -33,11 +35,23 @@ public struct Confinement: Codable, Equatable, Sendable {
     /// Where the child sees it.
     public var path: String
     public var writable: Bool
+    /// A descriptor of `source` opened beforehand: the bind must show that very
+    /// file (a guest file checked by `RootedFile`), or the child fails.
+    public var sameAsDescriptor: Int32?
 
-    public init(source: String, path: String, writable: Bool = false) {
+    public init(
+      source: String, path: String, writable: Bool = false, sameAsDescriptor: Int32? = nil
+    ) {
       self.source = source
       self.path = path
       self.writable = writable
+      self.sameAsDescriptor = sameAsDescriptor
+    }
+
+    /// `file` at `path`: bound by the path its descriptor was opened by, and
+    /// checked to be that file.
+    public init(opened file: RootedFile, path: String) {
+      self.init(source: file.openedPath, path: path, sameAsDescriptor: file.descriptor)
     }
   }
 

@@ -63,9 +63,16 @@ public struct QEMUCommand: Equatable, Sendable {
       if let fd = c.tapDescriptor {
         a += ["-netdev", "tap,id=net0,fd=\(fd),vhost=off"]
       } else {
-        a += ["-netdev", "tap,id=net0,ifname=\(name),script=no,downscript=no,vhost=off"]
+        a += [
+          "-netdev",
+          "tap,id=net0,ifname=\(Self.escapeOption(name)),script=no,downscript=no,vhost=off",
+        ]
       }
       a += Self.nicDevice(c)
+    }
+    if let file = c.environmentFile {
+      let name = VMConfiguration.environmentFirmwareName
+      a += ["-fw_cfg", "name=\(name),file=\(Self.escapeOption(file))"]
     }
     a += ["-kernel", c.loader, "-initrd", c.app, "-append", c.commandLine]
     self.arguments = a

@@ -17,6 +17,7 @@ public struct QEMURoot: Sendable {
   public static let app = "/hermit/app"
   public static let statusFile = "/hermit/status"
   public static let consoleLog = "/hermit/console.log"
+  public static let environmentFile = "/hermit/environment"
 
   /// Firmware x86 machines load by name from QEMU's data directory: microvm's
   /// BIOS (qboot), the option ROMs `-kernel` uses (multiboot, linuxboot, PVH) and
@@ -39,9 +40,14 @@ public struct QEMURoot: Sendable {
   /// The root for `vm`, mounted at `mountPoint`, `vm` with its paths as QEMU
   /// sees them there, and every path QEMU can reach. `device` numbers come from
   /// the host's nodes.
-  /// - Parameter qemuPart: `prepareQEMU()`'s result, when made beforehand.
+  /// - Parameters:
+  ///   - qemuPart: `prepareQEMU()`'s result, when made beforehand.
+  ///   - guestFiles: the loader and app already opened (`VMConfiguration.guestFiles`):
+  ///     the child binds them by the paths they were opened by and checks that
+  ///     it bound those very files (`Confinement.File.sameAsDescriptor`).
   public func make(
-    for vm: VMConfiguration, pcFirmware: String?, mountPoint: String, qemuPart: QEMUPart? = nil
+    for vm: VMConfiguration, pcFirmware: String?, mountPoint: String, qemuPart: QEMUPart? = nil,
+    guestFiles: (loader: RootedFile, app: RootedFile)? = nil
   ) throws(HermitQEMUError) -> (root: Confinement.Root, vm: VMConfiguration, paths: [String]) {
     var part: QEMUPart
     if let qemuPart { part = qemuPart } else { part = try prepareQEMU() }
@@ -56,10 +62,16 @@ public struct QEMURoot: Sendable {
     confined.app = Self.app
     confined.statusFile = Self.statusFile
     files += [
-      Confinement.File(source: Self.realPath(vm.loader), path: Self.loader),
-      Confinement.File(source: Self.realPath(vm.app), path: Self.app),
+      guestFiles.map { Confinement.File(opened: $0.loader, path: Self.loader) }
+        ?? Confinement.File(source: Self.realPath(vm.loader), path: Self.loader),
+      guestFiles.map { Confinement.File(opened: $0.app, path: Self.app) }
+        ?? Confinement.File(source: Self.realPath(vm.app), path: Self.app),
       Confinement.File(source: Self.realPath(vm.statusFile), path: Self.statusFile, writable: true),
     ]
+    if let environment = vm.environmentFile {
+      confined.environmentFile = Self.environmentFile
+      files.append(Confinement.File(source: Self.realPath(environment), path: Self.environmentFile))
+    }
     if let log = vm.consoleLog {
       confined.consoleLog = Self.consoleLog
       files.append(

@@ -1,3 +1,10 @@
+import BootFormat
+import HermitSystem
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Everything needed to boot one hermit guest, independent of how QEMU is started.
 ///
 /// `QEMUCommand` turns it into a command line (pure, unit-tested); `Supervisor`
@@ -73,8 +80,19 @@ public struct VMConfiguration: Codable, Equatable, Sendable {
   public var loader: String
   /// The app ELF (`-initrd`).
   public var app: String
+  /// The untrusted tree `loader` and `app` lie in (an image's or bundle's
+  /// rootfs): they are then opened inside it, never through a symbolic link
+  /// (`guestFiles()`). nil: trusted paths given by the user.
+  public var imageRoot: String?
   /// The kernel command line (`-append`), see docs/ABI.md.
   public var commandLine: String
+  /// The app's environment (`KEY=VALUE` each). It never goes on a command line,
+  /// where every local user can read it (`/proc/PID/cmdline`): QEMU reads it
+  /// from `environmentFile` (mode 0600, QEMU's user's) into fw_cfg.
+  public var environment: [String]?
+  /// The file QEMU hands the guest as fw_cfg `opt/org.hermit/env`: `env=`
+  /// tokens (docs/ABI.md), written as QEMU starts (`writeEnvironmentFile`).
+  public var environmentFile: String?
   public var cpus: Int
   public var memoryMiB: Int
   public var accelerator: Accelerator
@@ -145,4 +163,60 @@ public struct VMConfiguration: Codable, Equatable, Sendable {
 private func hex2(_ value: UInt32) -> String {
   let digits = Array("0123456789abcdef")
   return String([digits[Int(value >> 4)], digits[Int(value & 0xf)]])
+}
+
+extension VMConfiguration {
+  /// The loader and the app, each opened once as a regular file: inside
+  /// `imageRoot` when set (`RootedFile`: no symbolic link, no way out), else
+  /// by their paths.
+  public func guestFiles() throws(SystemError) -> (loader: RootedFile, app: RootedFile) {
+    func open(_ path: String) throws(SystemError) -> RootedFile {
+      if let imageRoot {
+        let prefix = imageRoot.hasSuffix("/") ? imageRoot : imageRoot + "/"
+        if path.hasPrefix(prefix) {
+          return try RootedFile(String(path.dropFirst(prefix.count)), in: imageRoot)
+        }
+        throw SystemError(path, "open inside \(imageRoot)", errno: EXDEV)
+      }
+      return try RootedFile(path, in: "/", followingSymlinks: true)
+    }
+    return (try open(loader), try open(app))
+  }
+}
+
+extension VMConfiguration {
+  /// The name of the fw_cfg file that carries the environment.
+  public static let environmentFirmwareName = "opt/org.hermit/env"
+
+  /// `environment` as the kernel reads it from fw_cfg: `env=` tokens quoted as
+  /// on its command line.
+  public var environmentTokens: String {
+    (environment ?? []).map { KernelCommandLine.quote("env=" + $0) }.joined(separator: " ")
+  }
+
+  /// Writes `environmentTokens` to a new file at `path` (mode 0600, owned by
+  /// `owner` when given) and names it as `environmentFile`; no file when there
+  /// is no environment. An existing file or link at `path` is replaced, never
+  /// followed.
+  public mutating func writeEnvironmentFile(
+    at path: String, owner: (uid: UInt32, gid: UInt32)?
+  ) throws(SystemError) {
+    guard let environment, !environment.isEmpty else { return }
+    if unlink(path) != 0 && errno != ENOENT { throw SystemError(path, "unlink", errno: errno) }
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw SystemError(path, "open", errno: errno) }
+    defer { close(fd) }
+    if let owner, fchown(fd, owner.uid, owner.gid) != 0 {
+      throw SystemError(path, "fchown", errno: errno)
+    }
+    let bytes = Array(environmentTokens.utf8)
+    var done = 0
+    while done < bytes.count {
+      let wrote = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+      if wrote < 0 && errno == EINTR { continue }
+      guard wrote > 0 else { throw SystemError(path, "write", errno: errno) }
+      done += wrote
+    }
+    environmentFile = path
+  }
 }

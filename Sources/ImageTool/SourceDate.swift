@@ -1,5 +1,6 @@
 import Foundation
 import HermitOCI
+import HermitSystem
 
 /// The date an image gets (config `created`, every tar entry's mtime):
 /// `SOURCE_DATE_EPOCH` when set (reproducible-builds.org), else the newest
@@ -20,12 +21,8 @@ enum SourceDate {
       files.append(app.appendingPathComponent("swiftflags"))
     }
     let seconds = files.compactMap { file -> Int? in
-      guard
-        let date = (try? FileManager.default.attributesOfItem(atPath: file.path))?[
-          .modificationDate]
-          as? Date
-      else { return nil }
-      return max(0, Int(date.timeIntervalSince1970.rounded(.down)))
+      guard let status = FileStatus(file.path) else { return nil }
+      return max(0, Int(status.modificationTime.rounded(.down)))
     }
     return seconds.max() ?? 0
   }

@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import HermitOCI
 import HermitQEMU
+import HermitSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -46,6 +47,10 @@ struct HermitRuntime: ParsableCommand {
       fail(.qemu(error))
     } catch let error as HermitOCIError {
       fail(.image(error))
+    } catch let error as SystemError {
+      fail(RuntimeError.wrap(error))
+    } catch let error as CocoaError {
+      fail(RuntimeError.wrap(error))
     } catch {
       // ArgumentParser: --help and --version exit 0; usage errors keep its message
       // but use docker's status 125.

@@ -1,6 +1,11 @@
+import FoundationEssentials
 import HermitOCI
 import HermitQEMU
 import HermitSystem
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// Errors of the runtime itself (exit status 125, docker's convention).
 ///
@@ -62,6 +67,12 @@ enum RuntimeError: Error, CustomStringConvertible {
     case let error as HermitOCIError: return .image(error)
     case let error as SystemError:
       return .io(path: error.path, reason: error.reason)
+    case let error as CocoaError:
+      // Foundation's file errors: the path and the system's reason, one line.
+      if let path = error.filePath, let posix = error.underlying as? POSIXError {
+        return .io(path: path, reason: String(cString: strerror(posix.code.rawValue)))
+      }
+      return .other("\(error)")
     default: return .other("\(error)")
     }
   }

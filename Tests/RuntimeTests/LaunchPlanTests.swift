@@ -71,7 +71,34 @@ import Testing
     var plan = plan(try rootfs(scratch), env: ["PATH=/", "HOME=/root", "A=1"])
     plan.environment = ["B=2", "HOME=/home", "A=3"]
     #expect(plan.mergedEnvironment == ["PATH=/", "HOME=/home", "A=3", "B=2"])
-    #expect(try kernelLine(plan).options.environment == plan.mergedEnvironment)
+    // The environment goes to the guest through fw_cfg, never the command line.
+    let vm = try plan.configuration(name: "t", statusFile: "status")
+    #expect(vm.environment == plan.mergedEnvironment)
+    #expect(KernelCommandLine.parse(vm.commandLine).options.environment.isEmpty)
+    #expect(!vm.commandLine.contains("HOME"))
+  }
+
+  @Test func theEnvironmentFileIsTheQuotedTokensModeSixHundredAndNeverFollowsALink() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    var plan = plan(try rootfs(scratch))
+    plan.environment = ["A=b c", "Q=\"x\\"]
+    var vm = try plan.configuration(name: "t", statusFile: "status")
+    let path = scratch.path("environment")
+    // A link planted where the file goes is replaced, not written through.
+    let victim = scratch.path("victim")
+    try Data("keep".utf8).write(to: URL(fileURLWithPath: victim))
+    try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: victim)
+    try vm.writeEnvironmentFile(at: path, owner: nil)
+    #expect(try String(contentsOfFile: victim, encoding: .utf8) == "keep")
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    #expect(KernelCommandLine.parse(text).options.environment == ["A=b c", "Q=\"x\\"])
+    var info = stat()
+    #expect(lstat(path, &info) == 0 && info.st_mode & 0o7777 == 0o600)
+    #expect(vm.environmentFile == path)
+    let argv = QEMUCommand(vm).arguments
+    #expect(argv.contains("name=opt/org.hermit/env,file=\(path)"))
+    #expect(!argv.joined(separator: " ").contains("A=b c"))
   }
 
   @Test func theImagesCPUsAndMemoryApplyUnlessFlagsSayOtherwise() throws {

@@ -12,7 +12,8 @@ struct OCITests {
   /// A bundle whose rootfs holds the loader, `app` and hermit/image.json.
   func makeBundle(
     in scratch: Scratch, app: String, args: [String], env: [String] = [],
-    networkNamespace: String? = nil, resolvConf: String? = nil
+    networkNamespace: String? = nil, resolvConf: String? = nil,
+    annotations: [String: String] = ["org.example": "yes"]
   ) throws -> String {
     let bundle = scratch.url.appendingPathComponent("bundle")
     let hermit = bundle.appendingPathComponent("rootfs/hermit")
@@ -40,7 +41,7 @@ struct OCITests {
       "mounts": mounts,
       "process": ["args": ["/hermit/app"] + args, "env": env, "cwd": "/"],
       "root": ["path": "rootfs"],
-      "annotations": ["org.example": "yes"],
+      "annotations": annotations,
       "linux": [
         "namespaces": [["type": "pid"], ["type": "mount"]]
           + (networkNamespace.map { [["type": "network", "path": $0]] } ?? [])

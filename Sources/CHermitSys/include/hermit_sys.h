@@ -19,6 +19,10 @@ struct hermit_bind {
   const char *target;
   /// Nonzero: the mount stays writable (the status file, the console log).
   int writable;
+  /// An open descriptor of the file that must appear (>= 0), or -1: the bind
+  /// fails unless what it mounted is that very file (device and inode), so a
+  /// file swapped for another after it was checked is never shown.
+  int same_as_fd;
 };
 
 /// A character device node created in the new root (mknod), owned by the child's
@@ -134,6 +138,12 @@ pid_t hermit_spawn(const struct hermit_child_plan *plan, int *failed_step, int *
 
 /// pidfd_open(2) (Linux 5.3), close-on-exec: -1 with errno where the kernel has none.
 int hermit_pidfd_open(pid_t pid);
+/// openat2(2) (Linux 5.6) of `path` below `dirfd`, read-only and close-on-exec,
+/// resolved with RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS.
+/// -1 with errno ENOSYS where the kernel has none.
+int hermit_open_in_root(int dirfd, const char *path);
+/// open(2) of a directory as an O_PATH descriptor, close-on-exec.
+int hermit_open_directory_path(int dirfd, const char *path, int nofollow);
 /// unlockpt(3) then ptsname_r(3): the replica's path of a pty master, or -1.
 int hermit_unlock_pty(int master, char *name, size_t name_size);
 /// sendmsg(2) of `data` with one descriptor in an SCM_RIGHTS control message.

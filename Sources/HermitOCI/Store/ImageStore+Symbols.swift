@@ -39,8 +39,7 @@ extension ImageStore {
         !FileManager.default.fileExists(atPath: blobsURL.appendingPathComponent(hex).path)
       else { continue }
       let symbols = marker.deletingPathExtension()
-      freed +=
-        ((try? FileManager.default.attributesOfItem(atPath: symbols.path))?[.size] as? Int64) ?? 0
+      freed += FileStatus(symbols.path)?.size ?? 0
       try? FileManager.default.removeItem(at: symbols)
       try? FileManager.default.removeItem(at: marker)
     }

@@ -8,4 +8,12 @@ public enum NetworkStatus {
     try network.waitForConfiguration().get()
     return network.lock.withLock { network.interface.configuration! }
   }
+
+  /// What TCP did so far: segments sent and retransmitted, timeouts, fast
+  /// retransmits and recoveries, over all connections. Starts the network
+  /// if needed; all zero if there is no NIC.
+  public static func tcpCounters() -> TCPCounters {
+    guard let network = Network.shared else { return TCPCounters() }
+    return network.lock.withLock { network.interface.tcpCounters }
+  }
 }

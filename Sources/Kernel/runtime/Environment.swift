@@ -1,5 +1,5 @@
 // Program arguments and environment, from the kernel command line
-// (`env=K=V ... -- ARGS`, docs/ABI.md).
+// (`env=K=V ... -- ARGS`, docs/ABI.md) and the fw_cfg file `opt/org.hermit/env`.
 import Synchronization
 
 /// The kernel command line as the loader found it, parsed on first use so that
@@ -27,8 +27,17 @@ enum BootCommandLine {
 
   private static func parseOnce() {
     if state.compareExchange(expected: unparsed, desired: parsing, ordering: .acquiring).exchanged {
-      parsed = KernelCommandLine.parse(
+      var value = KernelCommandLine.parse(
         String(decoding: text, as: UTF8.self), skippingImageName: skipsImageName)
+      // The runtime's channel for the environment (docs/ABI.md): `env=` tokens
+      // in a fw_cfg file, which no host command line shows.
+      if let file = Arch.firmwareFile(named: "opt/org.hermit/env") {
+        value.options.environment +=
+          KernelCommandLine.parse(
+            String(decoding: file, as: UTF8.self)
+          ).options.environment
+      }
+      parsed = value
       state.store(ready, ordering: .releasing)
       return
     }
@@ -49,7 +58,8 @@ public enum CommandLine {
 
 /// The app's environment variables.
 public enum Environment {
-  /// Each entry `KEY=VALUE`, from `env=` options on the kernel command line.
+  /// Each entry `KEY=VALUE`: `env=` options on the kernel command line, then
+  /// those of the runtime's fw_cfg file.
   public static var variables: [String] { BootCommandLine.options.environment }
 
   /// The value of `name`, or nil. Compares bytes (no Unicode tables needed).

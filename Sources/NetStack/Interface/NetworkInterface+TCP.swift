@@ -200,10 +200,15 @@ extension NetworkInterface {
         || segment.isChecksumValid(source: packet.source, destination: packet.destination)
     else { return drop() }
     let options = segment.flags.contains(.syn) ? segment.options : (nil, nil)
-    let incoming = TCPIncoming(
+    var incoming = TCPIncoming(
       sequenceNumber: segment.sequenceNumber, acknowledgmentNumber: segment.acknowledgmentNumber,
       flags: segment.flags, window: segment.window, maximumSegmentSize: options.0,
       windowScale: options.1, payload: segment.payload)
+    if segment.flags.contains(.syn) {
+      incoming.sackPermitted = segment.sackPermitted
+    } else if segment.flags.contains(.ack) {
+      incoming.sackBlocks = segment.sackBlocks
+    }
     let endpoints = TCPEndpoints(
       localPort: segment.destinationPort, remoteAddress: packet.source,
       remotePort: segment.sourcePort)
@@ -374,6 +379,10 @@ extension NetworkInterface {
   /// Sends the block's outbox, then updates listener queues and frees it if done.
   func flush(_ block: TCPControlBlock) {
     trackTimers(block)
+    if block.counters != TCPCounters() {
+      tcpCounters.add(block.counters)
+      block.counters = TCPCounters()
+    }
     if !block.outbox.isEmpty {
       for segment in block.outbox {
         if segment.isChallengeACK && !challengeACKs.allow(now: lastNow, random: &random) {
@@ -420,7 +429,8 @@ extension NetworkInterface {
   func transmitTCP(
     _ segment: TCPOutgoing, from source: IPv4Address, to destination: IPv4Address, now: UInt64
   ) {
-    var frame = NetworkInterface.makeIPv4Frame(reserving: 28 + segment.payload.count)
+    tcpCounters.segmentsSent += 1
+    var frame = NetworkInterface.makeIPv4Frame(reserving: 60 + segment.payload.count)
     let start = frame.count
     TCPSegment.emitHeader(segment.header, into: &frame)
     frame.append(contentsOf: segment.payload)

@@ -61,6 +61,9 @@ public final class NetworkInterface {
   var tcpLastSynCookie: UInt64?
   /// RFC 5961 §7: challenge ACKs sent per second, over all connections.
   var challengeACKs = ChallengeACKLimiter()
+  /// What TCP did on this interface: segments sent and retransmitted,
+  /// timeouts, fast retransmits, recoveries.
+  public internal(set) var tcpCounters = TCPCounters()
 
   /// Handshakes in progress (SYN-RECEIVED) each listener keeps; SYNs beyond
   /// them get SYN cookies (NetworkInterface+SynCookie.swift).

@@ -1,8 +1,12 @@
 // A TCP connection or listener: the transmission control block of RFC 9293
 // §3.3.1 and its segment processing (§3.10.7), with
-// - retransmission timeout per RFC 6298 (Karn's algorithm, backoff),
-// - slow start, congestion avoidance, fast retransmit and NewReno fast
-//   recovery per RFC 5681 and RFC 6582,
+// - retransmission timeout per RFC 6298 (Karn's algorithm, backoff) with
+//   Linux's 200 ms floor,
+// - slow start and congestion avoidance per RFC 5681 with appropriate byte
+//   counting (RFC 3465), an initial window of 10 segments (RFC 6928) and
+//   limited transmit (RFC 3042),
+// - SACK (RFC 2018) both ways, and loss recovery per RFC 6675 when the peer
+//   agreed to SACK, NewReno fast recovery (RFC 6582) when it did not,
 // - MSS (RFC 9293 §3.7.1) and window scaling (RFC 7323 §2),
 // - delayed ACKs (RFC 1122 §4.2.3.2, RFC 5681 §4.2), zero-window probes
 //   (RFC 9293 §3.8.6.1), TIME-WAIT of 2 MSL, RST, SYN and ACK validation
@@ -28,6 +32,10 @@ struct TCPIncoming {
   var window: UInt16
   var maximumSegmentSize: UInt16?
   var windowScale: UInt8?
+  /// A SYN carried SACK-Permitted (RFC 2018 §2).
+  var sackPermitted = false
+  /// The SACK option's blocks (RFC 2018 §3), of an ACK.
+  var sackBlocks: [TCPSackBlock] = []
   var payload: UnsafeRawBufferPointer
 
   /// SEG.LEN: data plus one for each of SYN and FIN.
@@ -36,6 +44,16 @@ struct TCPIncoming {
   }
 }
 
+/// Loss recovery: why SACK with RFC 6675 rather than RACK-TLP (RFC 8985).
+/// Every peer we meet offers SACK (Linux, BSD, Windows, QEMU's slirp), and a
+/// hole in a window is then repaired within one round trip, however many
+/// segments the window lost and whether or not the ACKs carry data (a
+/// bidirectional transfer's ACKs do, and RFC 5681 does not count those as
+/// duplicates: each loss used to cost a timeout). RFC 6675 needs only the
+/// scoreboard (TCPScoreboard) and the out-of-order ranges we keep anyway
+/// (TCPAssembler); RACK needs per-segment send times, which the byte-ring send
+/// buffer does not keep, and pays off mostly against reordering and tail
+/// losses, which the 200 ms RTO floor already bounds.
 final class TCPControlBlock {
   /// RFC 9293 §3.7.1: assume 536 if the peer sends no MSS option.
   static let defaultSendMSS = 536
@@ -46,12 +64,16 @@ final class TCPControlBlock {
   /// What we announce: an Ethernet MTU minus IPv4 and TCP headers.
   static let ourMSS =
     EthernetFrame.mtu - IPv4Packet.minimumHeaderLength - TCPSegment.minimumHeaderLength
-  /// RFC 6298 §2.1 and §2.4.
+  /// RFC 6298 §2.1 (1 s before the first sample). The floor is Linux's
+  /// TCP_RTO_MIN, 200 ms, not §2.4's 1 s: 1 s stalls a connection for
+  /// hundreds of round trips on every tail loss, and a 200 ms RTO still
+  /// exceeds any delayed ACK (`ackDelay`, the peer's 200 ms at most).
   static let initialRTO: UInt64 = 1_000
-  static let minimumRTO: UInt64 = 1_000
+  static let minimumRTO: UInt64 = 200
   static let maximumRTO: UInt64 = 60_000
   /// Consecutive timeouts before giving up (RFC 1122 §4.2.3.5 R2: at least
-  /// 100 s, and 3 minutes for a SYN): 1+2+4+...+60 s.
+  /// 100 s, and 3 minutes for a SYN): from the 200 ms floor,
+  /// 0.2+0.4+...+51.2+60+60 s = 222 s; a SYN's 1+2+...+64 s = 127 s.
   static let maximumRetransmissions = 10
   static let maximumSynRetransmissions = 7
   /// SYN-ACK retries of a half-open connection (1+2+4+8 s, then 16 s more for
@@ -140,7 +162,31 @@ final class TCPControlBlock {
   private(set) var congestionWindow = 0
   private var slowStartThreshold = Int.max
   private var duplicateAcks = 0
+  /// RFC 6582 "recover" / RFC 6675 RecoveryPoint: in fast recovery until
+  /// this is acknowledged.
   private var recoveryPoint: UInt32?
+  /// RFC 3465 §2.1: bytes acknowledged in congestion avoidance, toward the
+  /// next SMSS of window.
+  private var bytesAckedInAvoidance = 0
+
+  // SACK (RFC 2018) and its loss recovery (RFC 6675).
+  /// Both SYNs carried SACK-Permitted.
+  private(set) var sackEnabled = false
+  private var scoreboard = TCPScoreboard()
+  /// RFC 6675 HighRxt: this recovery's retransmissions reached here.
+  private var highRetransmitted: UInt32 = 0
+  /// This recovery's retransmissions not yet acknowledged: where each
+  /// started and the highest sequence number sent before it (see
+  /// `detectLostRetransmissions`). At most `maximumTrackedRetransmissions`.
+  private var retransmissions: [(start: UInt32, sentAfter: UInt32)] = []
+  static let maximumTrackedRetransmissions = 64
+  /// The start of the out-of-order segment that arrived last: RFC 2018 §4,
+  /// "The first SACK block ... MUST specify the contiguous block of data
+  /// containing the segment which triggered this ACK".
+  private var latestOutOfOrder: UInt32?
+
+  /// Counted since the interface last took them (`flush`).
+  var counters = TCPCounters()
 
   /// Segments to send, oldest first.
   var outbox: [TCPOutgoing] = []
@@ -234,11 +280,14 @@ final class TCPControlBlock {
     scalingEnabled = segment.windowScale != nil
     sendScale = segment.windowScale ?? 0
     receiveScale = scalingEnabled ? offeredScale : 0
+    // RFC 2018 §2: SACK only if both SYNs carry SACK-Permitted (a SYN-ACK
+    // carries it only if our SYN offered it).
+    sackEnabled = segment.sackPermitted
   }
 
-  /// RFC 5681 §3.1: IW = min(4 * SMSS, max(2 * SMSS, 4380)); SMSS is not
+  /// RFC 6928 §2: IW = min(10 * MSS, max(2 * MSS, 14600)); SMSS is not
   /// known before the SYN exchange, so this is recomputed then.
-  private var initialWindow: Int { min(4 * sendMSS, max(2 * sendMSS, 4380)) }
+  private var initialWindow: Int { min(10 * sendMSS, max(2 * sendMSS, 14600)) }
 
   private func sendSyn(ack: Bool, now: UInt64) {
     var header = makeHeader(flags: ack ? [.syn, .ack] : [.syn], sequenceNumber: iss)
@@ -248,6 +297,8 @@ final class TCPControlBlock {
     if !ack || scalingEnabled {
       header.windowScale = offeredScale
     }
+    header.sackPermitted = !ack || sackEnabled
+    if sndMax != iss { counters.segmentsRetransmitted += 1 }
     if !ack { header.acknowledgmentNumber = 0 }
     header.window = UInt16(min(receiveBuffer.freeSpace, 0xffff))
     // The window a SYN-ACK offers is one the peer knows of: the app's first
@@ -466,13 +517,34 @@ final class TCPControlBlock {
     // RFC 9293 §3.8.6.1: while the peer keeps answering zero-window probes,
     // the connection stays open however long it takes.
     if window == 0 { timeouts = 0 }
+    // RFC 6675 §5: the scoreboard first, so that what follows sees this ACK's blocks.
+    var newlySacked = false
+    if sackEnabled && !segment.sackBlocks.isEmpty {
+      newlySacked = scoreboard.add(
+        segment.sackBlocks, una: TCPSeq.gt(ack, sndUna) ? ack : sndUna, highData: sndMax)
+    }
     if TCPSeq.gt(ack, sndUna) {
       acknowledge(upTo: ack, now: now)
-    } else if ack == sndUna && segment.payload.isEmpty
-      && !segment.flags.contains(.syn) && !segment.flags.contains(.fin)
-      && window == sndWnd && sndMax != sndUna
+    } else if ack == sndUna && sndMax != sndUna {
+      // RFC 5681 §2's duplicate ACK carries no data and the same window. With
+      // SACK, an ACK that SACKs new data says as much, data or window update
+      // or not (a bidirectional transfer's ACKs carry data), and a copy the
+      // network made of an earlier ACK does not (as in Linux, which counts
+      // SACKed segments, not duplicate ACKs, once SACK is on).
+      let isDuplicate =
+        sackEnabled
+        ? newlySacked
+        : segment.payload.isEmpty && !segment.flags.contains(.syn)
+          && !segment.flags.contains(.fin) && window == sndWnd
+      if isDuplicate { duplicateAck(now: now) }
+    }
+    if sackEnabled && recoveryPoint == nil && sndNxt == sndMax && sndUna != sndMax
+      && (duplicateAcks >= TCPScoreboard.duplicateThreshold
+        || scoreboard.lostBoundary(una: sndUna, mss: sendMSS) != sndUna)
     {
-      duplicateAck(now: now)
+      enterSACKRecovery(now: now)
+    } else if sackEnabled && recoveryPoint != nil && newlySacked {
+      detectLostRetransmissions()
     }
     // "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK),
     // set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK."
@@ -522,48 +594,141 @@ final class TCPControlBlock {
     sendBufferStart = sendBufferStart &+ UInt32(dataAcked)
     sndUna = ack
     if TCPSeq.lt(sndNxt, sndUna) { sndNxt = sndUna }
+    scoreboard.advance(to: ack)
     timeouts = 0
     if let recover = recoveryPoint {
       if TCPSeq.ge(ack, recover) {
-        // RFC 6582 §3.2 step 3: full acknowledgment ends recovery.
-        congestionWindow = min(slowStartThreshold, flightSize + sendMSS)
+        // RFC 6675 §5 step (A) ends recovery with cwnd at ssthresh, as it
+        // entered; RFC 6582 §3.2 step 3 deflates the NewReno window.
+        congestionWindow =
+          sackEnabled ? slowStartThreshold : min(slowStartThreshold, flightSize + sendMSS)
         recoveryPoint = nil
-      } else {
-        // Partial acknowledgment: retransmit the next hole, deflate.
-        retransmitFirst(now: now)
+      } else if !sackEnabled {
+        // RFC 6582 §3.2 step 5, partial acknowledgment: retransmit the next
+        // hole, deflate. (With SACK, `transmit` fills holes as pipe allows.)
+        counters.fastRetransmits += 1
+        retransmit(from: sndUna, length: sendMSS, now: now)
         congestionWindow = max(congestionWindow - acked + sendMSS, sendMSS)
       }
-    } else if congestionWindow < slowStartThreshold {
-      congestionWindow += min(acked, sendMSS)  // RFC 5681 §3.1 slow start
     } else {
-      congestionWindow += max(1, sendMSS * sendMSS / max(congestionWindow, 1))
+      growCongestionWindow(acknowledged: acked)
     }
     duplicateAcks = 0
     // RFC 6298 §5.2/5.3: stop when all is acknowledged, else restart.
     retransmitDeadline = sndUna == sndMax ? nil : now + rto
   }
 
-  /// RFC 5681 §3.2 / RFC 6582: the third duplicate ACK retransmits.
+  /// RFC 5681 §3.1 with appropriate byte counting: slow start grows by
+  /// the bytes acknowledged up to L = 2 SMSS per ACK (RFC 3465 §2.3),
+  /// congestion avoidance by one SMSS per window's worth of bytes acknowledged
+  /// (§2.1), so delayed and stretched ACKs grow the window as much as
+  /// per-segment ones.
+  private func growCongestionWindow(acknowledged: Int) {
+    if congestionWindow < slowStartThreshold {
+      congestionWindow += min(acknowledged, 2 * sendMSS)
+      return
+    }
+    bytesAckedInAvoidance += acknowledged
+    if bytesAckedInAvoidance >= congestionWindow {
+      bytesAckedInAvoidance -= congestionWindow
+      congestionWindow += sendMSS
+    }
+  }
+
+  /// A duplicate ACK (with SACK: one that SACKs new data). The first two
+  /// allow a new segment each (RFC 3042, `limitedTransmitAllowance`); without
+  /// SACK the third retransmits (RFC 5681 §3.2, RFC 6582); with SACK,
+  /// `processAck` decides on recovery from the scoreboard.
   private func duplicateAck(now: UInt64) {
     duplicateAcks += 1
     if recoveryPoint != nil {
-      congestionWindow += sendMSS  // inflate for each segment that left the network
+      // RFC 6582 §3.2 step 4: inflate for each segment that left the network.
+      if !sackEnabled { congestionWindow += sendMSS }
       return
     }
-    guard duplicateAcks == 3 else { return }
+    guard !sackEnabled, duplicateAcks == TCPScoreboard.duplicateThreshold else { return }
     slowStartThreshold = max(flightSize / 2, 2 * sendMSS)
     recoveryPoint = sndMax
-    retransmitFirst(now: now)
+    counters.recoveries += 1
+    counters.fastRetransmits += 1
+    retransmit(from: sndUna, length: sendMSS, now: now)
     congestionWindow = slowStartThreshold + 3 * sendMSS
   }
 
-  /// Resends one segment at SND.UNA without moving SND.NXT.
-  private func retransmitFirst(now: UInt64) {
+  /// RFC 6675 §5 steps 4.1-4.3: a loss is detected (DupThresh duplicate
+  /// ACKs, or IsLost(HighACK + 1)): halve, and retransmit the first segment
+  /// presumed dropped. `transmit` then sends what pipe allows (step C).
+  private func enterSACKRecovery(now: UInt64) {
+    recoveryPoint = sndMax
+    slowStartThreshold = max(flightSize / 2, 2 * sendMSS)
+    congestionWindow = slowStartThreshold
+    bytesAckedInAvoidance = 0
+    highRetransmitted = sndUna
+    retransmissions.removeAll(keepingCapacity: true)
+    counters.recoveries += 1
+    counters.fastRetransmits += 1
+    let hole = scoreboard.nextLost(from: sndUna, lostBoundary: sndMax, mss: sendMSS)
+    let length = hole.map { TCPSeq.distance(from: $0.start, to: $0.end) } ?? sendMSS
+    retransmit(from: sndUna, length: length, now: now)
+  }
+
+  /// A retransmission is lost when more than (DupThresh - 1) * SMSS bytes
+  /// sent after it are SACKed while it is not: the IsLost rule applied to
+  /// the order of transmission (as RACK, RFC 8985 §6.2, and Linux's lost
+  /// retransmit detection do). RFC 6675 alone leaves it to the timeout: at
+  /// 10% loss, one retransmission in ten. HighRxt goes back to its start, so
+  /// NextSeg sends the hole again.
+  private func detectLostRetransmissions() {
+    let threshold = (TCPScoreboard.duplicateThreshold - 1) * sendMSS
+    var index = 0
+    while index < retransmissions.count {
+      let entry = retransmissions[index]
+      if TCPSeq.lt(entry.start, sndUna) {
+        retransmissions.remove(at: index)
+      } else if scoreboard.sackedBytes(above: entry.sentAfter) > threshold {
+        if TCPSeq.lt(entry.start, highRetransmitted) { highRetransmitted = entry.start }
+        retransmissions.remove(at: index)
+      } else {
+        index += 1
+      }
+    }
+  }
+
+  /// RFC 6675 §5 step (C): while cwnd - pipe >= 1 SMSS, send NextSeg: the
+  /// next lost hole (rule 1), else new data (rule 2).
+  private func transmitInRecovery(now: UInt64) {
+    while true {
+      let pipe = scoreboard.pipe(
+        una: sndUna, highData: sndMax, highRetransmitted: highRetransmitted, mss: sendMSS)
+      guard congestionWindow - pipe >= sendMSS else { return }
+      let boundary = scoreboard.lostBoundary(una: sndUna, mss: sendMSS)
+      let from = TCPSeq.gt(highRetransmitted, sndUna) ? highRetransmitted : sndUna
+      if let hole = scoreboard.nextLost(from: from, lostBoundary: boundary, mss: sendMSS) {
+        counters.fastRetransmits += 1
+        let length = TCPSeq.distance(from: hole.start, to: hole.end)
+        guard retransmit(from: hole.start, length: length, now: now) else { return }
+      } else if !emitSegment(maximumPayload: sendMSS, ignoreWindow: false, now: now) {
+        return
+      }
+    }
+  }
+
+  /// Resends up to `length` bytes from `sequence` without moving SND.NXT;
+  /// in a SACK recovery, HighRxt follows.
+  @discardableResult
+  private func retransmit(from sequence: UInt32, length: Int, now: UInt64) -> Bool {
     rttProbe = nil
     let saved = sndNxt
-    sndNxt = sndUna
-    emitSegment(maximumPayload: sendMSS, ignoreWindow: true, now: now)
+    sndNxt = sequence
+    let sent = emitSegment(maximumPayload: length, ignoreWindow: true, now: now)
+    if sent && TCPSeq.gt(sndNxt, highRetransmitted) { highRetransmitted = sndNxt }
+    if sent && sackEnabled && recoveryPoint != nil
+      && retransmissions.count < TCPControlBlock.maximumTrackedRetransmissions
+    {
+      retransmissions.append((start: sequence, sentAfter: sndMax))
+    }
     if TCPSeq.gt(saved, sndNxt) { sndNxt = saved }
+    return sent
   }
 
   /// §3.10.7.4 "seventh, process the segment text" and "eighth, check the FIN bit".
@@ -601,7 +766,7 @@ final class TCPControlBlock {
         // RFC 5681 §4.2: ACK at once when a segment fills a hole.
         outOfOrder = hadHoles
       } else {
-        _ = assembler.add(offset..<offset + payload.count)
+        if assembler.add(offset..<offset + payload.count) { latestOutOfOrder = sequence }
         outOfOrder = true
       }
     } else if !segment.payload.isEmpty {
@@ -646,7 +811,11 @@ final class TCPControlBlock {
   /// Sends new data (and FIN) as windows allow.
   func transmit(now: UInt64) {
     guard state.isSynchronized, state != .synReceived, state != .timeWait else { return }
-    while emitSegment(maximumPayload: sendMSS, ignoreWindow: false, now: now) {}
+    if sackEnabled && recoveryPoint != nil {
+      transmitInRecovery(now: now)
+    } else {
+      while emitSegment(maximumPayload: sendMSS, ignoreWindow: false, now: now) {}
+    }
     // A zero window with data waiting: probe on the retransmission timer.
     if retransmitDeadline == nil && sndWnd == 0 && unsentCount > 0 {
       retransmitDeadline = now + rto
@@ -669,24 +838,33 @@ final class TCPControlBlock {
       sendSyn(ack: state == .synReceived, now: now)
       return true
     }
+    let sackBlocks = sackBlocksToSend
+    // RFC 6691: the MSS counts no options, so SACK blocks take payload room.
+    let segmentRoom = sendMSS - (sackBlocks.isEmpty ? 0 : 4 + 8 * sackBlocks.count)
     let offset = max(0, TCPSeq.distance(from: sendBufferStart, to: sndNxt))
     let unsent = max(0, sendBuffer.count - offset)
     let inFlight = TCPSeq.distance(from: sndUna, to: sndNxt)
-    let window = Int(min(UInt64(sndWnd), UInt64(max(congestionWindow, sendMSS))))
+    // In a SACK recovery the caller checked cwnd against pipe (RFC 6675 §5).
+    let congestionLimit =
+      sackEnabled && recoveryPoint != nil
+      ? UInt64(UInt32.max) : UInt64(max(congestionWindow, sendMSS) + limitedTransmitAllowance)
+    let window = Int(min(UInt64(sndWnd), congestionLimit))
     var allowed = max(0, window - inFlight)
-    if ignoreWindow { allowed = max(allowed, 1) }
-    let length = min(unsent, maximumPayload, allowed)
+    if ignoreWindow { allowed = max(allowed, maximumPayload) }
+    let length = min(unsent, maximumPayload, segmentRoom, allowed)
     // RFC 1122 §4.2.3.4 (sender silly window avoidance): hold back a
     // segment smaller than the MSS while more data waits and some is in
     // flight; the ACK that opens the window sends it in full.
-    if !ignoreWindow && length < min(unsent, sendMSS) && inFlight > 0 { return false }
+    if !ignoreWindow && length < min(unsent, segmentRoom) && inFlight > 0 { return false }
     let sendFin =
       (finSequence.map { $0 == sndNxt &+ UInt32(length) } ?? false) && length == unsent
     guard length > 0 || sendFin else { return false }
     var flags: TCPFlags = [.ack]
     if sendFin { flags.insert(.fin) }
     if length > 0 && length == unsent { flags.insert(.psh) }
-    let header = makeHeader(flags: flags, sequenceNumber: sndNxt)
+    var header = makeHeader(flags: flags, sequenceNumber: sndNxt)
+    header.sackBlocks = sackBlocks
+    if TCPSeq.lt(sndNxt, sndMax) { counters.segmentsRetransmitted += 1 }
     outbox.append(
       TCPOutgoing(header: header, payload: sendBuffer.bytes(offset: offset, length: length)))
     let end = sndNxt &+ UInt32(length + (sendFin ? 1 : 0))
@@ -708,7 +886,8 @@ final class TCPControlBlock {
   /// the peer finds it acceptable.
   func sendAck(now: UInt64) {
     guard state.isSynchronized || state == .synSent else { return }
-    let header = makeHeader(flags: [.ack], sequenceNumber: sndMax)
+    var header = makeHeader(flags: [.ack], sequenceNumber: sndMax)
+    header.sackBlocks = sackBlocksToSend
     outbox.append(TCPOutgoing(header: header, payload: []))
     ackDeadline = nil
     unacknowledgedSegments = 0
@@ -736,6 +915,35 @@ final class TCPControlBlock {
       sourcePort: localPort, destinationPort: remotePort, sequenceNumber: sequenceNumber,
       acknowledgmentNumber: rcvNxt, flags: flags,
       window: UInt16(min(advertisedWindowBytes >> Int(receiveScale), 0xffff)))
+  }
+
+  /// RFC 3042 §2: the first and second duplicate ACKs each let one new
+  /// segment go beyond cwnd (cwnd itself unchanged); none in recovery.
+  private var limitedTransmitAllowance: Int {
+    recoveryPoint == nil ? min(duplicateAcks, 2) * sendMSS : 0
+  }
+
+  /// What our ACKs report of the out-of-order data (RFC 2018 §4): the block
+  /// with the segment that arrived last first, then the others from the
+  /// lowest, so the sender learns of the holes nearest RCV.NXT.
+  private var sackBlocksToSend: [TCPSackBlock] {
+    guard sackEnabled, !assembler.isEmpty else { return [] }
+    let latest = latestOutOfOrder.map { TCPSeq.distance(from: rcvNxt, to: $0) } ?? -1
+    var blocks: [TCPSackBlock] = []
+    blocks.reserveCapacity(TCPSackBlock.maximumCount)
+    for range in assembler.ranges where range.contains(latest) {
+      blocks.append(sackBlock(range))
+    }
+    for range in assembler.ranges where !range.contains(latest) {
+      guard blocks.count < TCPSackBlock.maximumCount else { break }
+      blocks.append(sackBlock(range))
+    }
+    return blocks
+  }
+
+  private func sackBlock(_ range: Range<Int>) -> TCPSackBlock {
+    TCPSackBlock(
+      start: rcvNxt &+ UInt32(range.lowerBound), end: rcvNxt &+ UInt32(range.upperBound))
   }
 
   /// The receive window: free buffer space (RCV.WND).
@@ -782,10 +990,13 @@ final class TCPControlBlock {
     }
     let probing = sndWnd == 0 && sndUna == sndMax
     if !probing {
+      counters.timeouts += 1
       slowStartThreshold = max(flightSize / 2, 2 * sendMSS)
       congestionWindow = sendMSS
+      bytesAckedInAvoidance = 0
       recoveryPoint = nil
       duplicateAcks = 0
+      scoreboard.clear()  // RFC 2018 §8: the receiver may have reneged
       rto = min(rto * 2, TCPControlBlock.maximumRTO)
     } else {
       // Zero-window probes back off the same way (RFC 9293 §3.8.6.1).

@@ -10,9 +10,9 @@
 //   |           Checksum            |         Urgent Pointer        |
 //   |                           [Options]                           |
 //
-// Options read: MSS (kind 2, RFC 9293 §3.2) and Window Scale (kind 3, RFC
-// 7323 §2); others (SACK-permitted, timestamps) are skipped, so peers fall
-// back to plain cumulative ACKs.
+// Options read and written: MSS (kind 2, RFC 9293 §3.2), Window Scale (kind
+// 3, RFC 7323 §2), SACK-Permitted (kind 4) and SACK (kind 5, RFC 2018 §2-3);
+// others (timestamps) are skipped.
 
 /// TCP control bits.
 struct TCPFlags: OptionSet, Equatable {
@@ -37,6 +37,26 @@ struct TCPHeader: Equatable {
   var maximumSegmentSize: UInt16? = nil
   /// Sent only with SYN; the shift count 0...14.
   var windowScale: UInt8? = nil
+  /// Sent only with SYN (RFC 2018 §2).
+  var sackPermitted = false
+  /// At most `TCPSackBlock.maximumCount`, the first the most recent (RFC 2018 §4).
+  var sackBlocks: [TCPSackBlock] = []
+
+  /// Option bytes `TCPSegment.emitHeader` writes for the SACK blocks.
+  var sackOptionLength: Int { sackBlocks.isEmpty ? 0 : 4 + 8 * sackBlocks.count }
+}
+
+/// A block of data the receiver holds beyond RCV.NXT (RFC 2018 §3): "Left
+/// Edge ... the first sequence number of this block", "Right Edge ... the
+/// sequence number immediately following the last sequence number of this block".
+struct TCPSackBlock: Equatable {
+  /// RFC 2018 §3: "a SACK option that specifies n blocks will have a length
+  /// of 8*n+2 bytes, so the 40 bytes available for TCP options can specify a
+  /// maximum of 4 blocks."
+  static let maximumCount = 4
+
+  var start: UInt32
+  var end: UInt32
 }
 
 /// A length-checked view of a TCP segment.
@@ -80,6 +100,43 @@ struct TCPSegment {
   var options: (maximumSegmentSize: UInt16?, windowScale: UInt8?) {
     var mss: UInt16?
     var scale: UInt8?
+    forEachOption { kind, index, length in
+      if kind == 2 && length == 4 { mss = bytes.netUInt16(at: index + 2) }
+      if kind == 3 && length == 3 { scale = min(bytes[index + 2], TCPSegment.maximumWindowScale) }
+    }
+    return (mss, scale)
+  }
+
+  /// The SACK-Permitted option (kind 4, length 2) is present.
+  var sackPermitted: Bool {
+    var permitted = false
+    forEachOption { kind, _, length in
+      if kind == 4 && length == 2 { permitted = true }
+    }
+    return permitted
+  }
+
+  /// The blocks of a SACK option (kind 5, length 8 * n + 2, n = 1...4), in
+  /// the order sent; none if the option is absent or malformed.
+  var sackBlocks: [TCPSackBlock] {
+    guard headerLength > TCPSegment.minimumHeaderLength else { return [] }
+    var blocks: [TCPSackBlock] = []
+    forEachOption { kind, index, length in
+      guard kind == 5, length >= 10, (length - 2) % 8 == 0, blocks.isEmpty else { return }
+      var offset = index + 2
+      while offset < index + length {
+        blocks.append(
+          TCPSackBlock(start: bytes.netUInt32(at: offset), end: bytes.netUInt32(at: offset + 4)))
+        offset += 8
+      }
+    }
+    return blocks
+  }
+
+  /// Calls `body(kind, index, length)` for each option of two or more bytes;
+  /// a malformed option list ends the walk (RFC 9293 §3.1: "MUST be
+  /// prepared to handle an illegal option length ... without crashing").
+  private func forEachOption(_ body: (UInt8, Int, Int) -> Void) {
     var index = TCPSegment.minimumHeaderLength
     while index < headerLength {
       let kind = bytes[index]
@@ -91,11 +148,9 @@ struct TCPSegment {
       guard index + 1 < headerLength else { break }
       let length = Int(bytes[index + 1])
       guard length >= 2, index + length <= headerLength else { break }
-      if kind == 2 && length == 4 { mss = bytes.netUInt16(at: index + 2) }
-      if kind == 3 && length == 3 { scale = min(bytes[index + 2], TCPSegment.maximumWindowScale) }
+      body(kind, index, length)
       index += length
     }
-    return (mss, scale)
   }
 
   /// Appends `header` (with its options) to `frame`; append the payload, then
@@ -108,6 +163,16 @@ struct TCPSegment {
     }
     if let scale = header.windowScale {
       optionBytes += [1, 3, 3, scale]  // NOP pads to a 4-byte boundary
+    }
+    if header.sackPermitted {
+      optionBytes += [1, 1, 4, 2]
+    }
+    if !header.sackBlocks.isEmpty {
+      optionBytes += [1, 1, 5, UInt8(2 + 8 * header.sackBlocks.count)]
+      for block in header.sackBlocks {
+        optionBytes.appendNetUInt32(block.start)
+        optionBytes.appendNetUInt32(block.end)
+      }
     }
     frame.appendNetUInt16(header.sourcePort)
     frame.appendNetUInt16(header.destinationPort)

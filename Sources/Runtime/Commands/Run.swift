@@ -111,7 +111,8 @@ struct Run: ParsableCommand {
       if privileged { vm.privileged = true }
       record = ContainerRecord(
         id: id, kind: .run, image: image, bundle: plan.image.rootfs, created: Date(), vm: vm,
-        autoRemove: rm, annotations: tap.map { ["org.hermit.tap": $0.name] } ?? [:])
+        autoRemove: rm, annotations: [:])
+      record.createdTap = tap?.name
       // Every container keeps a log, as docker's do: the shim's stdout for -d,
       // QEMU's own copy of the console otherwise (`logs` works after a foreground run).
       record.logPath = store.file(id, "console.log").path
@@ -207,7 +208,20 @@ struct Run: ParsableCommand {
       plan.network = .tap(name: "")
     case let value? where value.hasPrefix("tap:"):
       guard ports.isEmpty else { throw RuntimeError.invalidArgument("-p needs --net user") }
-      plan.network = .tap(name: String(value.dropFirst(4)))
+      let name = String(value.dropFirst(4))
+      // A Linux interface name (IFNAMSIZ - 1 bytes) of plain characters: nothing
+      // that could carry `,` or `=` into QEMU's -netdev option.
+      guard (1...15).contains(name.utf8.count),
+        name.utf8.allSatisfy({
+          (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0 | 0x20)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+            || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".")
+        })
+      else {
+        throw RuntimeError.invalidArgument(
+          "invalid tap name \(Sanitized.quoted(name)) in --net: use 1 to 15 of [A-Za-z0-9_.-]")
+      }
+      plan.network = .tap(name: name)
     case let value?:
       throw RuntimeError.invalidArgument("unknown --net \(value) (user, tap[:IFNAME] or none)")
     }

@@ -60,7 +60,9 @@ struct Shim: ParsableCommand {
     }
     record = (try? store.load(id)) ?? record
     // A tap that `run -d --net tap` created for this container goes with it.
-    let tap = record.annotations["org.hermit.tap"].map {
+    // Only the record's own field says so: annotations come from bundles and
+    // are never acted on.
+    let tap = record.createdTap.map {
       TapDevice(name: $0, bridge: TapDevice.defaultBridge)
     }
     defer { tap?.remove() }

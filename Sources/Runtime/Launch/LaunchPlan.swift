@@ -2,6 +2,7 @@ import BootFormat
 import FoundationEssentials
 import HermitOCI
 import HermitQEMU
+import HermitSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -72,8 +73,16 @@ struct LaunchPlan {
     let rootfs = URL(fileURLWithPath: image.rootfs)
     let loader = rootfs.appendingPathComponent(metadata.loader).path
     let app = rootfs.appendingPathComponent(metadata.app).path
-    for path in [loader, app] where !FileManager.default.fileExists(atPath: path) {
-      throw RuntimeError.qemu(.missingFile(path))
+    // Both must be regular files inside the rootfs (no symbolic link out of it:
+    // issue 21); QEMUConfinement opens them again the same way to hand them over.
+    for path in [metadata.loader, metadata.app] {
+      do {
+        _ = try RootedFile(path, in: rootfs.path)
+      } catch  where error.errno == ENOENT {
+        throw RuntimeError.qemu(.missingFile(rootfs.appendingPathComponent(path).path))
+      } catch {
+        throw RuntimeError.wrap(error)
+      }
     }
     let cpus = cpus ?? metadata.cpus
     guard (1...255).contains(cpus) else { throw RuntimeError.qemu(.invalidCPUCount(cpus)) }
@@ -83,17 +92,21 @@ struct LaunchPlan {
       throw RuntimeError.invalidArgument(
         "memory \(Self.shown(mib: memoryMiB)) is more than this host's \(hostMiB)M of RAM")
     }
-    var options = KernelOptions(
-      quiet: quiet, environment: mergedEnvironment, ip: ip, gateway: gateway, dns: dns, name: nil)
+    // The environment goes through fw_cfg, never the command line (issue 21).
+    var options = KernelOptions(quiet: quiet, ip: ip, gateway: gateway, dns: dns, name: nil)
     if case .user = network, ip == nil {
       options.ip = VMConfiguration.UserNetwork.guest
       options.gateway = VMConfiguration.UserNetwork.gateway
       options.dns = VMConfiguration.UserNetwork.dns
     }
-    return VMConfiguration(
+    var vm = VMConfiguration(
       name: name, loader: loader, app: app,
       commandLine: KernelCommandLine.encode(options, arguments: appArguments),
       cpus: cpus, memoryMiB: memoryMiB, accelerator: accelerator,
       network: network, nic: nic, statusFile: statusFile)
+    vm.imageRoot = rootfs.path
+    let environment = mergedEnvironment
+    vm.environment = environment.isEmpty ? nil : environment
+    return vm
   }
 }

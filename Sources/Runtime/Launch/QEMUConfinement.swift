@@ -30,6 +30,9 @@ struct QEMUConfinement {
   var cgroup: QEMUCgroup?
   /// What `inspect` shows.
   var report: ConfinementReport
+  /// The loader and app, opened inside the image's root: kept open until QEMU
+  /// has started (its root binds them from these descriptors).
+  var guestFiles: (loader: RootedFile, app: RootedFile)? = nil
 
   /// What `prepare` needs that depends neither on the image nor on the
   /// container: QEMU's user, the first unprivileged port, QEMU's executable and
@@ -75,6 +78,17 @@ struct QEMUConfinement {
   ) throws -> QEMUConfinement {
     var vm = record.vm
     var report = ConfinementReport()
+    // Every mode refuses an image file that is a symbolic link or leaves the
+    // image; a confined QEMU is handed the very files checked here.
+    let guestFiles: (loader: RootedFile, app: RootedFile)
+    do { guestFiles = try vm.guestFiles() } catch { throw RuntimeError.wrap(error) }
+    let environmentPath = store.file(record.id, "environment").path
+    if record.vm.privileged == true || geteuid() != 0 {
+      // QEMU runs as this process's user: the file is this user's alone.
+      do { try vm.writeEnvironmentFile(at: environmentPath, owner: nil) } catch {
+        throw RuntimeError.wrap(error)
+      }
+    }
     if record.vm.privileged == true {
       report.privileged = true
       report.notes.append("--privileged: QEMU runs as the runtime's user, unconfined")
@@ -105,6 +119,9 @@ struct QEMUConfinement {
       vm.tapDescriptor = 3
     }
     if let log = vm.consoleLog { try confinement.createFile(log) }
+    do { try vm.writeEnvironmentFile(at: environmentPath, owner: (user.uid, user.gid)) } catch {
+      throw RuntimeError.wrap(error)
+    }
 
     guard let executable = prefetched.executable else {
       throw RuntimeError.wrap(HermitQEMUError.qemuNotFound(qemu))
@@ -118,7 +135,7 @@ struct QEMUConfinement {
         qemu: executable, cacheDirectory: ImageCache.defaultRoot())
       let made = try root.make(
         for: vm, pcFirmware: pcFirmware, mountPoint: mountPoint,
-        qemuPart: prefetched.qemuPart?.get())
+        qemuPart: prefetched.qemuPart?.get(), guestFiles: guestFiles)
       confinement.root = made.root
       vm = made.vm
       report.root = made.paths
@@ -147,7 +164,8 @@ struct QEMUConfinement {
       }
     }
     return QEMUConfinement(
-      confinement: confinement, vm: vm, tapDevice: tapDevice, cgroup: cgroup, report: report)
+      confinement: confinement, vm: vm, tapDevice: tapDevice, cgroup: cgroup, report: report,
+      guestFiles: guestFiles)
   }
 
   /// The first port an unprivileged process may bind (net.ipv4.ip_unprivileged_port_start).

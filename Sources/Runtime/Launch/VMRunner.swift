@@ -46,7 +46,10 @@ enum VMRunner {
   ) throws -> Ending {
     let confined = try QEMUConfinement.prepare(
       for: record, in: store, qemu: qemu, pcFirmware: pcFirmware, prefetched: prefetched)
-    defer { confined.cgroup?.remove() }
+    defer {
+      confined.cgroup?.remove()
+      withExtendedLifetime(confined.guestFiles) {}
+    }
     let command = QEMUCommand(confined.vm, executable: qemu, pcFirmware: pcFirmware)
     var options = Supervisor.Options()
     options.networkNamespace = record.networkNamespace

@@ -45,8 +45,10 @@ struct ContainerRecord: Codable, Sendable {
   var autoRemove: Bool
   /// Console output of a detached container.
   var logPath: String?
-  /// OCI annotations from config.json.
+  /// OCI annotations from config.json: shown by `state`, never acted on.
   var annotations: [String: String]
+  /// The tap device `run --net tap` created for this container, removed with it.
+  var createdTap: String?
   /// Network namespace QEMU must run in (OCI bundles).
   var networkNamespace: String?
   /// `linux.cgroupsPath` of an OCI bundle, joined at create, removed at delete.

@@ -315,7 +315,9 @@ import Testing
       interface.poll(now: now)
       for segment in interface.sentSegments() { #expect(segment.seq == iss) }
     }
-    #expect(Array(gaps.prefix(4)) == [1_000, 2_000, 4_000, 8_000])
+    // The handshake's 10 ms round trip puts the RTO at its floor, then it doubles.
+    let floor = TCPControlBlock.minimumRTO
+    #expect(Array(gaps.prefix(4)) == [floor, 2 * floor, 4 * floor, 8 * floor])
     #expect(gaps.last == TCPControlBlock.maximumRTO)
     #expect(gaps.count == TCPControlBlock.maximumRetransmissions + 1)
     var buffer = [UInt8](repeating: 0, count: 8)
@@ -323,12 +325,21 @@ import Testing
     #expect(result == .failure(.timedOut))
   }
 
-  @Test func establishedThreeDuplicateAcksTriggerFastRetransmit() throws {
-    let (interface, connection, iss) = try established()
+  @Test func establishedWithoutSackThreeDuplicateAcksTriggerFastRetransmit() throws {
+    // The captured SYN without SACK-Permitted: NewReno's duplicate ACKs (RFC 5681).
+    let (interface, listener) = try listening()
+    interface.receive(
+      TCPPeer.segment(.syn, seq: Self.peerISS, options: [2, 4, 0x05, 0xb4, 1, 3, 3, 7]), now: 10)
+    let synAck = try #require(interface.sentSegments().first)
+    #expect(!synAck.sackPermitted)
+    interface.receive(
+      TCPPeer.segment(.ack, seq: Self.peerISS &+ 1, ack: synAck.seq &+ 1, window: 502), now: 20)
+    let connection = try interface.tcpAccept(listener).get()
+    let iss = synAck.seq &+ 1
     let data = [UInt8](repeating: 1, count: 1460 * 4)
     _ = data.withUnsafeBytes { interface.tcpSend(connection, $0, now: 40) }
     let burst = interface.sentSegments()
-    #expect(burst.count == 3)  // initial window: 3 x 1460 bytes (RFC 5681 with SMSS 1460)
+    #expect(burst.count == 4)  // all of it: the initial window is 10 segments (RFC 6928)
     let duplicate = TCPPeer.segment(.ack, seq: Self.peerISS &+ 1, ack: iss, window: 502)
     interface.receive(duplicate, now: 41)
     interface.receive(duplicate, now: 42)

@@ -55,6 +55,8 @@ struct SentSegment {
   let window: UInt16
   let mss: UInt16?
   let windowScale: UInt8?
+  var sackPermitted = false
+  var sackBlocks: [TCPSackBlock] = []
   let payload: [UInt8]
 
   init?(_ frame: [UInt8]) {
@@ -65,11 +67,14 @@ struct SentSegment {
         segment.isChecksumValid(source: packet.source, destination: packet.destination)
       else { return nil }
       let options = segment.options
-      return SentSegment(
+      var parsed = SentSegment(
         sourcePort: segment.sourcePort, destinationPort: segment.destinationPort,
         seq: segment.sequenceNumber, ack: segment.acknowledgmentNumber, flags: segment.flags,
         window: segment.window, mss: options.maximumSegmentSize,
         windowScale: options.windowScale, payload: Array(segment.payload))
+      parsed.sackPermitted = segment.sackPermitted
+      parsed.sackBlocks = segment.sackBlocks
+      return parsed
     }
     guard let parsed else { return nil }
     self = parsed

@@ -1,0 +1,103 @@
+import Testing
+
+@testable import NetStack
+
+/// Bulk transfers over `LossyLink` (100 Mbit/s, 10 ms RTT, bounded queue)
+/// that loses, reorders and duplicates frames, timed on the simulated clock.
+@Suite struct TCPLossRecoveryTests {
+  struct Case: CustomTestStringConvertible, Sendable {
+    var dropPerMille: Int
+    var seed: UInt64
+    /// How many times the Mathis estimate the transfer may take. The model
+    /// leaves out timeouts, which at 10% loss a lost retransmission with
+    /// little in flight after it still costs (and Linux's RACK-TLP avoids).
+    var bound: Double
+    var testDescription: String { "\(dropPerMille / 10)% loss" }
+  }
+
+  static let bytes = 10 << 20
+
+  /// Simulated milliseconds to move `bytes` each way at once, or nil if the
+  /// transfer did not finish within an hour of simulated time.
+  private func transfer(_ link: LossyLink, bytes: Int, seed: UInt64) throws -> UInt64? {
+    let (server, client) = try link.connect()
+    var random = TestRandom(seed: seed ^ 0x5eed)
+    let fromServer = random.bytes(bytes)
+    let fromClient = random.bytes(bytes)
+    let serverStream = TCPTransferTests.Stream(link.a, server, send: fromServer, expect: fromClient)
+    let clientStream = TCPTransferTests.Stream(link.b, client, send: fromClient, expect: fromServer)
+    let start = link.now
+    let finished = link.run(
+      limit: 3_600_000,
+      app: {
+        serverStream.pump(now: link.now)
+        clientStream.pump(now: link.now)
+      }, until: { serverStream.eof && clientStream.eof })
+    #expect(!serverStream.mismatch)
+    #expect(!clientStream.mismatch)
+    #expect(serverStream.received == bytes)
+    #expect(clientStream.received == bytes)
+    return finished ? link.now - start : nil
+  }
+
+  /// The Mathis et al. (1997) estimate of a Reno flow's time to move
+  /// `bytes` at loss rate `p`: throughput = MSS / RTT * sqrt(3 / 2) / sqrt(p),
+  /// plus the time the link itself needs. In milliseconds.
+  static func mathisMilliseconds(bytes: Int, parameters: LossyLink.Parameters, mss: Int) -> Double {
+    let p = Double(parameters.dropPerMille) / 1000
+    let rtt = Double(parameters.roundTripMicroseconds) / 1_000_000
+    let throughput = Double(mss) / rtt * (1.5 / p).squareRoot()
+    let serialization = Double(bytes) / Double(parameters.bytesPerSecond)
+    return (Double(bytes) / throughput + serialization) * 1000
+  }
+
+  @Test(arguments: [
+    Case(dropPerMille: 10, seed: 21, bound: 2), Case(dropPerMille: 50, seed: 22, bound: 2),
+    Case(dropPerMille: 100, seed: 23, bound: 4),
+  ])
+  func tenMegabytesEachWayFinishWithinAFewTimesTheMathisEstimate(_ loss: Case) throws {
+    var parameters = LossyLink.Parameters()
+    parameters.dropPerMille = loss.dropPerMille
+    parameters.reorderPerMille = 50
+    parameters.duplicatePerMille = 20
+    let link = LossyLink(seed: loss.seed, parameters)
+    let elapsed = try #require(try transfer(link, bytes: Self.bytes, seed: loss.seed))
+    let estimate = Self.mathisMilliseconds(
+      bytes: Self.bytes, parameters: parameters, mss: TCPControlBlock.ourMSS)
+    print("\(loss.testDescription): \(elapsed) ms simulated, Mathis estimate \(Int(estimate)) ms")
+    #expect(
+      Double(elapsed) <= loss.bound * estimate,
+      "\(elapsed) ms, Mathis estimate \(Int(estimate)) ms, \(link.a.tcpCounters)")
+  }
+
+  @Test func oneDroppedSegmentCostsOneFastRetransmitAndNoTimeout() throws {
+    let link = LossyLink(seed: 31, LossyLink.Parameters())
+    let (server, client) = try link.connect()
+    var dataSegments = 0
+    link.shouldDrop = { frame, toB in
+      guard toB, frame.count > 100 else { return false }  // A's data, not ACKs
+      dataSegments += 1
+      return dataSegments == 20
+    }
+    let before = link.a.tcpCounters
+    var random = TestRandom(seed: 32)
+    let data = random.bytes(200_000)
+    let sender = TCPTransferTests.Stream(link.a, server, send: data, expect: [])
+    let receiver = TCPTransferTests.Stream(link.b, client, send: [], expect: data)
+    let finished = link.run(
+      limit: 60_000,
+      app: {
+        sender.pump(now: link.now)
+        receiver.pump(now: link.now)
+      }, until: { receiver.eof })
+    #expect(finished)
+    #expect(!receiver.mismatch && receiver.received == data.count)
+    let counters = link.a.tcpCounters
+    #expect(counters.timeouts - before.timeouts == 0)
+    #expect(counters.recoveries - before.recoveries == 1)
+    #expect(counters.fastRetransmits - before.fastRetransmits == 1)
+    #expect(counters.segmentsRetransmitted - before.segmentsRetransmitted == 1)
+    #expect(counters.segmentsSent - before.segmentsSent >= 200_000 / 1460)
+    #expect(link.b.tcpCounters.segmentsRetransmitted == 0)
+  }
+}
