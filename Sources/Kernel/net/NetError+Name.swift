@@ -16,6 +16,8 @@ extension NetError {
     case .invalidArgument: "invalidArgument"
     case .noBuffers: "noBuffers"
     case .nameNotFound: "nameNotFound"
+    case .hostUnreachable: "hostUnreachable"
+    case .truncatedAnswer: "truncatedAnswer"
     }
   }
 }

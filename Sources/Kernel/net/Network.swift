@@ -60,11 +60,13 @@ final class Network {
     let configuration = options.ip.flatMap {
       NetworkConfiguration(address: $0, gateway: options.gateway, dns: options.dns)
     }
-    let seed = randomUInt64()
+    // Two keys drawn apart: the ISN and SYN cookie key shares nothing with
+    // the generator of IP IDs, DHCP xids, DNS IDs and ports.
+    let keys = NetworkKeys(wire: randomKey(), secret: randomKey())
     let mac = device.mac
     let interface = NetworkInterface(
       mac: MACAddress(mac.0, mac.1, mac.2, mac.3, mac.4, mac.5), configuration: configuration,
-      seed: seed)
+      keys: keys)
     interface.onEvent = { Network.log($0) }
     interface.offloadsTCPChecksum = device.offloadsTCPChecksum
     let network = Network(device: device, interface: interface)

@@ -318,7 +318,13 @@ private func resolve(_ host: String, network: Network, deadline: UInt64?) throws
   let query = try network.retry(until: deadline) { interface, now in
     interface.dnsStart(name: host, now: now)
   }.get()
-  return try network.retry(until: deadline) { interface, _ in interface.dnsResult(query) }.get()
+  let result = network.retry(until: deadline) { interface, _ in interface.dnsResult(query) }
+  // A lookup given up on here (the caller's deadline) would otherwise hold
+  // its slot and port until the resolver's own timeout.
+  if case .failure(.timedOut) = result {
+    network.lock.withLock { network.interface.dnsCancel(query) }
+  }
+  return try result.get()
 }
 
 /// Resolves `name` to an IPv4 address with the DNS servers DHCP gave.

@@ -1,4 +1,4 @@
-// Randomness for the app and for Embedded Swift's Hasher (Dictionary, Set).
+// Randomness for the app, for Embedded Swift's Hasher (Dictionary, Set) and for keys.
 // RDRAND when the CPU has it; otherwise a SplitMix64 stream seeded from the time
 // stamp counter at each call, which is weak but never a constant. The stream's
 // state advances with one atomic add, so callers on different cores at the same
@@ -41,3 +41,14 @@ public func randomBytes(_ buffer: UnsafeMutableRawBufferPointer) {
 
 /// A random 64-bit value.
 public func randomUInt64() -> UInt64 { randomWord() }
+
+/// 64 bits for a key: RDSEED where the CPU has it (each word fresh from the
+/// entropy source), else `randomWord`.
+func seedWord() -> UInt64 {
+  Arch.hardwareSeed() ?? randomWord()
+}
+
+/// A 128-bit key of seed words.
+func randomKey() -> SipHashKey {
+  SipHashKey(k0: seedWord(), k1: seedWord())
+}

@@ -14,6 +14,12 @@ struct ARPCache {
   static let maximumRequests = 3
   /// Frames kept per unresolved address; older ones are dropped first.
   static let maximumQueuedFrames = 64
+  /// Unresolved addresses at once, and frames waiting over all of them: a
+  /// flood of packets from spoofed on-link sources (each answer waits for
+  /// ARP) must not queue without bound. Frames beyond are dropped, as a
+  /// full NIC ring would drop them.
+  static let maximumResolutions = 64
+  static let maximumQueuedFramesInAll = 256
   /// Entries kept; beyond this the one closest to expiry goes.
   static let maximumEntries = 256
 
@@ -31,6 +37,8 @@ struct ARPCache {
 
   private(set) var entries = [IPv4Address: Entry]()
   private(set) var resolutions = [IPv4Address: Resolution]()
+  /// Frames in all `resolutions`.
+  private(set) var queuedFrames = 0
 
   /// The hardware address of `address` if it is known and fresh.
   func lookup(_ address: IPv4Address, now: UInt64) -> MACAddress? {
@@ -51,6 +59,7 @@ struct ARPCache {
     entries[address] = Entry(
       hardwareAddress: hardwareAddress, expiresAt: now + ARPCache.entryLifetime)
     guard var waiting = resolutions.removeValue(forKey: address)?.frames else { return [] }
+    queuedFrames -= waiting.count
     for index in waiting.indices {
       EthernetFrame.setDestination(hardwareAddress, in: &waiting[index])
     }
@@ -59,15 +68,24 @@ struct ARPCache {
 
   /// Queues `frame` until `address` resolves. Returns true if a request
   /// must go out now (the first frame for this address).
+  /// A frame beyond `maximumQueuedFramesInAll`, or for a new address beyond
+  /// `maximumResolutions`, is dropped.
   mutating func enqueue(_ frame: [UInt8], for address: IPv4Address, now: UInt64) -> Bool {
     if var resolution = resolutions[address] {
       if resolution.frames.count >= ARPCache.maximumQueuedFrames {
         resolution.frames.removeFirst()
+        queuedFrames -= 1
       }
+      guard queuedFrames < ARPCache.maximumQueuedFramesInAll else { return false }
       resolution.frames.append(frame)
+      queuedFrames += 1
       resolutions[address] = resolution
       return false
     }
+    guard resolutions.count < ARPCache.maximumResolutions,
+      queuedFrames < ARPCache.maximumQueuedFramesInAll
+    else { return false }
+    queuedFrames += 1
     resolutions[address] = Resolution(
       frames: [frame], requestsSent: 1, nextRequestAt: now + ARPCache.retryInterval)
     return true
@@ -79,6 +97,7 @@ struct ARPCache {
     var retry: [IPv4Address] = []
     for (address, resolution) in resolutions where resolution.nextRequestAt <= now {
       if resolution.requestsSent >= ARPCache.maximumRequests {
+        queuedFrames -= resolution.frames.count
         resolutions[address] = nil
       } else {
         var next = resolution
@@ -106,6 +125,7 @@ struct ARPCache {
   mutating func removeAll() {
     entries = [IPv4Address: Entry]()
     resolutions = [IPv4Address: Resolution]()
+    queuedFrames = 0
   }
 
   private mutating func evictOne() {

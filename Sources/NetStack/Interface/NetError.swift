@@ -25,4 +25,10 @@ public enum NetError: Error, Equatable {
   case noBuffers
   /// DNS: the server said the name does not exist, or gave no A record (NXDOMAIN/NODATA).
   case nameNotFound
+  /// An ICMP destination unreachable said the host cannot be reached, or
+  /// that a router or the host would not let the connection through (EHOSTUNREACH).
+  case hostUnreachable
+  /// DNS: the answer was truncated (TC) and would need DNS over TCP, which
+  /// the resolver does not speak (EMSGSIZE).
+  case truncatedAnswer
 }

@@ -1,20 +1,23 @@
-// SplitMix64 (Steele, Lea, Flood 2014): the stack's only source of
-// "randomness" (DHCP xid, DNS ids, ephemeral ports, TCP ISN secret), seeded by
-// the caller so that the stack itself reads no entropy and tests repeat.
+// The stack's generator of values that go on the wire and must not be
+// guessed (DHCP xids, DNS IDs and source ports, ephemeral ports, the first
+// IP identification): SipHash-2-4 of a counter under a 128-bit key, a
+// pseudorandom function in counter mode. Seeing outputs tells nothing of the
+// key or of the other outputs. Secrets are never drawn from it: the TCP ISN
+// and SYN cookie key is a key of its own (NetworkKeys.secret).
 
 struct NetRandom {
-  private var state: UInt64
+  private let key: SipHashKey
+  private var counter: UInt64 = 0
 
-  init(seed: UInt64) {
-    state = seed
+  init(key: SipHashKey) {
+    self.key = key
   }
 
   mutating func next() -> UInt64 {
-    state &+= 0x9e37_79b9_7f4a_7c15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-    z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-    return z ^ (z >> 31)
+    counter &+= 1
+    var hash = SipHash(key: key)
+    hash.append(counter)
+    return hash.finalize()
   }
 
   mutating func next32() -> UInt32 { UInt32(truncatingIfNeeded: next() >> 32) }

@@ -14,7 +14,8 @@ extension NetworkInterface {
   }
 
   /// RFC 1122 §3.2.1: silently discard a bad checksum, version or length;
-  /// §3.2.1.3: discard a broadcast or multicast source. We are no router, so
+  /// §3.2.1.3: discard a broadcast (limited or our subnet's) or multicast
+  /// source, which no host sends from and to which no answer may go. We are no router, so
   /// only packets for our address (or broadcasts) go up. Before we have an
   /// address (DHCP), only UDP goes up. §3.2.1.3: 127.0.0.0/8 "MUST NOT
   /// appear outside a host", so only `loopback` packets may use it.
@@ -27,7 +28,9 @@ extension NetworkInterface {
     guard !packet.isFragment else { return drop() }
     let source = packet.source
     let destination = packet.destination
-    guard !source.isBroadcast, !source.isMulticast else { return drop() }
+    guard !source.isBroadcast, !source.isMulticast,
+      configuration.map({ source != $0.subnetBroadcast }) ?? true
+    else { return drop() }
     guard loopback || (!source.isLoopback && !destination.isLoopback) else { return drop() }
     let isBroadcast: Bool
     if let configuration {

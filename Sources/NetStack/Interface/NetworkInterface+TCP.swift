@@ -13,9 +13,11 @@ struct TCPEndpoints: Hashable {
 extension NetworkInterface {
   // MARK: Socket API
 
-  /// Listens on `port` (1...65535; 0 picks a free ephemeral port) with room for `backlog` (clamped to
-  /// 1...1024) connections that are not yet accepted, handshakes in
-  /// progress included; SYNs beyond it are dropped (the peer retries).
+  /// Listens on `port` (1...65535; 0 picks a free ephemeral port) with room
+  /// for `backlog` (clamped to 1...1024) established connections that are not
+  /// yet accepted; SYNs beyond it are dropped (the peer retries). Handshakes in
+  /// progress are bounded apart (`maximumHalfOpenConnections`, then SYN
+  /// cookies: NetworkInterface+SynCookie.swift).
   public func tcpListen(port requested: UInt16, backlog: Int) -> Result<TCPHandle, NetError> {
     var port = requested
     if port == 0 {
@@ -77,7 +79,8 @@ extension NetworkInterface {
     let id = makeHandleID()
     let block = TCPControlBlock(
       id: id, localAddress: configuration.address, localPort: localPort, remoteAddress: address,
-      remotePort: port, iss: initialSequenceNumber(endpoints, now: lastNow),
+      remotePort: port,
+      iss: initialSequenceNumber(endpoints, localAddress: configuration.address, now: lastNow),
       bufferSize: tcpBufferSize)
     register(block, endpoints)
     block.connect(now: lastNow)
@@ -252,22 +255,31 @@ extension NetworkInterface {
     sendReset(answering: incoming, endpoints, localAddress: packet.destination, now: now)
   }
 
-  /// §3.10.7.2, LISTEN: ignore RST, reset an ACK, open a child for a SYN.
+  /// §3.10.7.2, LISTEN: ignore RST, reset an ACK (unless it returns a SYN
+  /// cookie), open a child for a SYN while the SYN queue has room, else
+  /// answer with a cookie.
   private func listen(
     _ listener: TCPControlBlock, _ segment: TCPIncoming, _ endpoints: TCPEndpoints,
     localAddress: IPv4Address, now: UInt64
   ) {
     if segment.flags.contains(.rst) { return }
     if segment.flags.contains(.ack) {
+      if acceptSynCookie(listener, segment, endpoints, localAddress: localAddress, now: now) {
+        return
+      }
       return sendReset(answering: segment, endpoints, localAddress: localAddress, now: now)
     }
     guard segment.flags.contains(.syn) else { return drop() }
-    guard listener.children.count < listener.backlog else { return drop() }
+    guard listener.acceptQueue.count < listener.backlog else { return drop() }
+    if listener.children.count - listener.acceptQueue.count >= maximumHalfOpenConnections {
+      return sendSynCookie(answering: segment, endpoints, localAddress: localAddress, now: now)
+    }
     let id = makeHandleID()
     let child = TCPControlBlock(
       id: id, localAddress: localAddress, localPort: endpoints.localPort,
       remoteAddress: endpoints.remoteAddress, remotePort: endpoints.remotePort,
-      iss: initialSequenceNumber(endpoints, now: now), bufferSize: tcpBufferSize)
+      iss: initialSequenceNumber(endpoints, localAddress: localAddress, now: now),
+      bufferSize: tcpBufferSize)
     child.listenerID = listener.id
     child.isReleased = true  // until accepted, nobody else will close it
     listener.children.append(id)
@@ -376,7 +388,7 @@ extension NetworkInterface {
 
   // MARK: Bookkeeping
 
-  private func register(_ block: TCPControlBlock, _ endpoints: TCPEndpoints) {
+  func register(_ block: TCPControlBlock, _ endpoints: TCPEndpoints) {
     tcpBlocks[block.id] = block
     tcpConnections[endpoints] = block.id
     tcpPortUsers[endpoints.localPort, default: 0] += 1
@@ -392,6 +404,9 @@ extension NetworkInterface {
     }
     if !block.outbox.isEmpty {
       for segment in block.outbox {
+        if segment.isChallengeACK && !challengeACKs.allow(now: lastNow, random: &random) {
+          continue
+        }
         transmitTCP(segment, from: block.localAddress, to: block.remoteAddress, now: lastNow)
       }
       block.outbox.removeAll(keepingCapacity: true)
@@ -447,13 +462,16 @@ extension NetworkInterface {
       now: now)
   }
 
-  /// RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
-  /// M a 4-microsecond timer, F a keyed hash (SplitMix64 over the tuple).
-  private func initialSequenceNumber(_ endpoints: TCPEndpoints, now: UInt64) -> UInt32 {
-    let tuple =
-      UInt64(endpoints.remoteAddress.value) << 32 | UInt64(endpoints.localPort) << 16
-      | UInt64(endpoints.remotePort)
-    var hash = NetRandom(seed: tcpSecret ^ tuple ^ UInt64(configuration?.address.value ?? 0) << 7)
-    return UInt32(truncatingIfNeeded: hash.next()) &+ UInt32(truncatingIfNeeded: now &* 250)
+  /// RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport,
+  /// secretkey), M "a timer that is incremented every 4 microseconds" and F
+  /// "a pseudorandom function ... with a secret key": SipHash-2-4 under
+  /// `tcpSecret`, so the ISNs of other connections tell nothing of this one.
+  func initialSequenceNumber(
+    _ endpoints: TCPEndpoints, localAddress: IPv4Address, now: UInt64
+  ) -> UInt32 {
+    var hash = SipHash(key: tcpSecret)
+    hash.append(UInt64(localAddress.value) << 32 | UInt64(endpoints.remoteAddress.value))
+    hash.append(UInt64(endpoints.localPort) << 16 | UInt64(endpoints.remotePort))
+    return UInt32(truncatingIfNeeded: hash.finalize()) &+ UInt32(truncatingIfNeeded: now &* 250)
   }
 }

@@ -100,11 +100,8 @@ extension NetworkInterface {
       return handleDHCP(datagram.payload, now: now)
     }
     guard configuration != nil else { return drop() }
-    if port == dnsResolver.port, port != 0 {
-      guard datagram.sourcePort == DNSMessage.port,
-        configuration?.dnsServers.contains(packet.source) == true
-      else { return drop() }
-      return dnsResolver.handle(datagram.payload, now: now)
+    if udpPorts[port] == NetworkInterface.dnsPortOwner {
+      return handleDNS(packet, datagram, now: now)
     }
     guard let id = udpPorts[port] else {
       // RFC 1122 §4.1.3.1: "If a datagram arrives addressed to a UDP port for

@@ -5,7 +5,7 @@
 // Caller contract:
 // - Single-threaded: the kernel serializes all calls (one lock).
 // - `now` is a monotonic millisecond clock. The stack reads no clock and no
-//   entropy itself; `seed` at init replaces randomness.
+//   entropy itself; the keys at init (NetworkKeys) replace randomness.
 // - After every call, the driver drains `dequeueFrame()` until nil.
 // - `poll(now:)` must run at `nextPollTime(now:)` at the latest.
 
@@ -59,11 +59,28 @@ public final class NetworkInterface {
   /// (NetworkInterface+Readiness.swift).
   var readinessChanges: [Int] = []
   var readinessNoted = Set<Int>()
-  /// The key of the ISN hash (RFC 6528).
-  var tcpSecret: UInt64 = 0
+  /// The key of the ISN hash (RFC 6528) and of SYN cookies.
+  let tcpSecret: SipHashKey
+  /// When the last SYN cookie went out (NetworkInterface+SynCookie.swift).
+  var tcpLastSynCookie: UInt64?
+  /// RFC 5961 §7: challenge ACKs sent per second, over all connections.
+  var challengeACKs = ChallengeACKLimiter()
   /// What TCP did on this interface: segments sent and retransmitted,
   /// timeouts, fast retransmits, recoveries.
   public internal(set) var tcpCounters = TCPCounters()
+
+  /// Handshakes in progress (SYN-RECEIVED) each listener keeps; SYNs beyond
+  /// them get SYN cookies (NetworkInterface+SynCookie.swift).
+  public var maximumHalfOpenConnections = 128
+
+  /// RFC 5961 §7's limit on challenge ACKs, per second over all connections
+  /// (Linux's tcp_challenge_ack_limit); each second allows a random number
+  /// between it and twice it, so that an off-path attacker cannot count them
+  /// to learn whether its guesses hit a window (CVE-2016-5696).
+  public var challengeACKLimit: Int {
+    get { challengeACKs.limit }
+    set { challengeACKs.limit = max(newValue, 1) }
+  }
 
   /// The most connections held in TIME-WAIT (2 MSL, 60 s); beyond it the
   /// oldest ends early, as Linux's tcp_max_tw_buckets does. A server that
@@ -91,17 +108,23 @@ public final class NetworkInterface {
   /// - Parameters:
   ///   - mac: the NIC's address.
   ///   - configuration: a static configuration, or nil to run the DHCP client.
-  ///   - seed: seeds DHCP xids, DNS ids, ephemeral ports and TCP ISNs; pass
-  ///     something different on every boot (RDRAND, the clock).
-  public init(mac: MACAddress, configuration: NetworkConfiguration?, seed: UInt64) {
+  ///   - keys: keys DHCP xids, DNS IDs and ports, ephemeral ports (`wire`)
+  ///     and TCP ISNs and SYN cookies (`secret`); fresh from the hardware on
+  ///     every boot.
+  public init(mac: MACAddress, configuration: NetworkConfiguration?, keys: NetworkKeys) {
     self.mac = mac
     self.configuration = configuration
-    random = NetRandom(seed: seed)
+    tcpSecret = keys.secret
+    random = NetRandom(key: keys.wire)
     nextIdentification = random.next16()
-    tcpSecret = random.next()
     if configuration == nil {
       dhcp = DHCPClient(hardwareAddress: mac, transactionID: random.next32())
     }
+  }
+
+  /// Keys from `NetworkKeys(seed:)`: for tests and fuzzing that must repeat.
+  public convenience init(mac: MACAddress, configuration: NetworkConfiguration?, seed: UInt64) {
+    self.init(mac: mac, configuration: configuration, keys: NetworkKeys(seed: seed))
   }
 
   // MARK: Driver side
@@ -121,6 +144,8 @@ public final class NetworkInterface {
   ) {
     guard let ethernet = EthernetFrame(frame) else { return drop() }
     guard ethernet.destination == mac || ethernet.destination.isBroadcast else { return drop() }
+    // IEEE 802.3 §3.2.3: a group address is never a source.
+    guard !ethernet.source.isMulticast else { return drop() }
     switch ethernet.etherType {
     case EtherType.arp: handleARP(ethernet.payload, now: now)
     case EtherType.ipv4:

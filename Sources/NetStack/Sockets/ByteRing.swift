@@ -3,17 +3,19 @@
 // the app has not read, with out-of-order bytes parked past them).
 
 struct ByteRing {
-  private var storage: [UInt8]
+  /// Allocated at the first write: a connection that never carries data (a
+  /// half-open one of a SYN flood) costs no buffer.
+  private var storage: [UInt8] = []
   private var head = 0
   /// Readable bytes from the head.
   private(set) var count = 0
+  let capacity: Int
 
   init(capacity: Int) {
-    storage = [UInt8](repeating: 0, count: capacity)
+    self.capacity = capacity
   }
 
-  var capacity: Int { storage.count }
-  var freeSpace: Int { storage.count - count }
+  var freeSpace: Int { capacity - count }
   var isEmpty: Bool { count == 0 }
 
   /// Appends up to `freeSpace` bytes of `bytes`; returns how many.
@@ -29,7 +31,7 @@ struct ByteRing {
   /// `offset + bytes.count <= freeSpace`.
   mutating func write(_ bytes: UnsafeRawBufferPointer, atOffset offset: Int) {
     guard !bytes.isEmpty, let source = bytes.baseAddress else { return }
-    let capacity = storage.count
+    if storage.isEmpty { storage = [UInt8](repeating: 0, count: capacity) }
     var position = (head + count + offset) % capacity
     var done = 0
     storage.withUnsafeMutableBytes { target in
@@ -45,7 +47,7 @@ struct ByteRing {
 
   /// Makes `length` bytes written past the end readable.
   mutating func commit(_ length: Int) {
-    count = min(count + length, storage.count)
+    count = min(count + length, capacity)
   }
 
   /// Copies and removes up to `buffer.count` bytes; returns how many.
@@ -60,8 +62,8 @@ struct ByteRing {
   /// Drops `length` readable bytes from the head.
   mutating func discard(_ length: Int) {
     let length = min(length, count)
-    guard storage.count > 0 else { return }
-    head = (head + length) % storage.count
+    guard capacity > 0 else { return }
+    head = (head + length) % capacity
     // The head never jumps back to 0: out-of-order bytes may sit past the end.
     count -= length
   }
@@ -76,7 +78,6 @@ struct ByteRing {
   }
 
   private func copy(offset: Int, length: Int, to target: UnsafeMutableRawPointer) {
-    let capacity = storage.count
     var position = (head + offset) % capacity
     var done = 0
     storage.withUnsafeBytes { source in

@@ -9,7 +9,8 @@
 //   agreed to SACK, NewReno fast recovery (RFC 6582) when it did not,
 // - MSS (RFC 9293 §3.7.1) and window scaling (RFC 7323 §2),
 // - delayed ACKs (RFC 1122 §4.2.3.2, RFC 5681 §4.2), zero-window probes
-//   (RFC 9293 §3.8.6.1), TIME-WAIT of 2 MSL, RST validation (RFC 5961).
+//   (RFC 9293 §3.8.6.1), TIME-WAIT of 2 MSL, RST, SYN and ACK validation
+//   with challenge ACKs (RFC 5961 §3-5).
 //
 // The block knows no interface: segments to send go to `outbox` (the
 // interface wraps them in IPv4 and Ethernet), times are passed in.
@@ -18,6 +19,9 @@
 struct TCPOutgoing {
   var header: TCPHeader
   var payload: [UInt8]
+  /// An RFC 5961 challenge ACK, which the interface sends only within its
+  /// rate limit (§7).
+  var isChallengeACK = false
 }
 
 /// The fields of a received segment the state machine reads.
@@ -53,6 +57,10 @@ struct TCPIncoming {
 final class TCPControlBlock {
   /// RFC 9293 §3.7.1: assume 536 if the peer sends no MSS option.
   static let defaultSendMSS = 536
+  /// The smallest MSS we send with, whatever the peer announces (Linux's
+  /// tcp_min_snd_mss): an MSS of 1 would have us send a byte per segment,
+  /// 40 bytes of headers each (CVE-2019-11479).
+  static let minimumSendMSS = 48
   /// What we announce: an Ethernet MTU minus IPv4 and TCP headers.
   static let ourMSS =
     EthernetFrame.mtu - IPv4Packet.minimumHeaderLength - TCPSegment.minimumHeaderLength
@@ -68,6 +76,10 @@ final class TCPControlBlock {
   /// 0.2+0.4+...+51.2+60+60 s = 222 s; a SYN's 1+2+...+64 s = 127 s.
   static let maximumRetransmissions = 10
   static let maximumSynRetransmissions = 7
+  /// SYN-ACK retries of a half-open connection (1+2+4+8 s, then 16 s more for
+  /// the last): a SYN flood's half-open entries go within 31 s, and when the
+  /// SYN queue is full SYN cookies answer anyway.
+  static let maximumSynAckRetransmissions = 4
   /// RFC 1122 §4.2.3.2: an ACK "MUST NOT be excessively delayed ... less than 0.5 seconds".
   static let ackDelay: UInt64 = 40
   /// RFC 9293 §3.4.1: MSL is 2 minutes "for engineering purposes"; like most
@@ -246,9 +258,23 @@ final class TCPControlBlock {
     sendSyn(ack: true, now: now)
   }
 
+  /// Passive open completed by a SYN cookie (NetworkInterface+SynCookie):
+  /// SYN-RECEIVED as if our SYN-ACK (ISS = the cookie) had gone out without
+  /// window scaling; the ACK carrying the cookie is to be processed next.
+  func acceptCookie(peerISN: UInt32, maximumSegmentSize: Int) {
+    state = .synReceived
+    irs = peerISN
+    rcvNxt = irs &+ 1
+    sendMSS = min(maximumSegmentSize, TCPControlBlock.ourMSS)
+    congestionWindow = initialWindow
+    sndNxt = iss &+ 1
+    sndMax = sndNxt
+    advertisedEdge = rcvNxt &+ UInt32(advertisedWindowBytes)
+  }
+
   private func applySynOptions(_ segment: TCPIncoming) {
     if let mss = segment.maximumSegmentSize, mss > 0 {
-      sendMSS = min(Int(mss), TCPControlBlock.ourMSS)
+      sendMSS = min(max(Int(mss), TCPControlBlock.minimumSendMSS), TCPControlBlock.ourMSS)
     }
     // RFC 7323 §2.2: scaling is on only if both SYNs carry the option.
     scalingEnabled = segment.windowScale != nil
@@ -371,7 +397,7 @@ final class TCPControlBlock {
     // Second: RST. RFC 5961 §3.2: reset only if it is exactly RCV.NXT,
     // otherwise answer with a challenge ACK.
     if segment.flags.contains(.rst) {
-      guard segment.sequenceNumber == rcvNxt else { return sendAck(now: now) }
+      guard segment.sequenceNumber == rcvNxt else { return sendChallengeAck(now: now) }
       switch state {
       case .synReceived:
         // From a passive open: back to LISTEN, i.e. this child goes away.
@@ -385,7 +411,7 @@ final class TCPControlBlock {
     }
     // Fourth: SYN in a synchronized state. RFC 5961 §4: challenge ACK.
     if segment.flags.contains(.syn) {
-      return sendAck(now: now)
+      return sendChallengeAck(now: now)
     }
     // Fifth: ACK.
     guard segment.flags.contains(.ack) else { return }
@@ -402,6 +428,13 @@ final class TCPControlBlock {
       sndWnd = UInt32(segment.window) << UInt32(sendScale)
       sndWl1 = segment.sequenceNumber
       sndWl2 = segment.acknowledgmentNumber
+    }
+    // RFC 5961 §5.2: unless "(SND.UNA - MAX.SND.WND) =< SEG.ACK", discard
+    // the segment and ACK (a challenge ACK): blind data injection has to
+    // guess the acknowledgment too. MAX.SND.WND is taken as the largest
+    // window the peer's scale can say.
+    if TCPSeq.lt(segment.acknowledgmentNumber, sndUna &- (UInt32(0xffff) << UInt32(sendScale))) {
+      return sendChallengeAck(now: now)
     }
     guard processAck(segment, now: now) else { return }
     if state == .closed || state == .timeWait { return }
@@ -861,6 +894,14 @@ final class TCPControlBlock {
     advertisedEdge = rcvNxt &+ UInt32(advertisedWindowBytes)
   }
 
+  /// RFC 5961 §3.2 and §4.2: "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>" for a RST
+  /// or SYN that is in the window but not exactly where expected.
+  private func sendChallengeAck(now: UInt64) {
+    let queued = outbox.count
+    sendAck(now: now)
+    if outbox.count > queued { outbox[outbox.count - 1].isChallengeACK = true }
+  }
+
   /// <SEQ=seq><CTL=RST>.
   private func sendReset(sequenceNumber: UInt32) {
     var header = makeHeader(flags: [.rst], sequenceNumber: sequenceNumber)
@@ -939,8 +980,10 @@ final class TCPControlBlock {
   private func retransmitTimeout(now: UInt64) {
     timeouts += 1
     let limit =
-      state == .synSent || state == .synReceived
-      ? TCPControlBlock.maximumSynRetransmissions : TCPControlBlock.maximumRetransmissions
+      state == .synSent
+      ? TCPControlBlock.maximumSynRetransmissions
+      : state == .synReceived
+        ? TCPControlBlock.maximumSynAckRetransmissions : TCPControlBlock.maximumRetransmissions
     if timeouts > limit {
       fail(.timedOut)
       return
@@ -1005,6 +1048,26 @@ final class TCPControlBlock {
     ackDeadline = nil
     timeWaitDeadline = nil
     if receiveBuffer.isEmpty { releaseBuffers() }
+  }
+
+  /// An ICMP error (NetworkInterface+ICMP) ends the connection: closed with
+  /// `reason`, nothing sent.
+  func abandon(_ reason: NetError) {
+    fail(reason)
+  }
+
+  /// RFC 1191 §6.4 and RFC 5927 §7: a router could not forward a segment
+  /// this size; segments shrink to `maximumSegmentSize` (not below
+  /// `minimumSendMSS`) and what is in flight goes again in the new size,
+  /// since the too-big one was dropped.
+  func lowerSendMSS(to maximumSegmentSize: Int, now: UInt64) {
+    let lowered = max(maximumSegmentSize, TCPControlBlock.minimumSendMSS)
+    guard lowered < sendMSS else { return }
+    sendMSS = lowered
+    guard state.isSynchronized, sndUna != sndMax else { return }
+    rttProbe = nil
+    sndNxt = sndUna
+    transmit(now: now)
   }
 
   private func fail(_ reason: NetError) {

@@ -14,6 +14,8 @@ struct DNSMessage {
   static let responseFlag: UInt16 = 0x8000
   /// RD: ask the server to recurse.
   static let recursionDesired: UInt16 = 0x0100
+  /// TC: the message was cut to fit the datagram (§4.1.1).
+  static let truncatedFlag: UInt16 = 0x0200
   static let nameError: UInt8 = 3
   /// §2.3.4: 63 octets per label, 255 per name on the wire.
   static let maximumLabelLength = 63
@@ -31,6 +33,7 @@ struct DNSMessage {
   var isResponse: Bool { flags & DNSMessage.responseFlag != 0 }
   var opcode: UInt8 { UInt8(flags >> 11 & 0xf) }
   var responseCode: UInt8 { UInt8(flags & 0xf) }
+  var isTruncated: Bool { flags & DNSMessage.truncatedFlag != 0 }
   var questionCount: Int { Int(bytes.netUInt16(at: 4)) }
   var answerCount: Int { Int(bytes.netUInt16(at: 6)) }
 
@@ -46,6 +49,29 @@ struct DNSMessage {
       index += 1 + Int(length)
     }
     return nil
+  }
+
+  /// Whether the question section is exactly one question for the A
+  /// records of class IN of `encodedName` (from `encodeName`), the name
+  /// compared without regard to ASCII case (RFC 4343 §3). RFC 5452 §9.1:
+  /// an answer to another question is not an answer to ours.
+  func asks(encodedName: [UInt8]) -> Bool {
+    guard questionCount == 1 else { return false }
+    let start = DNSMessage.headerLength
+    let end = start + encodedName.count
+    guard end + 4 <= bytes.count else { return false }
+    for index in 0..<encodedName.count {
+      // Length bytes (at most 63) are below "A" and compare exactly.
+      guard asciiLowercased(bytes[start + index]) == asciiLowercased(encodedName[index]) else {
+        return false
+      }
+    }
+    return bytes.netUInt16(at: end) == DNSMessage.typeA
+      && bytes.netUInt16(at: end + 2) == DNSMessage.classIN
+  }
+
+  private func asciiLowercased(_ byte: UInt8) -> UInt8 {
+    byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
   }
 
   /// What the answer section says about an A query.

@@ -101,11 +101,13 @@ import Testing
     #expect(again.seq == synAck.seq)
   }
 
-  @Test func listenBacklogFullDropsSyn() throws {
+  @Test func listenAcceptQueueFullDropsSyn() throws {
     let (interface, _) = try listening(backlog: 1)
     interface.receive(TCPPeer.segment(.syn, seq: 1, from: 40001), now: 1)
-    #expect(interface.sentSegments().count == 1)
-    interface.receive(TCPPeer.segment(.syn, seq: 1, from: 40002), now: 2)
+    let synAck = try #require(interface.sentSegments().first)
+    interface.receive(TCPPeer.segment(.ack, seq: 2, ack: synAck.seq &+ 1, from: 40001), now: 2)
+    #expect(interface.drain().isEmpty)
+    interface.receive(TCPPeer.segment(.syn, seq: 1, from: 40002), now: 3)
     #expect(interface.sentSegments().isEmpty)
   }
 

@@ -13,6 +13,8 @@ enum Arch {
   static func spinHint() { cpuPause() }
   static func idle() { waitForInterrupt() }
   static func hardwareRandom() -> UInt64? { CPUID.hasRDRAND ? rdrand() : nil }
+  /// A seed for a key from the entropy source (RDSEED), where there is one.
+  static func hardwareSeed() -> UInt64? { CPUID.hasRDSEED ? rdseed() : nil }
   static func framePointer() -> UInt64 { readRBP() }
   /// The battery-backed clock's date and time (UTC under QEMU), see RTC.swift;
   /// nil if the machine has none. The caller serializes calls.

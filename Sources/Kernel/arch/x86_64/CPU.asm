@@ -8,7 +8,7 @@ section .text
 global hermit_lgdt, hermit_lidt, hermit_ltr, hermit_reload_segments
 global hermit_read_cr0, hermit_read_cr2, hermit_read_cr3, hermit_read_cr4
 global hermit_write_cr0, hermit_write_cr3, hermit_write_cr4
-global hermit_rdmsr, hermit_wrmsr, hermit_cpuid, hermit_rdrand
+global hermit_rdmsr, hermit_wrmsr, hermit_cpuid, hermit_rdrand, hermit_rdseed
 global hermit_enable_interrupts, hermit_disable_interrupts, hermit_read_rbp
 global hermit_wait_for_interrupt, hermit_triple_fault
 global hermit_save_and_disable_interrupts, hermit_read_core_index, hermit_invlpg
@@ -104,6 +104,24 @@ hermit_rdrand:
     xor eax, eax
     ret
 .ok:
+    mov [rdi], rax
+    mov eax, 1
+    ret
+
+; bool hermit_rdseed(uint64_t *out): RDSEED fails (CF = 0) whenever the
+; entropy source has no fresh seed ready, more often than RDRAND, so it is
+; retried longer, with PAUSE between tries (SDM vol. 1 §7.3.17.3).
+hermit_rdseed:
+    mov ecx, 100
+.seed_retry:
+    rdseed rax
+    jc .seed_ok
+    pause
+    dec ecx
+    jnz .seed_retry
+    xor eax, eax
+    ret
+.seed_ok:
     mov [rdi], rax
     mov eax, 1
     ret

@@ -26,6 +26,7 @@
 @_extern(c, "hermit_cpuid") func cpuidRaw(
   _ leaf: UInt32, _ subleaf: UInt32, _ out: UnsafeMutablePointer<UInt32>)
 @_extern(c, "hermit_rdrand") func rdrandRaw(_ out: UnsafeMutablePointer<UInt64>) -> Bool
+@_extern(c, "hermit_rdseed") func rdseedRaw(_ out: UnsafeMutablePointer<UInt64>) -> Bool
 @_extern(c, "hermit_enable_interrupts") func enableInterrupts()
 @_extern(c, "hermit_disable_interrupts") func disableInterrupts()
 @_extern(c, "hermit_wait_for_interrupt") func waitForInterrupt()
@@ -67,6 +68,8 @@ struct CPUID {
 
   /// CPUID.01H:ECX.RDRAND[bit 30].
   static var hasRDRAND: Bool { CPUID(leaf: 1).ecx & (1 << 30) != 0 }
+  /// CPUID.(EAX=07H, ECX=0):EBX.RDSEED[bit 18].
+  static var hasRDSEED: Bool { CPUID(leaf: 0).eax >= 7 && CPUID(leaf: 7).ebx & (1 << 18) != 0 }
   /// CPUID.80000001H:EDX.NX[bit 20].
   static var hasNoExecute: Bool {
     CPUID(leaf: 0x8000_0000).eax >= 0x8000_0001 && CPUID(leaf: 0x8000_0001).edx & (1 << 20) != 0
@@ -86,4 +89,11 @@ struct CPUID {
 func rdrand() -> UInt64? {
   var value: UInt64 = 0
   return rdrandRaw(&value) ? value : nil
+}
+
+/// A 64-bit seed from RDSEED (the entropy source itself, not RDRAND's
+/// generator), if the CPU has it and it delivers.
+func rdseed() -> UInt64? {
+  var value: UInt64 = 0
+  return rdseedRaw(&value) ? value : nil
 }
