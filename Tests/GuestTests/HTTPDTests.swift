@@ -108,6 +108,86 @@ import Testing
     #expect(codes.all.allSatisfy { $0 == "200" }, "\(codes.all)")
   }
 
+  @Test func anUploadIsAnsweredWithItsLengthAndSHA256() throws {
+    var answer = ""
+    let body = Data((0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) })
+    let file = FileManager.default.temporaryDirectory
+      .appendingPathComponent("hermit-upload-\(UUID().uuidString.prefix(8))")
+    try body.write(to: file)
+    defer { try? FileManager.default.removeItem(at: file) }
+    let run = try withHTTPD { port in
+      answer = try curl("--data-binary", "@\(file.path)", "http://127.0.0.1:\(port)/upload").text
+    }
+    #expect(answer == "3000000 \(Digest.sha256(body).hex)\n", "\(run.output)")
+    #expect(run.lines.contains("[httpd] POST /upload HTTP/1.1"))
+  }
+
+  @Test func statsAnswersTheTCPCounters() throws {
+    var stats = ""
+    _ = try withHTTPD { port in
+      _ = try curl("http://127.0.0.1:\(port)/bytes/300000")
+      stats = try curl("http://127.0.0.1:\(port)/stats").text
+    }
+    let values = Dictionary(
+      stats.split(separator: "\n").compactMap { line -> (String, Int)? in
+        let parts = line.split(separator: " ")
+        guard parts.count == 2, let value = Int(parts[1]) else { return nil }
+        return (String(parts[0]), value)
+      }, uniquingKeysWith: { $1 })
+    for name in ["segmentsRetransmitted", "timeouts", "fastRetransmits", "recoveries"] {
+      #expect(values[name] != nil, "\(name) missing: \(stats)")
+    }
+    #expect((values["segmentsSent"] ?? 0) > 200, "\(stats)")
+  }
+
+  /// Issue 20: idle keep-alive connections cost no thread and no buffer, so a
+  /// 64 MiB guest holds a thousand and still answers; a response larger than
+  /// its memory streams, and one past the limit is refused with a status.
+  @Test func aThousandIdleConnectionsThenHelloAndAHugeResponseIsNoPanic() throws {
+    var report = ""
+    let run = try withHTTPD { port in
+      let script = """
+        import resource, socket, sys, urllib.request, urllib.error
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        port = int(sys.argv[1])
+        socks = []
+        for i in range(1000):
+            s = socket.create_connection(("127.0.0.1", port), timeout=30)
+            s.sendall(b"GET /hello HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+            data = b""
+            while b"hello world" not in data:
+                data += s.recv(4096)
+            socks.append(s)
+        print("held", len(socks))
+        print(urllib.request.urlopen(f"http://127.0.0.1:{port}/hello", timeout=30).read().decode())
+        stats = urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=30).read().decode()
+        print([l for l in stats.split("\\n") if l.startswith("connections")][0])
+        big = socket.create_connection(("127.0.0.1", port), timeout=30)
+        big.sendall(b"GET /bytes/200000000 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+        got = 0
+        while got < 2_000_000:
+            chunk = big.recv(65536)
+            if not chunk: break
+            got += len(chunk)
+        big.close()
+        print("streamed", got >= 2_000_000)
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/bytes/2000000000000", timeout=30)
+        except urllib.error.HTTPError as error:
+            print("refused", error.code)
+        print(urllib.request.urlopen(f"http://127.0.0.1:{port}/hello", timeout=30).read().decode())
+        """
+      report = try python(script, "\(port)")
+    }
+    #expect(report.contains("held 1000"), "\(report)")
+    #expect(report.contains("connections 1001"), "\(report)")
+    #expect(report.contains("streamed True"), "\(report)")
+    #expect(report.contains("refused 413"), "\(report)")
+    #expect(report.components(separatedBy: "hello world").count == 3, "\(report)")
+    #expect(!run.output.contains("PANIC"), "\(run.output.suffix(2000))")
+  }
+
   @Test func theGuestConnectsToAServerOnTheHost() throws {
     // slirp maps the gateway 10.0.2.2 to the host's loopback.
     let server = try LoopbackEchoServer(reply: "greetings from the host\n")
@@ -171,6 +251,20 @@ func curl(_ arguments: String...) throws -> CurlResult {
     throw CurlFailed(status: process.terminationStatus, output: combined)
   }
   return CurlResult(data: data, combined: combined)
+}
+
+/// Runs a python3 script; its stdout and stderr together.
+func python(_ script: String, _ arguments: String...) throws -> String {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+  process.arguments = ["-c", script] + arguments
+  let output = Pipe()
+  process.standardOutput = output
+  process.standardError = output
+  try process.run()
+  let data = output.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return String(decoding: data, as: UTF8.self)
 }
 
 struct CurlFailed: Error, CustomStringConvertible {

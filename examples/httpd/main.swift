@@ -118,7 +118,8 @@ final class Server {
         guard connection.uploadRemaining == 0 else { break }
         connection.uploading = false
         let body = "\(connection.uploadLength) \(connection.digest.finalizeHex())\n"
-        respond(connection, status: "200 OK", body: Array(body.utf8),
+        respond(
+          connection, status: "200 OK", body: Array(body.utf8),
           keepAlive: connection.uploadKeepAlive)
       }
       try write(connection)

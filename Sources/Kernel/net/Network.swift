@@ -68,6 +68,11 @@ final class Network {
       mac: MACAddress(mac.0, mac.1, mac.2, mac.3, mac.4, mac.5), configuration: configuration,
       keys: keys)
     interface.onEvent = { Network.log($0) }
+    // Memory is a budget (issue 20): connection buffers may hold half the
+    // heap, and each connection's fixed part (control block, socket, the
+    // app's state) is bounded by a cap of one per 4 KiB of heap.
+    interface.bufferMemory.budget = Heap.arenaBytes / 2
+    interface.maximumTCPConnections = Heap.arenaBytes / 4096
     interface.offloadsTCPChecksum = device.offloadsTCPChecksum
     let network = Network(device: device, interface: interface)
     if let configuration { Network.log(configuration) }

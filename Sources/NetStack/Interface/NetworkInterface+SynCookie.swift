@@ -59,7 +59,9 @@ extension NetworkInterface {
         cookie, secret: tcpSecret, localAddress: localAddress, endpoints: endpoints,
         peerISN: peerISN, now: now)
     else { return false }
-    guard listener.acceptQueue.count < listener.backlog else {
+    guard listener.acceptQueue.count < listener.backlog,
+      tcpBlocks.count < maximumTCPConnections
+    else {
       drop()
       return true
     }
@@ -67,7 +69,7 @@ extension NetworkInterface {
     let child = TCPControlBlock(
       id: id, localAddress: localAddress, localPort: endpoints.localPort,
       remoteAddress: endpoints.remoteAddress, remotePort: endpoints.remotePort, iss: cookie,
-      bufferSize: tcpBufferSize)
+      bufferSize: tcpBufferSize, memory: bufferMemory)
     child.listenerID = listener.id
     child.isReleased = true  // until accepted, nobody else will close it
     listener.children.append(id)

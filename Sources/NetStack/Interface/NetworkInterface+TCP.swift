@@ -70,6 +70,7 @@ extension NetworkInterface {
     }
     guard let configuration else { return .failure(.noRoute) }
     if case .failure(let error) = configuration.nextHop(for: address) { return .failure(error) }
+    guard tcpBlocks.count < maximumTCPConnections else { return .failure(.noBuffers) }
     guard
       let localPort = ephemeralPort(isFree: {
         tcpListeners[$0] == nil && tcpPortUsers[$0] == nil
@@ -81,7 +82,7 @@ extension NetworkInterface {
       id: id, localAddress: configuration.address, localPort: localPort, remoteAddress: address,
       remotePort: port,
       iss: initialSequenceNumber(endpoints, localAddress: configuration.address, now: lastNow),
-      bufferSize: tcpBufferSize)
+      bufferSize: tcpBufferSize, memory: bufferMemory)
     register(block, endpoints)
     block.connect(now: lastNow)
     flush(block)
@@ -101,7 +102,7 @@ extension NetworkInterface {
 
   /// Queues bytes for sending and sends what the windows allow. Returns how
   /// many were taken (fewer than offered if the buffer fills), `.wouldBlock`
-  /// if none fit, `.closed` after `tcpClose`, or the connection's error.
+  /// if none fit, `.noBuffers` if memory for them could not be had, `.closed` after `tcpClose`, or the connection's error.
   /// Data queued in `synSent` goes out once established.
   ///
   /// `thenClose`: once all of `bytes` are taken, close as `tcpClose` does,
@@ -127,7 +128,10 @@ extension NetworkInterface {
     let taken = block.send(bytes, now: lastNow, thenClose: thenClose)
     if wasOpen && block.finSequence != nil { block.isReleased = true }
     flush(block)
-    return taken == 0 ? .failure(.wouldBlock) : .success(taken)
+    if taken > 0 { return .success(taken) }
+    // Room in the window but no memory to hold the bytes (NetMemory's
+    // budget, or the heap): an error now, not a wait nobody would end.
+    return .failure(block.sendBuffer.freeSpace > 0 ? .noBuffers : .wouldBlock)
   }
 
   /// Copies received bytes. 0 means the peer closed (EOF) and everything was
@@ -270,7 +274,9 @@ extension NetworkInterface {
       return sendReset(answering: segment, endpoints, localAddress: localAddress, now: now)
     }
     guard segment.flags.contains(.syn) else { return drop() }
-    guard listener.acceptQueue.count < listener.backlog else { return drop() }
+    guard listener.acceptQueue.count < listener.backlog,
+      tcpBlocks.count < maximumTCPConnections
+    else { return drop() }
     if listener.children.count - listener.acceptQueue.count >= maximumHalfOpenConnections {
       return sendSynCookie(answering: segment, endpoints, localAddress: localAddress, now: now)
     }
@@ -279,7 +285,7 @@ extension NetworkInterface {
       id: id, localAddress: localAddress, localPort: endpoints.localPort,
       remoteAddress: endpoints.remoteAddress, remotePort: endpoints.remotePort,
       iss: initialSequenceNumber(endpoints, localAddress: localAddress, now: now),
-      bufferSize: tcpBufferSize)
+      bufferSize: tcpBufferSize, memory: bufferMemory)
     child.listenerID = listener.id
     child.isReleased = true  // until accepted, nobody else will close it
     listener.children.append(id)

@@ -101,6 +101,14 @@ public final class NetworkInterface {
   /// (64 KiB: a connection holds two). Larger values use window scaling.
   public var tcpBufferSize = 65536
 
+  /// What TCP buffers may hold together (ByteRing grows within it).
+  public let bufferMemory = NetMemory()
+
+  /// The most TCP connections and listeners at once (the kernel derives it
+  /// from its heap): beyond it SYNs are dropped and `tcpConnect` fails with
+  /// `.noBuffers`, so connections never exhaust memory.
+  public var maximumTCPConnections = Int.max
+
   /// The most frames waiting for the driver; beyond this new ones are dropped
   /// (as a full NIC ring would), and TCP retransmits.
   static let maximumQueuedFrames = 4096

@@ -213,7 +213,7 @@ final class TCPControlBlock {
   /// A connection in CLOSED, about to `connect` or `acceptSyn`.
   init(
     id: Int, localAddress: IPv4Address, localPort: UInt16, remoteAddress: IPv4Address,
-    remotePort: UInt16, iss: UInt32, bufferSize: Int
+    remotePort: UInt16, iss: UInt32, bufferSize: Int, memory: NetMemory? = nil
   ) {
     self.id = id
     state = .closed
@@ -226,8 +226,8 @@ final class TCPControlBlock {
     sndNxt = iss
     sndMax = iss
     sendBufferStart = iss &+ 1
-    sendBuffer = ByteRing(capacity: bufferSize)
-    receiveBuffer = ByteRing(capacity: bufferSize)
+    sendBuffer = ByteRing(capacity: bufferSize, memory: memory, yieldsHalfTheBudget: true)
+    receiveBuffer = ByteRing(capacity: bufferSize, memory: memory)
     // RFC 7323 §2.3: the smallest shift that lets the window cover the buffer.
     var scale: UInt8 = 0
     while scale < TCPSegment.maximumWindowScale && bufferSize >> Int(scale) > 0xffff {
@@ -331,6 +331,8 @@ final class TCPControlBlock {
   /// Copies received bytes out; may send a window update.
   func receive(into buffer: UnsafeMutableRawBufferPointer, now: UInt64) -> Int {
     let count = receiveBuffer.read(into: buffer)
+    // Read dry with no hole being filled: the memory goes back.
+    if receiveBuffer.isEmpty && assembler.isEmpty { receiveBuffer.releaseIfEmpty() }
     if count > 0 && state.isSynchronized && state != .timeWait {
       // RFC 1122 §4.2.3.3: update the window when it grew by min(half the
       // buffer, 2 MSS) — receiver-side silly window syndrome avoidance.
@@ -591,6 +593,7 @@ final class TCPControlBlock {
     }
     let dataAcked = max(0, min(TCPSeq.distance(from: sendBufferStart, to: ack), sendBuffer.count))
     sendBuffer.discard(dataAcked)
+    if sendBuffer.isEmpty { sendBuffer.releaseIfEmpty() }
     sendBufferStart = sendBufferStart &+ UInt32(dataAcked)
     sndUna = ack
     if TCPSeq.lt(sndNxt, sndUna) { sndNxt = sndUna }
@@ -756,8 +759,12 @@ final class TCPControlBlock {
       finSequence = nil  // the FIN lies beyond the window
     }
     var outOfOrder = false
-    if !payload.isEmpty {
-      receiveBuffer.write(payload, atOffset: offset)
+    if !payload.isEmpty, !receiveBuffer.write(payload, atOffset: offset) {
+      // No memory for it (NetMemory's budget or the heap): as if the segment
+      // was lost; the duplicate ACK tells the peer what is missing.
+      finSequence = nil
+      outOfOrder = true
+    } else if !payload.isEmpty {
       if offset == 0 {
         let hadHoles = !assembler.isEmpty
         let advance = assembler.advance(by: payload.count)

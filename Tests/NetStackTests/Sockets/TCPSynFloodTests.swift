@@ -6,7 +6,7 @@ import Testing
 @Suite struct TCPSynFloodTests {
   /// A SYN to 192.168.7.1:80 of the simulated link from a spoofed host of
   /// its subnet (not .1 or .2), with a random port, ISN and MAC.
-  private static func spoofedSyn(_ random: inout TestRandom) -> [UInt8] {
+  static func spoofedSyn(_ random: inout TestRandom) -> [UInt8] {
     let source = IPv4Address(192, 168, 7, UInt8(3 + random.next() % 250))
     let destination = SimulatedLink.addressA
     var tcp: [UInt8] = []
