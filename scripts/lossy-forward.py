@@ -214,6 +214,8 @@ def main():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # A parent's blocked signals are inherited (a test runner's threads block them).
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     print("ready", flush=True)
     try:
         forward(directions, {a: directions[0], b: directions[1]})

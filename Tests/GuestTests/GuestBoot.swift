@@ -2,7 +2,7 @@ import BootFormat
 import Foundation
 import HermitQEMU
 
-/// Boots one app from `build/` under QEMU (TCG, microvm) the way docs/ABI.md
+/// Boots one app from `build/` under QEMU (microvm; TCG unless told) the way docs/ABI.md
 /// describes, with a timeout so a hung guest fails its test instead of hanging
 /// the suite, and decodes how it ended.
 struct GuestRun {
@@ -40,8 +40,9 @@ enum GuestBoot {
   static func boot(
     _ appFile: URL, append: String = "", memoryMiB: Int = 64, statusChannel: Bool = true,
     smp: Int = 1, network: VMConfiguration.Network = .none, nic: VMConfiguration.NIC = .virtio,
-    machine: PCMachine? = nil, namespace: String? = nil, timeout: TimeInterval = 90,
-    letsGuestFinish: Bool = false, whileRunning: ((_ outputFile: URL) throws -> Void)? = nil
+    machine: PCMachine? = nil, namespace: String? = nil, accelerator: Accelerator = .tcg,
+    timeout: TimeInterval = 90, letsGuestFinish: Bool = false,
+    whileRunning: ((_ outputFile: URL) throws -> Void)? = nil
   ) throws -> GuestRun {
     for file in [loader, appFile] where !FileManager.default.fileExists(atPath: file.path) {
       throw MissingArtifact(path: file.path)
@@ -58,7 +59,7 @@ enum GuestBoot {
     // also check the command line every `hermit-runtime run` uses.
     let configuration = VMConfiguration(
       name: "guesttest-\(scratch.lastPathComponent)", loader: loader.path, app: appFile.path,
-      commandLine: append, cpus: smp, memoryMiB: memoryMiB, accelerator: .tcg,
+      commandLine: append, cpus: smp, memoryMiB: memoryMiB, accelerator: accelerator,
       network: network, nic: nic, statusFile: statusFile.path)
     var arguments = QEMUCommand(configuration, pcFirmware: machine?.firmware).arguments
     if let machine, let flag = arguments.firstIndex(of: "-M") {
@@ -131,13 +132,14 @@ enum GuestBoot {
   static func boot(
     _ name: String, append: String = "", memoryMiB: Int = 64, smp: Int = 1,
     network: VMConfiguration.Network = .none, nic: VMConfiguration.NIC = .virtio,
-    machine: PCMachine? = nil, namespace: String? = nil, timeout: TimeInterval = 90,
-    letsGuestFinish: Bool = false, whileRunning: ((_ outputFile: URL) throws -> Void)? = nil
+    machine: PCMachine? = nil, namespace: String? = nil, accelerator: Accelerator = .tcg,
+    timeout: TimeInterval = 90, letsGuestFinish: Bool = false,
+    whileRunning: ((_ outputFile: URL) throws -> Void)? = nil
   ) throws -> GuestRun {
     try boot(
       app(name), append: append, memoryMiB: memoryMiB, smp: smp, network: network, nic: nic,
-      machine: machine, namespace: namespace, timeout: timeout, letsGuestFinish: letsGuestFinish,
-      whileRunning: whileRunning)
+      machine: machine, namespace: namespace, accelerator: accelerator, timeout: timeout,
+      letsGuestFinish: letsGuestFinish, whileRunning: whileRunning)
   }
 
   /// The registers and the top of the stack of a running guest, from QEMU's

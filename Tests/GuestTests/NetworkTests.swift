@@ -186,6 +186,11 @@ struct TestNamespace {
   /// a server that keeps it (or a daemon that closes it early) confuses it, and
   /// then no other child is reaped. Only stdio (/dev/null) is inherited.
   func start(_ command: [String]) throws -> Int32 {
+    try TestNamespace.start(command, in: name)
+  }
+
+  /// `start(_:)` in the namespace called `namespace`.
+  static func start(_ command: [String], in namespace: String) throws -> Int32 {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -196,7 +201,8 @@ struct TestNamespace {
     let closeTheRest =
       "for fd in $(seq 3 1023); do eval \"exec $fd>&-\"; done 2>/dev/null; exec \"$@\""
     let argv =
-      (["/usr/bin/ip", "netns", "exec", name, "/bin/bash", "-c", closeTheRest, "server"] + command)
+      (["/usr/bin/ip", "netns", "exec", namespace, "/bin/bash", "-c", closeTheRest, "server"]
+      + command)
       .map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
     var pid: pid_t = 0
