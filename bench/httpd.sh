@@ -63,86 +63,10 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-# The Debian kernel: /boot if linux-image-amd64 is installed, else the package's
-# .deb (apt-get download) unpacked once into a cache under build/ (git-ignored).
-linux_kernel() {
-  local k
-  k=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sort -V | tail -1 || true)
-  if [ -n "$k" ] && [ -d "/lib/modules/${k#/boot/vmlinuz-}/kernel" ]; then
-    KERNEL=$k MODULES=/lib/modules/${k#/boot/vmlinuz-}/kernel
-    return
-  fi
-  local cache=$ROOT/build/bench-linux pkg
-  if ! ls "$cache"/x/boot/vmlinuz-* >/dev/null 2>&1; then
-    [ -n "$(apt-cache depends linux-image-amd64 2>/dev/null)" ] || apt-get update -qq >&2
-    pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/{print $2; exit}')
-    [ -n "$pkg" ] || { echo "bench/httpd.sh: no linux-image-amd64 package found" >&2; exit 1; }
-    echo "fetching $pkg (unpacked into $cache, not installed)" >&2
-    rm -rf "$cache" && mkdir -p "$cache"
-    (cd "$cache" && apt-get download -qq "$pkg" 2>/dev/null && dpkg-deb -x ./*.deb x && rm -f ./*.deb)
-  fi
-  KERNEL=$(ls "$cache"/x/boot/vmlinuz-* | head -1)
-  MODULES=$(ls -d "$cache"/x/lib/modules/*/kernel | head -1)
-}
-
-# A tiny initramfs: busybox, the virtio modules (virtio-mmio, virtio-pci and
-# virtio-net are modules in Debian's kernel; virtio_mmio finds the transports
-# through microvm's ACPI tables), static 10.0.2.15/24 (QEMU's user-networking address), busybox httpd
-# on port 8000 serving /hello, and a memory line on the console every second.
-linux_initramfs() {
-  local r=$WORK/initramfs m
-  mkdir -p "$r"/{bin,proc,sys,dev,www,mods}
-  cp /bin/busybox "$r/bin/busybox"
-  for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_mmio \
-    drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci_modern_dev \
-    drivers/virtio/virtio_pci net/core/failover drivers/net/net_failover drivers/net/virtio_net; do
-    cp "$MODULES/$m.ko" "$r/mods/"
-  done
-  printf 'hello world' >"$r/www/hello"
-  cat >"$r/init" <<'EOF'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-for m in virtio_ring virtio virtio_mmio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci \
-  failover net_failover virtio_net; do
-  insmod /mods/$m.ko || echo "insmod $m failed"
-done
-ip link set lo up
-ip link set eth0 up
-ip addr add 10.0.2.15/24 dev eth0
-ip route add default via 10.0.2.2
-httpd -p 8000 -h /www
-echo "linux httpd ready"
-while true; do
-  sleep 1
-  awk '/MemTotal/{t=$2} /MemAvailable/{a=$2} END{print "guest-mem-used-kB", t-a}' /proc/meminfo
-done
-EOF
-  chmod +x "$r/init"
-  (cd "$r" && find . | busybox cpio -o -H newc 2>/dev/null) | gzip -1 >"$WORK/initramfs.gz"
-}
+# The Linux guest and the QEMU flags both guests share.
+source bench/guests.sh
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# Common QEMU flags: the runtime's (Sources/HermitQEMU/QEMUCommand.swift) for a
-# virtio NIC on TRANSPORT under TCG, minus its status-file chardev.
-qemu_flags() {
-  local machine nic
-  if [ "$TRANSPORT" != mmio ]; then
-    machine="-M microvm,pcie=on"
-    [ "$TRANSPORT" = pc-pci ] && machine="-M pc -bios /usr/share/qemu/qboot.rom"
-    nic="-device virtio-net-pci,disable-legacy=on,netdev=net0,romfile="
-  else
-    machine="-M microvm"
-    nic="-global virtio-mmio.force-legacy=false -device virtio-net-device,netdev=net0"
-  fi
-  echo "$machine -accel tcg -cpu max -smp 1 -m $1 -nodefaults -no-user-config -display none" \
-    "-no-reboot -serial file:$2 -device isa-debug-exit,iobase=0xf4,iosize=0x04" \
-    "-netdev user,id=net0,hostfwd=tcp:127.0.0.1:$3-:8000 $nic"
-}
 
 # boot NAME MEM KERNEL INITRD APPEND: starts QEMU in the background (QPID, PORT,
 # CONSOLE) and waits until GET /hello answers.
@@ -151,7 +75,7 @@ boot() {
   PORT=$(free_port)
   CONSOLE=$WORK/$name.console
   # shellcheck disable=SC2046
-  qemu-system-x86_64 $(qemu_flags "$mem" "$CONSOLE" "$PORT") -kernel "$kernel" -initrd "$initrd" \
+  qemu-system-x86_64 $(qemu_flags "$mem" "$CONSOLE" "user,id=net0,hostfwd=tcp:127.0.0.1:$PORT-:8000") -kernel "$kernel" -initrd "$initrd" \
     -append "$append" </dev/null >"$WORK/$name.qemu.log" 2>&1 &
   QPID=$!
   start=$(date +%s.%N)
@@ -258,9 +182,8 @@ fi
 
 if [ "$ONLY" != ours ]; then
   linux_kernel
-  linux_initramfs
-  # The TSC value only seeds the early clocksource; Linux moves to jiffies after.
-  boot linux 128M "$KERNEL" "$WORK/initramfs.gz" "console=ttyS0 quiet panic=-1 tsc_early_khz=2000000"
+  linux_initramfs 10.0.2.15/24 10.0.2.2
+  boot linux 128M "$KERNEL" "$WORK/initramfs.gz" "$LINUX_APPEND"
   load linux keepalive
   load linux close
   stop
