@@ -41,7 +41,7 @@ struct LossyLinkTests {
       ])
       counters =
         link.runInClient([
-          "curl", "-s", "-S", "-m", "30", "http://\(link.guestAddress):8000/tcp-counters",
+          "curl", "-s", "-S", "-m", "30", "http://\(link.guestAddress):8000/stats",
         ]).output
     }
     forwarderRunning = false
