@@ -41,9 +41,9 @@ linux_kernel() {
 # tiny initramfs: busybox, the virtio modules (virtio-mmio, virtio-pci and
 # virtio-net are modules in Debian's kernel; virtio_mmio finds the transports
 # through microvm's ACPI tables), the static address, busybox httpd on port 8000
-# serving /hello ("hello world") and /bytes/SIZE for each SIZE (our httpd's
-# /bytes/N: N bytes of 0-9 repeating), and a memory line on the console every
-# second.
+# serving /hello ("hello world"), /bytes/SIZE for each SIZE (our httpd's
+# /bytes/N: N bytes of 0-9 repeating) and POST /cgi-bin/upload (the body's
+# SHA-256), and a memory line on the console every second.
 linux_initramfs() {
   local address=$1 gateway=$2 r=$WORK/initramfs m size
   shift 2
@@ -57,6 +57,14 @@ linux_initramfs() {
   done
   printf 'hello world' >"$r/www/hello"
   for size in "$@"; do bytes_pattern "$size" >"$r/www/bytes/$size"; done
+  mkdir -p "$r/www/cgi-bin"
+  cat >"$r/www/cgi-bin/upload" <<'EOF'
+#!/bin/sh
+# POST /cgi-bin/upload: the SHA-256 of the body, as `sha256sum` prints it.
+sum=$(head -c "$CONTENT_LENGTH" | sha256sum)
+printf 'Content-Type: text/plain\r\n\r\n%s\n' "$sum"
+EOF
+  chmod +x "$r/www/cgi-bin/upload"
   cat >"$r/init" <<EOF
 #!/bin/busybox sh
 /bin/busybox --install -s /bin

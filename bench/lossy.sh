@@ -7,17 +7,20 @@
 # LOSSES percent of IPv4 frames in each direction, each with REORDER percent
 # reordered and DUPLICATE percent duplicated. Nothing leaves the machine.
 #
-# For each loss rate and guest: the median (and range) of RUNS downloads, each
-# checked byte-exact by SHA-256 (run r uses forwarder seed SEED+r, the same for
-# both guests), then ours/Linux. For our guest also what its TCP counters
-# (GET /tcp-counters) moved by over the RUNS downloads. Down only: neither
-# httpd takes uploads (ours answers anything but GET/HEAD with 405).
+# For each direction, loss rate and guest: the median (and range) of RUNS
+# transfers, each checked byte-exact by SHA-256 (run r uses forwarder seed
+# SEED+r, the same for both guests), then ours/Linux. Down is GET /bytes/N; up
+# is a POST of the same bytes, to our /upload (which answers the count and
+# SHA-256) and to the Linux guest's /cgi-bin/upload (busybox httpd's CGI piping
+# the body to `sha256sum`, bench/guests.sh). For our guest also what its TCP
+# counters (GET /stats) moved by over the RUNS transfers.
 #
 # Targets (issue 20): 5% loss <= 5 s and >= 2x faster than Linux; 1% <= 2 s;
 # 0% within 1.5x of Linux.
 #
 # usage: bench/lossy.sh            (as root, after `make`)
 #   LOSSES="0 1 5 10"  loss rates in percent; REORDER=5, DUPLICATE=2 (percent)
+#   DIRECTIONS="down up"
 #   RUNS=3  SEED=1  SIZE=10485760  ONLY=ours|linux
 #   TRANSPORT=mmio|pci  ACCEL=tcg|kvm (default tcg: KVM does not run either
 #               guest on these machines, PLATFORM.md)
@@ -30,6 +33,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 LOSSES=${LOSSES:-0 1 5 10}
+DIRECTIONS=${DIRECTIONS:-down up}
 REORDER=${REORDER:-5}
 DUPLICATE=${DUPLICATE:-2}
 RUNS=${RUNS:-3}
@@ -130,55 +134,74 @@ stop_guest() {
   QPID=
 }
 
-EXPECTED=$(bytes_pattern "$SIZE" | sha256sum | cut -d' ' -f1)
+bytes_pattern "$SIZE" >"$WORK/upload"
+EXPECTED=$(sha256sum "$WORK/upload" | cut -d' ' -f1)
 RESULTS=$WORK/results
 : >"$RESULTS"
 
 # counters: our guest's TCP counters as name=value ..., over a clean link.
 counters() {
   start_forwarder 0 0
-  in_client curl -s -m 30 "http://$GUEST:8000/tcp-counters" | awk '{printf "%s=%s ", $1, $2}'
+  in_client curl -s -m 30 "http://$GUEST:8000/stats" | awk '{printf "%s=%s ", $1, $2}'
   stop_forwarder
 }
 
-# measure NAME: RUNS downloads at each loss rate; a line per rate in RESULTS:
-# NAME LOSS MEDIAN MIN MAX [counter deltas].
+# transfer NAME DIRECTION: one download (down) or upload (up) of SIZE bytes,
+# checked by SHA-256; prints "SECONDS" or "FAILED ...".
+transfer() {
+  local name=$1 direction=$2 out sum
+  if [ "$direction" = down ]; then
+    out=$(in_client curl -s -S -m 600 -o "$WORK/body" -w '%{http_code} %{time_total}' \
+      "http://$GUEST:8000/bytes/$SIZE" 2>&1) || out="curl-failed $out"
+    sum=$(sha256sum "$WORK/body" | cut -d' ' -f1)
+  else
+    # Ours answers "COUNT SHA256"; the Linux guest's CGI "SHA256  -".
+    out=$(in_client curl -s -S -m 600 -o "$WORK/body" -w '%{http_code} %{time_total}' -H 'Expect:' \
+      -H 'Content-Type: application/octet-stream' --data-binary @"$WORK/upload" \
+      "http://$GUEST:8000$([ "$name" = ours ] && echo /upload || echo /cgi-bin/upload)" 2>&1) ||
+      out="curl-failed $out"
+    sum=$(grep -o '[0-9a-f]\{64\}' "$WORK/body" || true)
+  fi
+  if [ "${out%% *}" != 200 ] || [ "$sum" != "$EXPECTED" ]; then
+    echo "FAILED ($out, sha256 $sum, expected $EXPECTED)"
+  else
+    echo "${out#* }"
+  fi
+}
+
+# measure NAME: RUNS transfers each way at each loss rate; a line per direction
+# and rate in RESULTS: NAME DIRECTION LOSS MEDIAN MIN MAX [counter deltas].
 measure() {
-  local name=$1 loss run out seconds sum times before after
-  for loss in $LOSSES; do
-    times=()
-    [ "$name" = ours ] && before=$(counters)
-    for run in $(seq "$RUNS"); do
-      start_forwarder "$loss" $((SEED + run))
-      out=$(in_client curl -s -S -m 600 -o "$WORK/body" -w '%{http_code} %{time_total}' \
-        "http://$GUEST:8000/bytes/$SIZE" 2>&1) || out="curl-failed $out"
-      stop_forwarder
-      sum=$(sha256sum "$WORK/body" | cut -d' ' -f1)
-      seconds=${out#* }
-      if [ "${out%% *}" != 200 ] || [ "$sum" != "$EXPECTED" ]; then
-        echo "bench/lossy.sh: $name at $loss%, run $run: $out, sha256 $sum (expected $EXPECTED)" >&2
-        seconds=FAILED
+  local name=$1 direction loss run seconds times before after line
+  for direction in $DIRECTIONS; do
+    for loss in $LOSSES; do
+      times=()
+      [ "$name" = ours ] && before=$(counters)
+      for run in $(seq "$RUNS"); do
+        start_forwarder "$loss" $((SEED + run))
+        seconds=$(transfer "$name" "$direction")
+        stop_forwarder
+        printf '%-5s %-4s loss %2s%%  run %d: %s s   forwarder: %s\n' "$name" "$direction" "$loss" \
+          "$run" "$seconds" "$(tr '\n' ' ' <"$WORK/forwarder.err" | sed 's/"direction": //g; s/"//g')" >&2
+        [ "${seconds%% *}" = FAILED ] && seconds=FAILED
+        times+=("$seconds")
+      done
+      line=$(printf '%s\n' "${times[@]}" | sort -g | awk -v n="$name $direction" -v l="$loss" '
+        { t[NR] = ($1 == "FAILED" ? $1 : sprintf("%.2f", $1)) }
+        END { printf "%s %s %s %s %s", n, l, t[int((NR + 1) / 2)], t[1], t[NR] }')
+      if [ "$name" = ours ]; then
+        after=$(counters)
+        line+=" $(awk -v b="$before" -v a="$after" 'BEGIN {
+          split(b, x, " "); split(a, y, " ")
+          for (i in x) { split(x[i], p, "="); old[p[1]] = p[2] }
+          for (i in y) { split(y[i], q, "="); if (q[1] != "connections") printf "%s=%d ", q[1], q[2] - old[q[1]] } }')"
       fi
-      times+=("$seconds")
-      printf '%-5s loss %2s%%  run %d: %s s   forwarder: %s\n' "$name" "$loss" "$run" "$seconds" \
-        "$(tr '\n' ' ' <"$WORK/forwarder.err" | sed 's/"direction": //g; s/"//g')" >&2
+      echo "$line" >>"$RESULTS"
     done
-    local line
-    line=$(printf '%s\n' "${times[@]}" | sort -g | awk -v n="$name" -v l="$loss" '
-      { t[NR] = ($1 == "FAILED" ? $1 : sprintf("%.2f", $1)) }
-      END { printf "%s %s %s %s %s", n, l, t[int((NR + 1) / 2)], t[1], t[NR] }')
-    if [ "$name" = ours ]; then
-      after=$(counters)
-      line+=" $(awk -v b="$before" -v a="$after" 'BEGIN {
-        split(b, x, " "); split(a, y, " ")
-        for (i in x) { split(x[i], p, "="); old[p[1]] = p[2] }
-        for (i in y) { split(y[i], q, "="); printf "%s=%d ", q[1], q[2] - old[q[1]] } }')"
-    fi
-    echo "$line" >>"$RESULTS"
   done
 }
 
-echo "lossy bench: $SIZE bytes down, median of $RUNS, loss $LOSSES % each way with" \
+echo "lossy bench: $SIZE bytes ($DIRECTIONS), median of $RUNS, loss $LOSSES % each way with" \
   "$REORDER% reordering and $DUPLICATE% duplication; virtio-net on $TRANSPORT, $ACCEL, -smp 1"
 
 if [ "$ONLY" != linux ]; then
@@ -194,23 +217,30 @@ if [ "$ONLY" != ours ]; then
   stop_guest
 fi
 
-awk -v reorder="$REORDER" -v dup="$DUPLICATE" '
-  function target(l) {
+awk '
+  function target(d, l) {
+    if (d != "down") return ""
     if (l == 0) return "within 1.5x of Linux"
     if (l == 1) return "<= 2 s"
     if (l == 5) return "<= 5 s, >= 2x faster than Linux"
     return ""
   }
-  $1 == "ours" { o[$2] = $3; orange[$2] = $4 "-" $5; c[$2] = ""; for (i = 6; i <= NF; i++) c[$2] = c[$2] " " $i; order[++n] = $2 }
-  $1 == "linux" { x[$2] = $3; xrange[$2] = $4 "-" $5; if (!($2 in o)) order[++n] = $2 }
+  {
+    k = $2 " " $3
+    if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+    if ($1 == "ours") {
+      o[k] = $4; orange[k] = $5 "-" $6; c[k] = ""
+      for (i = 7; i <= NF; i++) c[k] = c[k] " " $i
+    } else { x[k] = $4; xrange[k] = $5 "-" $6 }
+  }
   END {
-    printf "\n%-6s %-19s %-19s %-11s %s\n", "loss", "ours s (range)", "linux s (range)", "ours/linux", "target"
+    printf "\n%-5s %-6s %-19s %-19s %-11s %s\n", "way", "loss", "ours s (range)", "linux s (range)", "ours/linux", "target"
     for (i = 1; i <= n; i++) {
-      l = order[i]
-      ratio = (l in o && l in x && x[l] + 0 > 0 && o[l] != "FAILED" && x[l] != "FAILED") ? sprintf("%.2f", o[l] / x[l]) : "-"
-      printf "%-6s %-19s %-19s %-11s %s\n", l "%", (l in o ? o[l] " (" orange[l] ")" : "-"),
-        (l in x ? x[l] " (" xrange[l] ")" : "-"), ratio, target(l)
+      k = order[i]; split(k, p, " ")
+      ratio = (k in o && k in x && o[k] != "FAILED" && x[k] != "FAILED" && x[k] + 0 > 0) ? sprintf("%.2f", o[k] / x[k]) : "-"
+      printf "%-5s %-6s %-19s %-19s %-11s %s\n", p[1], p[2] "%", (k in o ? o[k] " (" orange[k] ")" : "-"),
+        (k in x ? x[k] " (" xrange[k] ")" : "-"), ratio, target(p[1], p[2])
     }
-    printf "\nour TCP counters, summed over the runs at each loss rate:\n"
-    for (i = 1; i <= n; i++) if (order[i] in o) printf "  %3s%%:%s\n", order[i], c[order[i]]
+    printf "\nour TCP counters, summed over the runs of each row:\n"
+    for (i = 1; i <= n; i++) if (order[i] in o) printf "  %-9s%s\n", order[i] "%:", c[order[i]]
   }' "$RESULTS"

@@ -37,7 +37,9 @@ case ${1:-} in
     "${fwd[@]}" ip link add lfwd0 type veth peer name lcli0 netns "$name-cli"
     for dev in htap0 lfwd0; do "${fwd[@]}" ip link set "$dev" promisc on up; done
     "${cli[@]}" ip addr add "$subnet.1/24" dev lcli0
-    "${cli[@]}" ip link set lcli0 up
+    # One segment per frame from the client too (no GSO): the forwarder drops
+    # frames, and a wire drops segments, not 64 KB TSO bursts.
+    "${cli[@]}" ip link set lcli0 gso_max_segs 1 up
     ;;
   down)
     [ $# -eq 2 ] || { echo "usage: $0 down NAME" >&2; exit 2; }
