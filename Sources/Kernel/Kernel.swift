@@ -14,12 +14,13 @@ func kernelStart(_ bootInfoAddress: UInt64) -> Never {
   guard bootInfo.magic == BootInfo.magicValue, bootInfo.version == BootInfo.currentVersion else {
     panic("boot: BootInfo from an incompatible loader")
   }
-  LocalAPIC.enable()  // mask the 8259 PICs, enable the APIC
+  PIC.remapAndMask()  // the 8259s off the exception vectors, every line masked
+  LocalAPIC.enable()  // enable the APIC
   BootCommandLine.text = UnsafeRawBufferPointer(
     start: UnsafeRawPointer(bitPattern: UInt(bootInfo.commandLine)),
     count: Int(bootInfo.commandLineLength))
   BootCommandLine.skipsImageName = bootInfo.bootProtocol == 1  // Multiboot: first word is the image
-  Timer.startCalibration(commandLine: BootCommandLine.text)  // TSC and APIC timer (PIT) run while boot goes on
+  Timer.startCalibration(commandLine: BootCommandLine.text)  // clocks run while boot goes on
   Memory.initialize(bootInfo)  // frames from the loader's memory map
   let appFile = ELFFile(
     base: UnsafeRawPointer(bitPattern: UInt(bootInfo.appFileStart))!,
@@ -61,11 +62,12 @@ func microseconds(_ tsc: UInt64) -> String {
 /// Descriptor tables for one core, in memory that lives forever: its own GDT,
 /// TSS and IST stacks; the IDT that the boot core builds is shared.
 enum CPUTables {
-  static let istBytes = 2 * GDT.stackSize
+  static let istBytes = GDT.istCount * GDT.stackSize
   nonisolated(unsafe) static var idt: UnsafeMutableRawPointer? = nil
 
   /// The boot core's tables, in frames.
   static func load() {
+    GDT.chooseStackCanary(Arch.hardwareRandom() ?? randomWord())
     let gdt = UnsafeMutableRawPointer(Memory.allocateZeroedFrame())
     let istStacks = Memory.allocateFrames(istBytes / Int(Memory.frameSize))
     load(core: 0, gdt: gdt, istStacks: istStacks)

@@ -145,10 +145,12 @@ extension Timer {
   private static func measureAPICAgainstTSC() {
     let minimum = max(tscPerSecond / 1000, 1)
     var end = ClockReading.take()
-    while end.tsc &- calibrationStart.tsc < max(minimum, 16 * (calibrationStart.width + end.width)) {
+    while end.tsc &- calibrationStart.tsc < max(minimum, 16 * (calibrationStart.width + end.width))
+    {
       end = ClockReading.take()
     }
-    apicPerSecond = UInt64(calibrationStart.apic &- end.apic) * tscPerSecond
+    apicPerSecond =
+      UInt64(calibrationStart.apic &- end.apic) * tscPerSecond
       / max(end.tsc &- calibrationStart.tsc, 1)
   }
 

@@ -123,8 +123,9 @@ enum CPUTiming {
   static func knownAPICTimer() -> UInt64? {
     guard CPUID.underHypervisor else { return nil }
     let vendor = CPUID(leaf: hypervisorBase)
-    let tcg = (vendor.ebx, vendor.ecx, vendor.edx) == (0x5447_4354, 0x4354_4743, 0x4743_5447)  // "TCGTCGTCGTCG"
-    let kvm = (vendor.ebx, vendor.ecx, vendor.edx) == (0x4B4D_564B, 0x564B_4D56, 0x0000_004D)  // "KVMKVMKVM\0\0\0"
+    // The vendor signature in EBX, ECX, EDX: "TCGTCGTCGTCG" or "KVMKVMKVM\0\0\0".
+    let tcg = (vendor.ebx, vendor.ecx, vendor.edx) == (0x5447_4354, 0x4354_4743, 0x4743_5447)
+    let kvm = (vendor.ebx, vendor.ecx, vendor.edx) == (0x4B4D_564B, 0x564B_4D56, 0x0000_004D)
     return tcg || kvm ? 1_000_000_000 / 16 : nil
   }
 
