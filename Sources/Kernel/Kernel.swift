@@ -14,8 +14,13 @@ func kernelStart(_ bootInfoAddress: UInt64) -> Never {
   guard bootInfo.magic == BootInfo.magicValue, bootInfo.version == BootInfo.currentVersion else {
     panic("boot: BootInfo from an incompatible loader")
   }
-  LocalAPIC.enable()  // mask the 8259 PICs, enable the APIC
-  Timer.startCalibration()  // PIT, TSC and APIC timer run while boot goes on
+  PIC.remapAndMask()  // the 8259s off the exception vectors, every line masked
+  LocalAPIC.enable()  // enable the APIC
+  BootCommandLine.text = UnsafeRawBufferPointer(
+    start: UnsafeRawPointer(bitPattern: UInt(bootInfo.commandLine)),
+    count: Int(bootInfo.commandLineLength))
+  BootCommandLine.skipsImageName = bootInfo.bootProtocol == 1  // Multiboot: first word is the image
+  Timer.startCalibration(commandLine: BootCommandLine.text)  // clocks run while boot goes on
   Memory.initialize(bootInfo)  // frames from the loader's memory map
   let appFile = ELFFile(
     base: UnsafeRawPointer(bitPattern: UInt(bootInfo.appFileStart))!,
@@ -27,13 +32,10 @@ func kernelStart(_ bootInfoAddress: UInt64) -> Never {
   Memory.enablePaging(appFile: validApp ? appFile : nil)  // NX, W^X, null page unmapped
   let heap = Memory.takeRemaining()
   Heap.initialize(start: heap.start, end: heap.end)  // the rest of RAM: Swift's heap
-  BootCommandLine.text = UnsafeRawBufferPointer(
-    start: UnsafeRawPointer(bitPattern: UInt(bootInfo.commandLine)),
-    count: Int(bootInfo.commandLineLength))
-  BootCommandLine.skipsImageName = bootInfo.bootProtocol == 1  // Multiboot: first word is the image
+  Memory.forEachRegionAbove(heap.end) { Heap.addRegion(start: $0, end: $1) }  // above 4 GiB too
   Console.quiet = KernelCommandLine.hasOption("quiet", in: BootCommandLine.text)
   Timer.bootTSC = bootInfo.loaderEntryTSC
-  Timer.finishCalibration()  // TSC and APIC timer rates against the PIT
+  Timer.finishCalibration()  // TSC and APIC timer rates: CPUID, APIC timer, PIT or RTC
   Timer.enableDeadlines()  // one-shot timers from here on (tickless: none is armed yet)
   Scheduler.initializeBeforeInterrupts()  // what handlers touch exists before any handler runs
   enableInterrupts()
@@ -44,7 +46,7 @@ func kernelStart(_ bootInfoAddress: UInt64) -> Never {
     "Memory: \(Memory.totalBytes >> 20) MiB, heap \(Heap.arenaBytes >> 10) KiB, CPUs: \(bootInfo.cpuCount)"
   )
   Log.info(
-    "TSC: \(Timer.tscPerSecond / 1_000_000) MHz, APIC timer: \(Timer.apicPerSecond / 1_000_000) MHz, boot to main: \(microseconds(mainTSC &- bootInfo.loaderEntryTSC)) us"
+    "TSC: \(Timer.tscPerSecond / 1_000_000) MHz (\(Timer.reference.name)), APIC timer: \(Timer.apicPerSecond / 1_000_000) MHz, boot to main: \(microseconds(mainTSC &- bootInfo.loaderEntryTSC)) us"
   )
   let code = appMain(0, nil)
   Shutdown.exit(code: UInt8(truncatingIfNeeded: code))
@@ -60,11 +62,12 @@ func microseconds(_ tsc: UInt64) -> String {
 /// Descriptor tables for one core, in memory that lives forever: its own GDT,
 /// TSS and IST stacks; the IDT that the boot core builds is shared.
 enum CPUTables {
-  static let istBytes = 2 * GDT.stackSize
+  static let istBytes = GDT.istCount * GDT.stackSize
   nonisolated(unsafe) static var idt: UnsafeMutableRawPointer? = nil
 
   /// The boot core's tables, in frames.
   static func load() {
+    GDT.chooseStackCanary(Arch.hardwareRandom() ?? randomWord())
     let gdt = UnsafeMutableRawPointer(Memory.allocateZeroedFrame())
     let istStacks = Memory.allocateFrames(istBytes / Int(Memory.frameSize))
     load(core: 0, gdt: gdt, istStacks: istStacks)

@@ -19,4 +19,20 @@ import Testing
     #expect(run.output.contains("[PANIC] heap: out of memory allocating "), "\(run.output)")
     #expect(run.output.contains("give the guest more memory (--memory)"))
   }
+
+  @Test func emptiedSlabsGoBackForALargeAllocation() throws {
+    let run = try GuestBoot.boot("heapreuse", append: "quiet", memoryMiB: 32, timeout: 120)
+    #expect(run.status == .exited(0), "\(run.output)")
+    #expect(run.output.contains("small arrays: 120000"), "\(run.output)")
+    #expect(run.output.contains("large array: 14680064 bytes, last 2"), "\(run.output)")
+  }
+
+  /// QEMU puts RAM beyond its below-4G limit at 4 GiB (microvm: 3 GiB below).
+  @Test func theHeapSpansRAMAboveFourGibibytes() throws {
+    let run = try GuestBoot.boot("heapsize", append: "quiet", memoryMiB: 6144, timeout: 120)
+    #expect(run.status == .exited(0), "\(run.output)")
+    let heap = try #require(run.output.firstMatch(of: /heap KiB: (\d+)/), "\(run.output)")
+    #expect(Int(heap.1)! >= 5_632 * 1024, "\(run.output)")
+    #expect(run.output.contains("64 MiB block: last 9"), "\(run.output)")
+  }
 }

@@ -19,6 +19,41 @@ import Testing
     #expect((800...1200).contains(hostMilliseconds), "host saw \(hostMilliseconds) ms")
   }
 
+  /// `-M microvm,pit=off`: the clocks are calibrated against QEMU's APIC timer
+  /// (no CPUID leaf names the TSC's rate under TCG), and timed waits end, on
+  /// time by the host's clock within a wide margin (the host is shared).
+  @Test func withoutAPITTimedWaitsEndByTheHostsClock() throws {
+    var hostMilliseconds = -1.0
+    let run = try GuestBoot.boot(
+      "timing", append: "-- event", machine: .microvmWithoutPIT, timeout: 60,
+      letsGuestFinish: true
+    ) { output in
+      guard GuestBoot.waitForOutput(output, containing: "start\n", timeout: 30) else { return }
+      let begin = Date()
+      guard GuestBoot.waitForOutput(output, containing: "end\n", timeout: 30) else { return }
+      hostMilliseconds = Date().timeIntervalSince(begin) * 1000
+    }
+    #expect(run.status == .exited(0), "\(run.output)")
+    #expect(run.output.contains(" MHz (APIC timer), APIC timer: 62 MHz"), "\(run.output)")
+    #expect(run.output.contains("timed out 10 of 10 in "), "\(run.output)")
+    #expect((700...2000).contains(hostMilliseconds), "host saw \(hostMilliseconds) ms")
+  }
+
+  /// The last references before a guess: the RTC's periodic flag (coarse
+  /// under a busy host, so the margin is wide), and the PIT.
+  @Test(arguments: ["rtc", "pit"])
+  func sleepsEndWithTheClocksCalibratedAgainst(reference: String) throws {
+    let machine: GuestBoot.PCMachine? = reference == "rtc" ? .microvmWithoutPIT : nil
+    let begin = Date()
+    let run = try GuestBoot.boot(
+      "timing", append: "calibrate=\(reference) -- event", machine: machine, timeout: 60)
+    let seconds = Date().timeIntervalSince(begin)
+    #expect(run.status == .exited(0), "\(run.output)")
+    #expect(run.output.contains(" MHz (\(reference.uppercased())), APIC timer: "), "\(run.output)")
+    #expect(run.output.contains("timed out 10 of 10 in "), "\(run.output)")
+    #expect(seconds >= 0.5 && seconds < 30, "the whole boot took \(seconds) s")
+  }
+
   @Test func joinWithATimeoutGivesUpThenJoinWithoutOneWaits() throws {
     let run = try GuestBoot.boot("timing", append: "-- join", timeout: 60)
     #expect(run.status == .exited(0), "\(run.output)")

@@ -77,6 +77,16 @@ enum Memory {
     return range
   }
 
+  /// Calls `body` with each region of RAM above the current one (RAM above
+  /// 4 GiB, where QEMU puts what does not fit below its PCI hole), page-aligned.
+  static func forEachRegionAbove(_ end: UInt64, _ body: (UInt64, UInt64) -> Void) {
+    for index in 0..<regionCount where regions![index].start >= end {
+      let start = (regions![index].start + frameSize - 1) & ~(frameSize - 1)
+      let stop = regions![index].end & ~(frameSize - 1)
+      if stop > start { body(start, stop) }
+    }
+  }
+
   /// Builds and activates page tables: RAM identity-mapped, no-execute except the
   /// app's code, the app's segments W^X, page 0 and the stack guard unmapped,
   /// local APIC and I/O APIC uncached; then sets CR0.WP so that W^X binds the

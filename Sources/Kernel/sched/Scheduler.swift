@@ -4,6 +4,12 @@
 //   waits): apps without threads boot exactly as before. `start` then turns the
 //   running context into the main thread, gives each core an idle thread, hooks
 //   the timer and starts the other cores, which take work from the run queue.
+// - Every ready thread has a core on its way to it: a thread made ready is
+//   taken by this core if it idles (no IPI: it looks at the queue as soon as
+//   the interrupt or the idle loop's pass returns), else by an idle core no
+//   earlier wake-up claimed, which gets an IPI. Only when every core is busy
+//   does it wait, for the next end of a time slice. So N busy threads on N
+//   cores run on N cores.
 // - One spin lock (`lock`) guards the run queue, the sleepers, every wait queue
 //   (Lock, Condition, join) and each thread's state. Interrupts are off while
 //   it is held.
@@ -11,9 +17,9 @@
 //   (like xv6's sched/swtch): a thread put back on the run queue cannot be
 //   taken by another core before its registers are saved, because that core
 //   needs the lock first.
-// - The timer tick (100 Hz on every core) wakes sleepers and preempts the
-//   running thread if another is ready: a time slice is one tick, counted
-//   from the switch to the thread.
+// - Each core's one-shot timer (Timer.swift) fires at the earliest deadline
+//   and, while the core runs a thread, at the end of its time slice; it wakes
+//   sleepers and preempts the running thread if another is ready.
 
 enum Scheduler {
   nonisolated(unsafe) static var lock = SpinLock()
@@ -52,7 +58,7 @@ enum Scheduler {
     }
     var cores = [
       CPUState(
-        current: Thread(runningContext: ()),
+        current: mainThread ?? Thread(runningContext: ()),
         idle: Thread(stackSize: idleStackSize, body: { Scheduler.idleLoop() }))
     ]
     for _ in 1..<max(Arch.configuredCores, 1) {
@@ -68,8 +74,19 @@ enum Scheduler {
   /// This core's state. Interrupts must be off (else the thread may move).
   static var currentCore: CPUState { cores[Arch.coreIndex()] }
 
+  /// The app's main thread when `Thread.current` asked before the scheduler
+  /// started; `start` makes it core 0's current thread.
+  nonisolated(unsafe) static var mainThread: Thread? = nil
+
+  /// The calling thread. Before the scheduler started, that is the main thread
+  /// (the only one): asking does not start the scheduler.
   static var currentThread: Thread {
-    startIfNeeded()
+    if !started {
+      if let mainThread { return mainThread }
+      let main = Thread(runningContext: ())
+      mainThread = main
+      return main
+    }
     let interruptsWereEnabled = Arch.disableInterrupts()
     defer { Arch.restoreInterrupts(interruptsWereEnabled) }
     return currentCore.current
@@ -86,14 +103,26 @@ enum Scheduler {
 
   // MARK: Switching (lock held)
 
-  /// Puts `thread` on the run queue and wakes an idle core to take it.
+  /// Puts `thread` on the run queue and finds it a core: this one if it idles
+  /// (it takes the queue's next thread once the interrupt or the idle loop's
+  /// pass returns, so no IPI), else an idle core that no other ready thread
+  /// claimed, woken by IPI. If every core is busy or claimed, the thread waits
+  /// for the end of a busy core's time slice.
   static func makeReady(_ thread: Thread) {
     thread.state = .ready
     runQueue.enqueue(thread)
     let me = Arch.coreIndex()
-    for (index, core) in cores.enumerated() where index != me && core.isIdle {
-      if index < Arch.onlineCores { Arch.wakeCore(index) }
-      break
+    if cores[me].isIdle && !cores[me].claimed {
+      cores[me].claimed = true
+      return
+    }
+    for index in 0..<min(cores.count, Arch.onlineCores) where index != me {
+      let core = cores[index]
+      if core.isIdle && !core.claimed {
+        core.claimed = true
+        Arch.wakeCore(index)
+        return
+      }
     }
   }
 
@@ -177,6 +206,7 @@ enum Scheduler {
   static func idleLoop() {
     while true {
       _ = lock.acquire()
+      currentCore.claimed = false  // this pass takes the thread a wake-up meant for us
       wakeSleepers()
       if let next = runQueue.dequeue() {
         switchTo(next, on: currentCore)  // back here with the timer armed for idling

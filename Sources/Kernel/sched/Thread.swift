@@ -27,9 +27,8 @@ public final class Thread {
   let joiners = WaitList()
   /// For a sleeping thread: when to wake, in uptime nanoseconds.
   var wakeTime: UInt64 = 0
-  /// Link in the scheduler's TimerList, and whether the thread is in it.
-  var nextTimed: Thread? = nil
-  var isTimed = false
+  /// The thread's slot in the scheduler's TimerList, -1 when not in it.
+  var timerSlot = -1
   /// The WaitList a blocked thread is in (for removal at its deadline).
   var waitList: WaitList? = nil
   /// Set when a timed wait ended by its deadline rather than a wake-up.

@@ -8,6 +8,7 @@ import _Volatile
 enum LocalAPIC {
   static let registerID = 0x20  // local APIC ID, bits 31:24
   static let registerEOI = 0xB0  // write 0 to signal end of interrupt
+  static let registerISR = 0x100  // in-service, 8 registers of 32 bits, 0x10 apart
   static let registerSpurious = 0xF0  // SVR: bit 8 = APIC software enable
   static let registerICRLow = 0x300  // interrupt command, bits 31:0 (write sends)
   static let registerICRHigh = 0x310  // interrupt command, bits 63:32: destination in 31:24
@@ -22,6 +23,7 @@ enum LocalAPIC {
   // ICR fields (SDM §11.6.1, Figure 11-12).
   static let icrDeliveryPending: UInt32 = 1 << 12  // delivery status: send pending
   static let icrLevelAssert: UInt32 = 1 << 14
+  static let icrShorthandSelf: UInt32 = 0b01 << 18
   static let icrModeINIT: UInt32 = 0b101 << 8
   static let icrModeStartUp: UInt32 = 0b110 << 8
   static let baseMask: UInt64 = 0xF_FFFF_F000  // IA32_APIC_BASE bits 35:12
@@ -39,12 +41,9 @@ enum LocalAPIC {
   /// Physical base of this CPU's local APIC (IA32_APIC_BASE, SDM §11.4.4).
   static var physicalBase: UInt64 { rdmsr(MSR.apicBase) & baseMask }
 
-  /// Enables the APIC and masks the legacy 8259 PICs, so only the APIC interrupts.
+  /// Enables the APIC (PIC.swift masked the legacy 8259s, so only the APIC interrupts).
   static func enable() {
     base = UInt(physicalBase)
-    // 8259A: OCW1 with all bits set masks every IRQ (8259A datasheet, p. 14).
-    outb(0x21, 0xFF)  // master PIC data port
-    outb(0xA1, 0xFF)  // slave PIC data port
     write(registerSpurious, softwareEnable | UInt32(Vector.spurious))
     write(registerTimerDivide, divideBy16)
     write(registerTimerLVT, lvtMasked | UInt32(Vector.timer))
@@ -82,6 +81,18 @@ enum LocalAPIC {
   static func stopTimer() { write(registerTimerInitial, 0) }
 
   static func endOfInterrupt() { write(registerEOI, 0) }
+
+  /// Whether `vector` is in service at this APIC (it came through the APIC,
+  /// not as an 8259's ExtINT), SDM §11.8.4.
+  static func isInService(_ vector: Int) -> Bool {
+    read(registerISR + 0x10 * (vector / 32)) & (1 << UInt32(vector % 32)) != 0
+  }
+
+  /// Sends `vector` to this core (fixed delivery, destination shorthand
+  /// "self", SDM §11.6.1).
+  static func sendSelf(_ vector: Int) {
+    sendIPI(to: 0, command: icrShorthandSelf | UInt32(vector))
+  }
 
   static var id: UInt32 { read(registerID) >> 24 }
 

@@ -85,6 +85,59 @@ struct CPUID {
   static var underHypervisor: Bool { CPUID(leaf: 1).ecx & (1 << 31) != 0 }
 }
 
+/// The TSC's rate where the CPU or the hypervisor states it.
+enum CPUTiming {
+  static let hypervisorBase: UInt32 = 0x4000_0000  // EAX: the highest hypervisor leaf
+  static let hypervisorTiming: UInt32 = 0x4000_0010  // EAX: TSC kHz, EBX: APIC bus kHz
+  static let tscCrystal: UInt32 = 0x15  // EAX/EBX: TSC/crystal ratio, ECX: crystal Hz
+  static let processorFrequency: UInt32 = 0x16  // EAX: base MHz
+
+  /// TSC ticks per second, and the APIC timer's (bus / 16, LocalAPIC's
+  /// divider) if stated too: from a hypervisor's timing leaf, else from leaf
+  /// 0x15 when it names its crystal's frequency (ECX = 0 means it does not).
+  static func rates() -> (tsc: UInt64, apicTimer: UInt64?)? {
+    if CPUID.underHypervisor {
+      let top = CPUID(leaf: hypervisorBase).eax
+      if top >= hypervisorTiming && top < hypervisorBase + 0x100 {
+        let leaf = CPUID(leaf: hypervisorTiming)
+        if leaf.eax != 0 {
+          let apic = leaf.ebx != 0 ? UInt64(leaf.ebx) * 1000 / 16 : nil
+          return (UInt64(leaf.eax) * 1000, apic)
+        }
+      }
+    }
+    if CPUID(leaf: 0).eax >= tscCrystal {
+      let leaf = CPUID(leaf: tscCrystal)
+      if leaf.eax != 0 && leaf.ebx != 0 && leaf.ecx != 0 {
+        return (UInt64(leaf.ecx) * UInt64(leaf.ebx) / UInt64(leaf.eax), nil)
+      }
+    }
+    return nil
+  }
+
+  /// The APIC timer's rate where the hypervisor fixes it: QEMU's APIC, under
+  /// TCG (hw/intc/apic.c counts its timer in nanoseconds of the virtual clock)
+  /// and KVM's in-kernel APIC (APIC_BUS_CYCLE_NS = 1) alike, runs on a 1 GHz
+  /// bus, divided by 16 here (LocalAPIC.divideBy16). Its count is computed
+  /// from the clock whenever it is read, so it is an exact reference.
+  static func knownAPICTimer() -> UInt64? {
+    guard CPUID.underHypervisor else { return nil }
+    let vendor = CPUID(leaf: hypervisorBase)
+    // The vendor signature in EBX, ECX, EDX: "TCGTCGTCGTCG" or "KVMKVMKVM\0\0\0".
+    let tcg = (vendor.ebx, vendor.ecx, vendor.edx) == (0x5447_4354, 0x4354_4743, 0x4743_5447)
+    let kvm = (vendor.ebx, vendor.ecx, vendor.edx) == (0x4B4D_564B, 0x564B_4D56, 0x0000_004D)
+    return tcg || kvm ? 1_000_000_000 / 16 : nil
+  }
+
+  /// Leaf 0x16's base frequency in Hz, if the CPU has the leaf. The SDM says
+  /// it is the processor's specification, not a measurement.
+  static func nominalTSC() -> UInt64? {
+    guard CPUID(leaf: 0).eax >= processorFrequency else { return nil }
+    let megahertz = CPUID(leaf: processorFrequency).eax & 0xFFFF
+    return megahertz == 0 ? nil : UInt64(megahertz) * 1_000_000
+  }
+}
+
 /// A random 64-bit value from RDRAND, if the CPU has it and it delivers.
 func rdrand() -> UInt64? {
   var value: UInt64 = 0

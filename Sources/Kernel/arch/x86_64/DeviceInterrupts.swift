@@ -11,7 +11,7 @@
 enum Interrupts {
   /// Vectors handed to devices: above the kernel's own (Vector.timer, .wakeUp).
   static let firstDeviceVector = 48
-  static let lastDeviceVector = 0xEF
+  static let lastDeviceVector = Vector.picMaster - 1
 
   struct Handler {
     var name: StaticString

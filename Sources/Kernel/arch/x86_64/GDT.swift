@@ -3,7 +3,9 @@
 // Spec: Intel SDM vol. 3 §3.4.5 (segment descriptors), §7.2.3 (64-bit TSS),
 // §6.14.5 (interrupt stack table). In long mode segmentation is flat; the GDT
 // exists for the code segment's L bit and for the TSS, whose IST stacks let the
-// double-fault and page-fault handlers run even when the kernel stack overflowed.
+// double-fault and page-fault handlers run even when the kernel stack overflowed,
+// and the NMI and machine-check handlers, which can arrive at any instruction
+// (SDM §6.14.5 recommends a known good stack for both).
 
 enum GDT {
   static let kernelCode: UInt16 = 0x08
@@ -13,6 +15,9 @@ enum GDT {
   /// IST slots (1-based, as the IDT gate's IST field).
   static let doubleFaultStack: UInt8 = 1
   static let pageFaultStack: UInt8 = 2
+  static let nmiStack: UInt8 = 3
+  static let machineCheckStack: UInt8 = 4
+  static let istCount = 4
   static let stackSize = 16384
 
   /// Offset in `storage` of the core's index word, which IA32_GS_BASE points at
@@ -20,9 +25,15 @@ enum GDT {
   static let coreWordOffset = 256
   /// Offset in `storage` of the 64-byte block IA32_FS_BASE points at.
   static let threadBlockOffset = 512
-  /// The stack protector's canary: a NUL, CR, LF and 0xFF stop string copies
-  /// (a "terminator canary"); fixed, since a thread may move between cores.
-  static let stackCanary: UInt64 = 0x7A5E_1F00_FF0A_0D00
+  /// The stack protector's canary, the same on every core (a thread may move
+  /// between cores): random, set once by the boot core before its tables load,
+  /// with a NUL low byte so that string copies stop at it.
+  nonisolated(unsafe) static var stackCanary: UInt64 = 0
+
+  /// Picks the canary (boot core, once).
+  static func chooseStackCanary(_ random: UInt64) {
+    stackCanary = random & ~0xFF
+  }
 
   /// Builds the GDT and TSS for core `core` in `storage` (zeroed, at least 576
   /// bytes, 16-byte aligned and never freed), loads them, points GS at the
@@ -40,11 +51,11 @@ enum GDT {
     gdt[3] =
       (limit & 0xFFFF) | ((base & 0xFF_FFFF) << 16) | (0x89 << 40) | ((base >> 24) & 0xFF) << 56
     gdt[4] = base >> 32
-    // IST1 at TSS offset 36, IST2 at 44; stacks grow down, so store their tops.
-    let ist1 = UInt64(UInt(bitPattern: istStacks)) + UInt64(stackSize)
-    let ist2 = ist1 + UInt64(stackSize)
-    tss.storeBytes(of: ist1, toByteOffset: 36, as: UInt64.self)
-    tss.storeBytes(of: ist2, toByteOffset: 44, as: UInt64.self)
+    // IST n at TSS offset 36 + 8 (n - 1); stacks grow down, so store their tops.
+    for slot in 0..<istCount {
+      let top = UInt64(UInt(bitPattern: istStacks)) + UInt64((slot + 1) * stackSize)
+      tss.storeBytes(of: top, toByteOffset: 36 + 8 * slot, as: UInt64.self)
+    }
     tss.storeBytes(of: UInt16(104), toByteOffset: 102, as: UInt16.self)  // no I/O bitmap
 
     let pointer = storage + 192  // the 10-byte pseudo-descriptor for lgdt

@@ -18,6 +18,8 @@ enum IDT {
       var ist: UInt64 = 0
       if vector == Vector.doubleFault { ist = UInt64(GDT.doubleFaultStack) }
       if vector == Vector.pageFault { ist = UInt64(GDT.pageFaultStack) }
+      if vector == Vector.nmi { ist = UInt64(GDT.nmiStack) }
+      if vector == Vector.machineCheck { ist = UInt64(GDT.machineCheckStack) }
       entries[vector * 2] =
         (handler & 0xFFFF) | (UInt64(GDT.kernelCode) << 16) | (ist << 32)
         | (gatePresentInterrupt << 40) | ((handler >> 16) & 0xFFFF) << 48

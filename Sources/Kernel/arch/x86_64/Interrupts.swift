@@ -12,12 +12,17 @@ enum Vector {
   static let doubleFault = 8  // #DF
   static let generalProtection = 13  // #GP
   static let pageFault = 14  // #PF
+  static let machineCheck = 18  // #MC
   static let simdException = 19  // #XM
   static let firstExternal = 32
-  /// The local APIC timer (our choice; above the legacy PIC's remapped range).
+  /// The local APIC timer (our choice: the first vector after the exceptions).
   static let timer = 32
   /// Inter-processor wake-up: gets an idle core out of hlt to look at the run queue.
   static let wakeUp = 33
+  /// The 8259s' IRQ 0-7 and 8-15, remapped (PIC.swift) above the device
+  /// vectors: a stray one, IRQ 7 or 15 above all, is not an exception.
+  static let picMaster = 0xE0
+  static let picSlave = 0xE8
   /// The local APIC's spurious-interrupt vector; its low 4 bits must be 1 on old CPUs.
   static let spurious = 0xFF
 
@@ -90,6 +95,10 @@ func kernelTrap(_ frameAddress: UnsafeMutableRawPointer) {
   let vector = Int(frame.pointee.vector)
   InterruptCounters.count(core: Arch.coreIndex(), vector: vector)
   if vector >= Vector.firstExternal {
+    if vector >= Vector.picMaster && vector < Vector.picSlave + 8 {
+      PIC.handle(vector: vector)
+      return
+    }
     if vector >= Interrupts.firstDeviceVector && vector != Vector.spurious {
       // A device's handler acknowledges the device before the EOI: a level-
       // triggered line still asserted at EOI would fire again at once (SDM §11.8.5).

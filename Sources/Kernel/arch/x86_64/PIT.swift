@@ -1,5 +1,5 @@
 // The 8254 programmable interval timer, used once at boot as a reference clock
-// to measure the TSC and local APIC timer frequencies.
+// to measure the TSC and local APIC timer frequencies, where the machine has one.
 //
 // Spec: Intel 8254 datasheet (231164), "Control Word Format" and "Read-Back";
 // the input clock is 1.193182 MHz on every PC. Channel 0 is read by latching
@@ -13,10 +13,21 @@ enum PIT {
   static let channel0RateGenerator: UInt8 = 0x34  // channel 0, lo/hi byte, mode 2, binary
   static let channel0Latch: UInt8 = 0x00  // counter latch command for channel 0
 
-  static func start() {
+  /// Starts channel 0 counting down from 0xFFFF; returns whether it counts.
+  /// Without a PIT (`-M microvm,pit=off`) the ports read a constant (0xFF
+  /// from an unassigned port); a real count drops by at least one 0.84 µs
+  /// tick between readings, each of which takes three port accesses.
+  static func start() -> Bool {
     outb(command, channel0RateGenerator)
     outb(channel0, 0xFF)  // reload value 0xFFFF, low byte
     outb(channel0, 0xFF)  // high byte
+    latch()
+    let first = readLatched()
+    for _ in 0..<3 {
+      latch()
+      if readLatched() != first { return true }
+    }
+    return false
   }
 
   /// Freezes channel 0's count for `readLatched()`: the count is the one at

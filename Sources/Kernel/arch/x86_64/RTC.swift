@@ -1,5 +1,6 @@
 // The CMOS real-time clock (MC146818A and compatibles; QEMU's mc146818rtc), read
-// once for the wall clock (runtime/WallClock.swift).
+// once for the wall clock (runtime/WallClock.swift), and its periodic flag a
+// reference clock for calibration on a machine without a PIT.
 //
 // Spec: Motorola MC146818A data sheet (address map: registers 0x00-0x09; register
 // A bit 7 UIP; register B bits 1 (24/12) and 2 (DM: binary or BCD), and the
@@ -21,12 +22,52 @@ enum RTC {
   static let year: UInt8 = 0x09  // 0-99
   static let statusA: UInt8 = 0x0A
   static let statusB: UInt8 = 0x0B
+  static let statusC: UInt8 = 0x0C  // read-only; reading clears its flags
   static let century: UInt8 = 0x32  // FADT CENTURY on PCs
 
   static let updateInProgress: UInt8 = 1 << 7  // register A: UIP
   static let hours24: UInt8 = 1 << 1  // register B: 24-hour mode
   static let binary: UInt8 = 1 << 2  // register B: DM, binary instead of BCD
   static let pm: UInt8 = 1 << 7  // hours register in 12-hour mode
+  static let periodicInterruptEnable: UInt8 = 1 << 6  // register B: PIE
+  static let periodicFlag: UInt8 = 1 << 6  // register C: PF, set at each period
+  /// Register A: DV2-0 = 010 (the 32.768 kHz time base), RS3-0 = 0110
+  /// (1024 Hz; the data sheet's "Periodic Interrupt Rate" table).
+  static let divider1024Hz: UInt8 = 0x26
+  static let periodicHz: UInt64 = 1024
+
+  static func write(_ register: UInt8, _ value: UInt8) {
+    outb(indexPort, nmiDisable | register)
+    outb(dataPort, value)
+  }
+
+  /// Sets PF at 1024 Hz; returns registers A and B to restore, or nil without
+  /// an RTC. QEMU runs the periodic timer (and sets PF) only while PIE is set,
+  /// so PIE is: its IRQ 8 stays masked at the I/O APIC and the PICs.
+  static func startPeriodicFlag() -> (UInt8, UInt8)? {
+    let a = read(statusA)
+    let b = read(statusB)
+    guard a != 0xFF || b != 0xFF else { return nil }
+    write(statusA, divider1024Hz | (a & updateInProgress))
+    write(statusB, b | periodicInterruptEnable)
+    _ = read(statusC)  // a stale PF would end the first wait early
+    return (a, b)
+  }
+
+  /// Polls register C until PF rises; false if `tscLimit` TSC ticks pass first.
+  static func waitForPeriodicFlag(tscLimit: UInt64) -> Bool {
+    let start = Arch.timestamp()
+    while read(statusC) & periodicFlag == 0 {
+      if Arch.timestamp() &- start > tscLimit { return false }
+    }
+    return true
+  }
+
+  static func stopPeriodicFlag(restoring saved: (UInt8, UInt8)) {
+    write(statusB, saved.1 & ~periodicInterruptEnable)
+    write(statusA, saved.0 & ~updateInProgress)
+    _ = read(statusC)
+  }
 
   /// A calendar date and time as the RTC holds it (UTC under QEMU).
   struct DateTime: Equatable {
