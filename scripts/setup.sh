@@ -7,6 +7,7 @@ packages=(qemu-system-x86 nasm libarchive-dev libssl-dev pkg-config skopeo umoci
   golang-github-opencontainers-specs-dev hyperfine iproute2 iputils-ping curl dnsmasq-base)
 missing=()
 packages+=(buildah)  # a FROM scratch image built by another tool (Tests/ImageToolTests/ForeignImageTests)
+packages+=(hping3)  # SYN floods in a test namespace (Tests/GuestTests/SynFloodTests)
 packages+=(musl-dev)  # musl's libm objects for apps (Makefile, Sources/Kernel/runtime/libm.c)
 packages+=(runc busybox-static)  # Linux containers handed to runc (Tests/RuntimeTests/RuncDelegateTests)
 # The CRI end-to-end test (Tests/RuntimeTests/CRITests, scripts/cri-pod.py): a pod

@@ -205,8 +205,23 @@ struct TestNamespace {
       + command)
       .map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
+    // An empty signal mask and default handlers: the test runner's threads
+    // block signals that servers rely on (hping3 paces itself with SIGALRM).
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var mask = sigset_t()
+    sigemptyset(&mask)
+    posix_spawnattr_setsigmask(&attributes, &mask)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for signal in [SIGALRM, SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT] {
+      sigaddset(&defaults, signal)
+    }
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var pid: pid_t = 0
-    let status = posix_spawn(&pid, "/usr/bin/ip", &actions, nil, argv, environ)
+    let status = posix_spawn(&pid, "/usr/bin/ip", &actions, &attributes, argv, environ)
     guard status == 0 else {
       throw SetupFailed(message: "cannot start \(command[0]): error \(status)")
     }
