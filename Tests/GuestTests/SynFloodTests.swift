@@ -40,22 +40,17 @@ import Testing
         waitpid(flood, &status, 0)
       }
       sleep(2)  // the SYN queue is full long before this
-      for _ in 0..<20 {
-        during.append(
-          namespace.run([
-            "curl", "-s", "-S", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}",
-            "http://192.168.83.2:8000/hello",
-          ]).output)
+      /// The status code of one GET /hello from the namespace.
+      func hello() -> String {
+        namespace.run([
+          "curl", "-s", "-S", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}",
+          "http://192.168.83.2:8000/hello",
+        ]).output
       }
+      for _ in 0..<20 { during.append(hello()) }
       kill(flood, SIGKILL)
       linkStats = namespace.run(["ip", "-s", "link", "show", namespace.tap]).output
-      for _ in 0..<5 {
-        after.append(
-          namespace.run([
-            "curl", "-s", "-S", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}",
-            "http://192.168.83.2:8000/hello",
-          ]).output)
-      }
+      for _ in 0..<5 { after.append(hello()) }
       counters = namespace.run(["curl", "-s", "-m", "10", "http://192.168.83.2:8000/stats"]).output
     }
     #expect(

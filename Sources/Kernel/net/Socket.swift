@@ -7,6 +7,19 @@
 /// Uptime in milliseconds `timeout` from now, or nil for no limit.
 private func deadline(_ timeout: Duration?) -> UInt64? { networkDeadline(timeout) }
 
+/// Ends a socket: its watcher leaves, `action` runs on the stack, and what
+/// that queued is sent.
+private func endSocket(
+  _ network: Network, _ id: Int, _ watcher: ReadinessWatcher,
+  _ action: (NetworkInterface, UInt64) -> Void
+) {
+  network.lock.withLock {
+    network.unwatchLocked(id, watcher)
+    action(network.interface, Network.milliseconds)
+    network.flushLocked()
+  }
+}
+
 /// A socket's watcher, registered for its id while the socket is open.
 private func makeWatcher(_ network: Network, _ id: Int) -> ReadinessWatcher {
   let watcher = ReadinessWatcher()
@@ -32,11 +45,12 @@ public final class TCPListener {
 
   /// Listens on `port` on every address of the interface (0: an ephemeral
   /// port, see `port`); waits for DHCP first. `backlog` bounds the
-  /// established connections not yet accepted.
-  public init(port: UInt16, backlog: Int = 32) throws(NetError) {
+  /// established connections not yet accepted; `bufferSize` sets their send
+  /// and receive buffers (the most each holds: the TCP window; default 64 KiB).
+  public init(port: UInt16, backlog: Int = 32, bufferSize: Int? = nil) throws(NetError) {
     let network = try configuredNetwork()
     let handle = try network.retry(until: nil) { interface, _ in
-      interface.tcpListen(port: port, backlog: backlog)
+      interface.tcpListen(port: port, backlog: backlog, bufferSize: bufferSize)
     }.get()
     self.network = network
     self.handle = handle
@@ -62,11 +76,7 @@ public final class TCPListener {
     guard !closed else { return }
     closed = true
     let handle = self.handle
-    network.lock.withLock {
-      network.unwatchLocked(handle.id, watcher)
-      network.interface.tcpClose(handle, now: Network.milliseconds)
-      network.flushLocked()
-    }
+    endSocket(network, handle.id, watcher) { $0.tcpClose(handle, now: $1) }
   }
 
   deinit { close() }
@@ -103,14 +113,15 @@ public final class TCPStream {
   }
 
   /// Connects to `host` (an address or a name for DNS) on `port`.
-  public static func connect(to host: String, port: UInt16, timeout: Duration? = nil)
-    throws(NetError) -> TCPStream
-  {
+  /// `bufferSize` sets the send and receive buffers (default 64 KiB).
+  public static func connect(
+    to host: String, port: UInt16, timeout: Duration? = nil, bufferSize: Int? = nil
+  ) throws(NetError) -> TCPStream {
     let network = try configuredNetwork()
     let limit = deadline(timeout)
     let address = try resolve(host, network: network, deadline: limit)
     let handle = try network.retry(until: limit) { interface, now in
-      interface.tcpConnect(to: address, port: port, now: now)
+      interface.tcpConnect(to: address, port: port, now: now, bufferSize: bufferSize)
     }.get()
     let stream = TCPStream(network: network, handle: handle)
     // Wait for the handshake; a refusal or time-out leaves the connection closed
@@ -236,11 +247,7 @@ public final class TCPStream {
     guard !closed else { return }
     closed = true
     let handle = self.handle
-    network.lock.withLock {
-      network.unwatchLocked(handle.id, watcher)
-      network.interface.tcpClose(handle, now: Network.milliseconds)
-      network.flushLocked()
-    }
+    endSocket(network, handle.id, watcher) { $0.tcpClose(handle, now: $1) }
   }
 
   /// Resets the connection.
@@ -248,11 +255,7 @@ public final class TCPStream {
     guard !closed else { return }
     closed = true
     let handle = self.handle
-    network.lock.withLock {
-      network.unwatchLocked(handle.id, watcher)
-      network.interface.tcpAbort(handle, now: Network.milliseconds)
-      network.flushLocked()
-    }
+    endSocket(network, handle.id, watcher) { $0.tcpAbort(handle, now: $1) }
   }
 
   deinit { close() }

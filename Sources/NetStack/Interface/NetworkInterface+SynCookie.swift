@@ -69,7 +69,7 @@ extension NetworkInterface {
     let child = TCPControlBlock(
       id: id, localAddress: localAddress, localPort: endpoints.localPort,
       remoteAddress: endpoints.remoteAddress, remotePort: endpoints.remotePort, iss: cookie,
-      bufferSize: tcpBufferSize, memory: bufferMemory)
+      bufferSize: listener.childBufferSize ?? tcpBufferSize, memory: bufferMemory)
     child.listenerID = listener.id
     child.isReleased = true  // until accepted, nobody else will close it
     listener.children.append(id)

@@ -18,7 +18,11 @@ extension NetworkInterface {
   /// yet accepted; SYNs beyond it are dropped (the peer retries). Handshakes in
   /// progress are bounded apart (`maximumHalfOpenConnections`, then SYN
   /// cookies: NetworkInterface+SynCookie.swift).
-  public func tcpListen(port requested: UInt16, backlog: Int) -> Result<TCPHandle, NetError> {
+  /// `bufferSize`: each accepted connection's send and receive buffer (nil:
+  /// `tcpBufferSize`), clamped to 1 KiB...16 MiB.
+  public func tcpListen(port requested: UInt16, backlog: Int, bufferSize: Int? = nil) -> Result<
+    TCPHandle, NetError
+  > {
     var port = requested
     if port == 0 {
       // An ephemeral port nobody listens on or connects from (`tcpLocalPort`).
@@ -34,6 +38,7 @@ extension NetworkInterface {
     let listener = TCPControlBlock(
       listenerID: id, address: configuration?.address ?? .unspecified, port: port,
       backlog: min(max(backlog, 1), 1024))
+    listener.childBufferSize = bufferSize.map(Self.clampedBufferSize)
     tcpBlocks[id] = listener
     tcpListeners[port] = id
     return .success(TCPHandle(id: id))
@@ -61,9 +66,11 @@ extension NetworkInterface {
   /// Opens a connection from an ephemeral port: sends SYN and returns at
   /// once in `synSent`; watch `tcpState` for `established` (or `closed`
   /// with `tcpReceive` telling `.connectionRefused`/`.timedOut`).
-  public func tcpConnect(to address: IPv4Address, port: UInt16, now: UInt64) -> Result<
-    TCPHandle, NetError
-  > {
+  /// `bufferSize`: the connection's send and receive buffer (nil:
+  /// `tcpBufferSize`), clamped to 1 KiB...16 MiB.
+  public func tcpConnect(
+    to address: IPv4Address, port: UInt16, now: UInt64, bufferSize: Int? = nil
+  ) -> Result<TCPHandle, NetError> {
     advanceClock(now)
     guard port != 0, !address.isUnspecified, !address.isBroadcast, !address.isMulticast else {
       return .failure(.invalidArgument)
@@ -82,7 +89,7 @@ extension NetworkInterface {
       id: id, localAddress: configuration.address, localPort: localPort, remoteAddress: address,
       remotePort: port,
       iss: initialSequenceNumber(endpoints, localAddress: configuration.address, now: lastNow),
-      bufferSize: tcpBufferSize, memory: bufferMemory)
+      bufferSize: bufferSize.map(Self.clampedBufferSize) ?? tcpBufferSize, memory: bufferMemory)
     register(block, endpoints)
     block.connect(now: lastNow)
     flush(block)
@@ -193,6 +200,9 @@ extension NetworkInterface {
     flush(block)
   }
 
+  /// Buffer sizes a socket may ask for.
+  static func clampedBufferSize(_ size: Int) -> Int { min(max(size, 1024), 16 << 20) }
+
   /// Half-close: FIN after the queued data, while the handle stays ours to
   /// read what the peer still sends (`tcpClose` later releases it).
   public func tcpShutdown(_ handle: TCPHandle, now: UInt64) {
@@ -285,7 +295,7 @@ extension NetworkInterface {
       id: id, localAddress: localAddress, localPort: endpoints.localPort,
       remoteAddress: endpoints.remoteAddress, remotePort: endpoints.remotePort,
       iss: initialSequenceNumber(endpoints, localAddress: localAddress, now: now),
-      bufferSize: tcpBufferSize, memory: bufferMemory)
+      bufferSize: listener.childBufferSize ?? tcpBufferSize, memory: bufferMemory)
     child.listenerID = listener.id
     child.isReleased = true  // until accepted, nobody else will close it
     listener.children.append(id)

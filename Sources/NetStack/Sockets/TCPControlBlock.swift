@@ -104,6 +104,9 @@ final class TCPControlBlock {
 
   // Listener.
   var backlog = 0
+  /// A listener's: the buffer size of the connections it accepts (nil: the
+  /// interface's `tcpBufferSize`).
+  var childBufferSize: Int?
   /// Children not yet accepted (SYN-RECEIVED or later).
   var children: [Int] = []
   /// Children ready for `accept`, in order of establishment.

@@ -112,4 +112,23 @@ import Testing
     ) { accepted != nil && link.b.tcpState(client) == .established }
     #expect(accepted != nil)
   }
+
+  @Test func buffersSizedPerSocketBoundTheirConnectionsRings() throws {
+    let link = SimulatedLink(seed: 41)
+    let listener = try link.a.tcpListen(port: 80, backlog: 8, bufferSize: 4096).get()
+    let client = try link.b.tcpConnect(
+      to: SimulatedLink.addressA, port: 80, now: link.now, bufferSize: 300_000
+    ).get()
+    var server: TCPHandle?
+    link.run(app: {
+      if server == nil, case .success(let accepted) = link.a.tcpAccept(listener) {
+        server = accepted
+      }
+    }) { server != nil && link.b.tcpState(client) == .established }
+    let accepted = try #require(server)
+    #expect(link.a.tcpBlocks[accepted.id]?.receiveBuffer.capacity == 4096)
+    #expect(link.a.tcpBlocks[accepted.id]?.sendBuffer.capacity == 4096)
+    #expect(link.b.tcpBlocks[client.id]?.receiveBuffer.capacity == 300_000)
+    #expect(link.a.tcpSendSpace(accepted) == 4096)
+  }
 }
