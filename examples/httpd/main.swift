@@ -154,11 +154,14 @@ final class Server {
         connection.patternRemaining -= count
       }
       let offset = connection.outputOffset
+      // The last bytes of a Connection: close answer carry the FIN.
+      let last = connection.closeAfterOutput && connection.patternRemaining == 0
       // withUnsafeBytes rethrows untyped errors: carry ours out as a Result.
       let taken = try connection.output.withUnsafeBytes { all -> Result<Int, NetError> in
         do throws(NetError) {
           return .success(
-            try connection.stream.writeSome(UnsafeRawBufferPointer(rebasing: all[offset...])))
+            try connection.stream.writeSome(
+              UnsafeRawBufferPointer(rebasing: all[offset...]), thenClose: last))
         } catch {
           return .failure(error)
         }

@@ -181,11 +181,16 @@ public final class TCPStream {
 
   /// Queues as much of `bytes` as the send buffer takes now, without
   /// waiting; returns how many bytes it took (0: none, try when writable).
-  public func writeSome(_ bytes: UnsafeRawBufferPointer) throws(NetError) -> Int {
+  /// `thenClose`: once all of `bytes` are taken, close as `writeAndClose`
+  /// does, the FIN riding on the last data segment.
+  public func writeSome(_ bytes: UnsafeRawBufferPointer, thenClose: Bool = false) throws(NetError)
+    -> Int
+  {
     guard !bytes.isEmpty else { return 0 }
     let handle = self.handle
     let result = network.lock.withLock {
-      let result = network.interface.tcpSend(handle, bytes, now: Network.milliseconds)
+      let result = network.interface.tcpSend(
+        handle, bytes, now: Network.milliseconds, thenClose: thenClose)
       network.flushLocked()
       network.wakeReadyLocked()
       return result
