@@ -31,15 +31,14 @@ extension LayoutLoader {
   static let referenceTypeKey = "vnd.docker.reference.type"
   static let attestationManifest = "attestation-manifest"
 
-  /// How errors name an index.json entry: its name when it has one.
-  static func label(of entry: Descriptor, position: Int) -> String {
-    let annotations = entry.annotations ?? [:]
-    if let text = annotations[AnnotationKey.containerdImageName]
-      ?? annotations[AnnotationKey.refName]
-    {
-      return Sanitized.escaped(text)
-    }
-    return "index.json entry \(position)"
+  /// How errors name an index.json entry: by its name when it has a valid one.
+  func label(of entry: Descriptor, position: Int) -> String {
+    guard
+      entry.annotations?[AnnotationKey.containerdImageName] != nil
+        || entry.annotations?[AnnotationKey.refName] != nil,
+      let reference = try? Self.reference(of: entry, position: 0, count: 1, fileName: name)
+    else { return "index.json entry \(position)" }
+    return reference.description
   }
 
   /// The hermit image `descriptor` leads to, if any.

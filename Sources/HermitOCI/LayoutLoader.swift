@@ -206,7 +206,7 @@ final class LayoutLoader {
     var selected: [(entry: Descriptor, image: Selection)] = []
     var found: [String] = []
     for (position, entry) in index.manifests.enumerated() {
-      switch try select(entry, label: Self.label(of: entry, position: position), depth: 0) {
+      switch try select(entry, label: label(of: entry, position: position), depth: 0) {
       case .hermit(let image): selected.append((entry, image))
       case .other(let what): found.append(what)
       }
