@@ -225,7 +225,8 @@ final class LayoutLoader {
     }
   }
 
-  /// `linux/amd64, linux/arm64 and 3 more`: what a layout held instead of hermit images.
+  /// `linux/amd64, linux/arm64, an attestation`: the first five distinct things a
+  /// layout held instead of hermit images, then `...`.
   static func summary(_ found: [String]) -> String {
     var distinct: [String] = []
     for item in found where !distinct.contains(item) {
