@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Fuzzes what the loader and kernel parse from untrusted input: the boot
-# formats (Sources/BootFormat: ELFFile.validate + load, KernelCommandLine) and
-# the network stack (Sources/NetStack: NetworkInterface.receive).
+# formats (Sources/BootFormat: ELFFile.validate + load, KernelCommandLine), the
+# network stack (Sources/NetStack: NetworkInterface.receive), and on the host the
+# OCI layout and tar loader (Sources/HermitOCI: LayoutLoader + layer unpacking,
+# what `hermit-image load` and `hermit-runtime run IMAGE.tar` run on a tarball).
 # Not part of `make test`.
 #
-#   scripts/fuzz.sh [--smoke] [elf|cmdline|net]...
+#   scripts/fuzz.sh [--smoke] [elf|cmdline|net|layout]...
 #
 # Builds each harness in fuzz/<Name>Fuzz/main.swift with the sources it tests
 # (swiftc -sanitize=fuzzer,address) into build/fuzz/, then runs it for
@@ -27,8 +29,9 @@ if [[ ${1:-} == --smoke ]]; then
   shift
 fi
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(elf cmdline net)
+[[ ${#targets[@]} -gt 0 ]] || targets=(elf cmdline net layout)
 swiftc=${SWIFTC:-$(command -v swiftc || echo /opt/swift/usr/bin/swiftc)}
+clang=$(dirname "$swiftc")/clang
 jobs=${FUZZ_JOBS:-1}
 out=build/fuzz
 mkdir -p "$out"
@@ -38,7 +41,8 @@ harness() {
     elf) echo fuzz/ELFFuzz ;;
     cmdline) echo fuzz/CommandLineFuzz ;;
     net) echo fuzz/NetFuzz ;;
-    *) echo "fuzz.sh: unknown target '$1' (elf, cmdline, net)" >&2; exit 2 ;;
+    layout) echo fuzz/LayoutFuzz ;;
+    *) echo "fuzz.sh: unknown target '$1' (elf, cmdline, net, layout)" >&2; exit 2 ;;
   esac
 }
 
@@ -46,8 +50,31 @@ harness() {
 sources() {
   case $1 in
     net) echo Sources/NetStack ;;
+    layout) echo Sources/HermitOCI Sources/HermitSystem Sources/CArchive Sources/CCrypto Sources/CHermitSys ;;
     *) echo Sources/BootFormat ;;
   esac
+}
+
+# The layout harness links HermitOCI with its dependencies as SwiftPM would:
+# HermitSystem as a module of its own (HermitOCI imports it), CHermitSys's C with
+# a module map made here, CArchive and CCrypto (lazy-linked) by their module maps.
+build_layout() {
+  local binary=$1 modules=$out/layout-modules
+  local sanitize=(-sanitize=fuzzer,address -parse-as-library -O -g)
+  mkdir -p "$modules"
+  printf 'module CHermitSys {\n  header "%s"\n  export *\n}\n' \
+    "$root/Sources/CHermitSys/include/hermit_sys.h" >"$modules/module.modulemap"
+  "$clang" -fsanitize=address -O1 -g -c -I Sources/CHermitSys/include \
+    Sources/CHermitSys/hermit_sys.c -o "$modules/hermit_sys.o"
+  # shellcheck disable=SC2046 # one word per source path
+  "$swiftc" "${sanitize[@]}" -wmo -module-name HermitSystem -I "$modules" -c \
+    -emit-module -emit-module-path "$modules/HermitSystem.swiftmodule" \
+    $(find Sources/HermitSystem -name '*.swift' | sort) -o "$modules/HermitSystem.o"
+  # shellcheck disable=SC2046
+  "$swiftc" "${sanitize[@]}" -use-ld=lld -module-name HermitOCI \
+    -I "$modules" -I Sources/CArchive -I Sources/CCrypto \
+    $(find Sources/HermitOCI -name '*.swift' | sort) fuzz/LayoutFuzz/main.swift \
+    "$modules/HermitSystem.o" "$modules/hermit_sys.o" -ldl -o "$binary"
 }
 
 build() {
@@ -56,10 +83,15 @@ build() {
   src=$(sources "$target")
   binary=$out/fuzz-$target
   # Rebuild only when a source is newer than the binary.
-  if [[ -x $binary ]] && [[ -z $(find "$src" "$dir" -name '*.swift' -newer "$binary") ]]; then
+  # shellcheck disable=SC2086 # several source directories for layout
+  if [[ -x $binary ]] && [[ -z $(find $src "$dir" -name '*.[chs]*' -newer "$binary") ]]; then
     return
   fi
   echo "fuzz.sh: building $binary"
+  if [[ $target == layout ]]; then
+    build_layout "$binary"
+    return
+  fi
   # shellcheck disable=SC2046 # one word per source path
   local module=BootFormatFuzz
   [[ $target == net ]] && module=NetStackFuzz

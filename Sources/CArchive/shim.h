@@ -1,4 +1,5 @@
-// libarchive for tar and gzip, loaded on first use (../LazyLink/lazy_link.h).
+// libarchive for tar, gzip and zstd, and zlib for strict gzip layers, loaded on
+// first use (../LazyLink/lazy_link.h).
 //
 // archive.h is read with the used functions renamed, so that its declarations do
 // not clash with the wrappers of the same names defined below; a function not
@@ -26,6 +27,7 @@
 #define archive_entry_symlink hermit_unused_archive_entry_symlink
 #define archive_error_string hermit_unused_archive_error_string
 #define archive_filter_code hermit_unused_archive_filter_code
+#define archive_filter_count hermit_unused_archive_filter_count
 #define archive_read_data hermit_unused_archive_read_data
 #define archive_read_free hermit_unused_archive_read_free
 #define archive_read_new hermit_unused_archive_read_new
@@ -35,6 +37,7 @@
 #define archive_read_open_memory hermit_unused_archive_read_open_memory
 #define archive_read_support_filter_gzip hermit_unused_archive_read_support_filter_gzip
 #define archive_read_support_filter_none hermit_unused_archive_read_support_filter_none
+#define archive_read_support_filter_zstd hermit_unused_archive_read_support_filter_zstd
 #define archive_read_support_format_raw hermit_unused_archive_read_support_format_raw
 #define archive_read_support_format_tar hermit_unused_archive_read_support_format_tar
 #define archive_write_add_filter_gzip hermit_unused_archive_write_add_filter_gzip
@@ -69,6 +72,7 @@
 #undef archive_entry_symlink
 #undef archive_error_string
 #undef archive_filter_code
+#undef archive_filter_count
 #undef archive_read_data
 #undef archive_read_free
 #undef archive_read_new
@@ -78,6 +82,7 @@
 #undef archive_read_open_memory
 #undef archive_read_support_filter_gzip
 #undef archive_read_support_filter_none
+#undef archive_read_support_filter_zstd
 #undef archive_read_support_format_raw
 #undef archive_read_support_format_tar
 #undef archive_write_add_filter_gzip
@@ -111,6 +116,7 @@ HERMIT_LAZY(hermit_libarchive, int, archive_entry_sparse_count, (struct archive_
 HERMIT_LAZY(hermit_libarchive, const char *, archive_entry_symlink, (struct archive_entry *a0), (a0))
 HERMIT_LAZY(hermit_libarchive, const char *, archive_error_string, (struct archive *a0), (a0))
 HERMIT_LAZY(hermit_libarchive, int, archive_filter_code, (struct archive *a0, int a1), (a0, a1))
+HERMIT_LAZY(hermit_libarchive, int, archive_filter_count, (struct archive *a0), (a0))
 HERMIT_LAZY(hermit_libarchive, la_ssize_t, archive_read_data, (struct archive *a0, void *a1, size_t a2), (a0, a1, a2))
 HERMIT_LAZY(hermit_libarchive, int, archive_read_free, (struct archive *a0), (a0))
 HERMIT_LAZY(hermit_libarchive, struct archive *, archive_read_new, (void), ())
@@ -120,6 +126,7 @@ HERMIT_LAZY(hermit_libarchive, int, archive_read_open_filename, (struct archive 
 HERMIT_LAZY(hermit_libarchive, int, archive_read_open_memory, (struct archive *a0, const void *a1, size_t a2), (a0, a1, a2))
 HERMIT_LAZY(hermit_libarchive, int, archive_read_support_filter_gzip, (struct archive *a0), (a0))
 HERMIT_LAZY(hermit_libarchive, int, archive_read_support_filter_none, (struct archive *a0), (a0))
+HERMIT_LAZY(hermit_libarchive, int, archive_read_support_filter_zstd, (struct archive *a0), (a0))
 HERMIT_LAZY(hermit_libarchive, int, archive_read_support_format_raw, (struct archive *a0), (a0))
 HERMIT_LAZY(hermit_libarchive, int, archive_read_support_format_tar, (struct archive *a0), (a0))
 HERMIT_LAZY(hermit_libarchive, int, archive_write_add_filter_gzip, (struct archive *a0), (a0))
@@ -133,3 +140,29 @@ HERMIT_LAZY(hermit_libarchive, int, archive_write_open_fd, (struct archive *a0, 
 HERMIT_LAZY(hermit_libarchive, int, archive_write_set_bytes_in_last_block, (struct archive *a0, int a1), (a0, a1))
 HERMIT_LAZY(hermit_libarchive, int, archive_write_set_format_ustar, (struct archive *a0), (a0))
 HERMIT_LAZY(hermit_libarchive, int, archive_write_set_options, (struct archive *a0, const char *a1), (a0, a1))
+
+// zlib's inflate for gzip layers: libarchive's gzip filter checks neither the CRC
+// nor the length in a member's trailer, ignores bytes after the last member and
+// strips nested compression, where a layer must be exactly one gzip stream.
+#define hermit_libz "libz.so.1"
+
+#define inflate hermit_unused_inflate
+#define inflateEnd hermit_unused_inflateEnd
+#define inflateInit2_ hermit_unused_inflateInit2_
+#define inflateReset hermit_unused_inflateReset
+#include <zlib.h>
+#undef inflate
+#undef inflateEnd
+#undef inflateInit2_
+#undef inflateReset
+
+HERMIT_LAZY(hermit_libz, int, inflate, (z_streamp a0, int a1), (a0, a1))
+HERMIT_LAZY(hermit_libz, int, inflateEnd, (z_streamp a0), (a0))
+HERMIT_LAZY(hermit_libz, int, inflateInit2_, (z_streamp a0, int a1, const char *a2, int a3), (a0, a1, a2, a3))
+HERMIT_LAZY(hermit_libz, int, inflateReset, (z_streamp a0), (a0))
+
+/// inflateInit2 for one gzip member (window bits 15, +16 for the gzip wrapper, whose
+/// header CRC, data CRC-32 and length zlib then checks); a macro in zlib.h.
+static inline int hermit_inflate_init_gzip(z_streamp stream) {
+  return inflateInit2_(stream, 15 + 16, ZLIB_VERSION, (int)sizeof(z_stream));
+}

@@ -24,21 +24,27 @@ public enum CanonicalJSON {
     return try encoder.encode(value)
   }
 
-  /// Decodes `data` as `T`, refusing oversize documents; `what` names the
-  /// document in the one-line error.
+  /// Decodes `data` as `T`, refusing oversize documents and duplicate keys
+  /// (`duplicateKey(in:)`); `what` names the document in the one-line error.
   public static func decode<T: Decodable>(_ type: T.Type, from data: Data, what: String) throws -> T
   {
     guard data.count <= maxDocumentSize else {
       throw HermitOCIError.invalidJSON(
         what: what, reason: "document of \(data.count) bytes exceeds \(maxDocumentSize)")
     }
+    let value: T
     do {
-      return try JSONDecoder().decode(T.self, from: data)
+      value = try JSONDecoder().decode(T.self, from: data)
     } catch let error as DecodingError {
       throw HermitOCIError.invalidJSON(what: what, reason: Self.describe(error))
     } catch {
       throw HermitOCIError.invalidJSON(what: what, reason: "malformed JSON")
     }
+    if let key = duplicateKey(in: data) {
+      throw HermitOCIError.invalidJSON(
+        what: what, reason: "duplicate key \(Sanitized.quoted(key))")
+    }
+    return value
   }
 
   /// One line saying what went wrong and where.
@@ -46,16 +52,17 @@ public enum CanonicalJSON {
     func path(_ p: [CodingKey]) -> String {
       p.isEmpty
         ? "top level"
-        : p.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        : Sanitized.escaped(
+          p.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: "."))
     }
     switch error {
     case .keyNotFound(let key, let ctx):
-      return "missing field \"\(key.stringValue)\" at \(path(ctx.codingPath))"
+      return "missing field \(Sanitized.quoted(key.stringValue)) at \(path(ctx.codingPath))"
     case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx):
       return "wrong type at \(path(ctx.codingPath))"
     case .dataCorrupted(let ctx):
       if ctx.codingPath.isEmpty { return "malformed JSON" }
-      return "\(ctx.debugDescription) at \(path(ctx.codingPath))"
+      return "\(Sanitized.escaped(ctx.debugDescription)) at \(path(ctx.codingPath))"
     @unknown default:
       return "malformed JSON"
     }

@@ -20,7 +20,7 @@ extension HermitMetadata {
     if let value = labels[AnnotationKey.cpus] {
       guard let cpus = Int(value) else {
         throw HermitOCIError.notAHermitImage(
-          "label \(AnnotationKey.cpus)=\"\(value)\" is not a number")
+          "label \(AnnotationKey.cpus)=\(Sanitized.quoted(value)) is not a number")
       }
       self.cpus = cpus
     }
@@ -31,7 +31,7 @@ extension HermitMetadata {
       exposedPorts = try value.split(separator: ",").map { part in
         guard let port = Int(part) else {
           throw HermitOCIError.notAHermitImage(
-            "label \(AnnotationKey.ports)=\"\(value)\" is not a port list")
+            "label \(AnnotationKey.ports)=\(Sanitized.quoted(value)) is not a port list")
         }
         return port
       }

@@ -50,7 +50,8 @@ extension HermitMetadata {
   public func validate() throws {
     for (field, path) in [("loader", loader), ("app", app)] {
       guard !path.isEmpty, !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
-        throw HermitOCIError.notAHermitImage("\(field) path \"\(path)\" is not inside the image")
+        throw HermitOCIError.notAHermitImage(
+          "\(field) path \(Sanitized.quoted(path)) is not inside the image")
       }
     }
     guard (1...255).contains(cpus) else {

@@ -38,11 +38,11 @@ public enum HermitOCIError: Error, Equatable, CustomStringConvertible, Sendable 
   var rawDescription: String {
     switch self {
     case .invalidReference(let ref, let reason):
-      return "invalid reference \"\(ref)\": \(reason)"
+      return "invalid reference \(Sanitized.quoted(ref)): \(reason)"
     case .imageNotFound(let ref):
       return "no such image: \(ref)"
     case .invalidDigest(let digest):
-      return "invalid digest \"\(digest)\" (expected sha256:<64 lowercase hex>)"
+      return "invalid digest \(Sanitized.quoted(digest)) (expected sha256:<64 lowercase hex>)"
     case .digestMismatch(let what, let expected, let actual):
       return "digest mismatch for \(what): expected \(expected), got \(actual)"
     case .sizeMismatch(let what, let expected, let actual):
@@ -52,7 +52,7 @@ public enum HermitOCIError: Error, Equatable, CustomStringConvertible, Sendable 
     case .invalidJSON(let what, let reason):
       return "invalid JSON in \(what): \(reason)"
     case .unsupportedMediaType(let what, let mediaType):
-      return "unsupported media type \"\(mediaType)\" for \(what)"
+      return "unsupported media type \(Sanitized.quoted(mediaType)) for \(what)"
     case .notAnOCILayout(let reason):
       return "not an OCI image layout: \(reason)"
     case .notAHermitImage(let reason):

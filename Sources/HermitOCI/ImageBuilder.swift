@@ -34,7 +34,7 @@ public struct ImageSpec: Sendable {
     try metadata.validate()
     for entry in env where !entry.contains("=") || entry.hasPrefix("=") {
       throw HermitOCIError.invalidArgument(
-        "invalid environment entry \"\(entry)\" (expected KEY=VALUE)")
+        "invalid environment entry \(Sanitized.quoted(entry)) (expected KEY=VALUE)")
     }
   }
 }
@@ -134,7 +134,7 @@ public enum ImageBuilder {
       try writer.addFile(file.path, data: file.data, mode: file.mode)
     }
     let data = try writer.finish()
-    let diffID = try DecompressedStream.diffID(ofLayer: data, gzip: true)
+    let diffID = try DecompressedStream.diffID(ofLayer: data, compression: .gzip)
     return Layer(
       data: data,
       descriptor: Descriptor(

@@ -14,6 +14,7 @@ public enum LayoutArchive {
   /// Where a blob's bytes come from.
   public enum BlobSource {
     case data(Data)
+    /// A file that must be `size` bytes hashing to the blob's digest.
     case file(URL, size: Int64)
   }
 
@@ -51,7 +52,8 @@ public enum LayoutArchive {
         let path = "blobs/sha256/" + digest.hex
         switch blobs[digest]! {
         case .data(let data): try writer.addFile(path, data: data)
-        case .file(let source, let size): try writer.addFile(path, contentsOf: source, size: size)
+        case .file(let source, let size):
+          try writer.addFile(path, contentsOf: source, size: size, digest: digest)
         }
       }
       try writer.finish()

@@ -6,14 +6,21 @@ import HermitSystem
 #endif
 
 /// Reads an OCI image layout tarball (image-spec/image-layout.md) defensively into a
-/// staging area and verifies every image in it, before anything reaches a store.
+/// staging area and verifies every hermit image in it, before anything reaches a
+/// store.
 ///
 /// Checked, each failure one line: the outer tar's safety (`SafeTarWalker`), the
 /// presence of `oci-layout` and `index.json` (a docker-archive is named as such),
 /// every blob's digest against its file name and its size against its descriptor,
-/// known media types, bounded well-formed JSON, `os` `hermit`, every layer's tar
-/// safety and diff_id, and `hermit/image.json` with the files it names.
-struct LayoutLoader {
+/// known media types, bounded well-formed JSON without duplicate keys, `os`
+/// `hermit`, every layer's tar safety, compression and diff_id, and
+/// `hermit/image.json` with the files it names.
+///
+/// Which images: each entry of index.json names one image, the hermit/amd64 one
+/// (`LayoutLoader+Select.swift`). The work is linear in the layout: every manifest,
+/// config, nested index and layer is read and verified once, however many
+/// descriptors point at it.
+final class LayoutLoader {
   /// One verified image.
   struct Image {
     var reference: Reference
@@ -27,23 +34,51 @@ struct LayoutLoader {
     }
   }
 
+  /// What a manifest turned out to be, kept per digest.
+  enum ManifestOutcome {
+    /// A verified hermit/amd64 image.
+    case hermit(manifest: Manifest, config: ImageConfig, metadata: HermitMetadata)
+    /// Something else (`found` says what, for the error when nothing is left), and
+    /// the error to report when a descriptor claims it is a hermit/amd64 image.
+    case other(found: String, error: HermitOCIError)
+  }
+
+  /// More layers than this in one manifest are refused (docker's limit is 127).
+  static let maxLayers = 256
+
   let staging: StagingArea
   let name: String
+  /// Sizes of the staged blobs.
+  var sizes: [Digest: Int64] = [:]
+  /// Work done once per digest.
+  var manifests: [Digest: ManifestOutcome] = [:]
+  var configs: [Digest: ImageConfig] = [:]
+  var layers: [Digest: LayerReader.Result] = [:]
+  var metadataByLayer: [Digest: HermitMetadata] = [:]
+  var indexes: [Digest: Choice] = [:]
+  /// Documents parsed and layers read, for tests of the linear bound.
+  private(set) var documentsDecoded = 0
+  private(set) var layersRead = 0
+
+  init(staging: StagingArea, name: String) {
+    self.staging = staging
+    self.name = name
+  }
 
   /// Reads `url` into `staging` and verifies it; returns its images.
   static func load(_ url: URL, into staging: StagingArea) throws -> [Image] {
-    let loader = LayoutLoader(staging: staging, name: url.lastPathComponent)
-    return try loader.run(url)
+    try LayoutLoader(staging: staging, name: url.lastPathComponent).run(url)
   }
 
-  private func run(_ given: URL) throws -> [Image] {
+  func run(_ given: URL) throws -> [Image] {
     // A symlink to a tarball is fine; what it points to must be a regular file,
     // or a layout directory (skopeo's `oci:DIR`).
     let url = given.resolvingSymlinksInPath()
     let status = FileStatus(url.path)
     if status?.isDirectory == true {
       let (small, sizes) = try readDirectory(url)
-      return try verify(small: small, sizes: sizes)
+      self.sizes = sizes
+      return try verify(small: small)
     }
     guard let fileSize = status?.size, status?.isRegularFile == true else {
       throw HermitOCIError.io(path: url.path, reason: "not a readable regular file")
@@ -54,6 +89,8 @@ struct LayoutLoader {
       reader: try TarReader(url: url), limits: .forArchive(compressedSize: fileSize))
     var small: [String: Data] = [:]
     var sizes: [Digest: Int64] = [:]
+    let staging = self.staging
+    let name = self.name
     try walker.walk { path, kind, size, _, read in
       guard kind == .file else { return }
       switch path {
@@ -66,11 +103,11 @@ struct LayoutLoader {
         let parts = path.split(separator: "/")
         guard parts.count == 3, parts[1] == "sha256" else {
           throw HermitOCIError.unsafeArchive(
-            "\(name): unexpected blob path \"\(path)\" (only blobs/sha256/<hex>)")
+            "\(name): unexpected blob path \(Sanitized.quoted(path)) (only blobs/sha256/<hex>)")
         }
         guard Digest.isHex64(String(parts[2])) else {
           throw HermitOCIError.unsafeArchive(
-            "\(name): blob name \"\(parts[2])\" is not a sha256 hex digest")
+            "\(name): blob name \(Sanitized.quoted(parts[2])) is not a sha256 hex digest")
         }
         let expected = Digest(validatedHex: String(parts[2]))
         let written = try staging.write(what: "blob \(path)", expected: expected, read: read)
@@ -79,7 +116,8 @@ struct LayoutLoader {
         break  // image-layout.md: other files are ignored.
       }
     }
-    return try verify(small: small, sizes: sizes)
+    self.sizes = sizes
+    return try verify(small: small)
   }
 
   /// A layout directory: the same files as in a tarball, read without following
@@ -143,7 +181,7 @@ struct LayoutLoader {
   }
 
   /// Checks the layout's documents and every image it lists.
-  private func verify(small: [String: Data], sizes: [Digest: Int64]) throws -> [Image] {
+  private func verify(small: [String: Data]) throws -> [Image] {
     guard let layoutData = small["oci-layout"] else {
       if small["manifest.json"] != nil {
         throw HermitOCIError.notAnOCILayout(
@@ -152,34 +190,70 @@ struct LayoutLoader {
       }
       throw HermitOCIError.notAnOCILayout("\(name) has no oci-layout file")
     }
-    let layout = try CanonicalJSON.decode(ImageLayout.self, from: layoutData, what: "oci-layout")
+    let layout = try decode(ImageLayout.self, from: layoutData, what: "oci-layout")
     guard layout.imageLayoutVersion.hasPrefix("1.") else {
       throw HermitOCIError.notAnOCILayout(
-        "unsupported imageLayoutVersion \"\(layout.imageLayoutVersion)\"")
+        "unsupported imageLayoutVersion \(Sanitized.quoted(layout.imageLayoutVersion))")
     }
     guard let indexData = small["index.json"] else {
       throw HermitOCIError.notAnOCILayout("\(name) has no index.json")
     }
-    let index = try CanonicalJSON.decode(Index.self, from: indexData, what: "index.json")
-    guard index.schemaVersion == 2 else {
-      throw HermitOCIError.invalidJSON(
-        what: "index.json", reason: "schemaVersion \(index.schemaVersion) is not 2")
-    }
-    if let mediaType = index.mediaType, mediaType != MediaType.imageIndex {
-      throw HermitOCIError.unsupportedMediaType(what: "index.json", mediaType: mediaType)
-    }
+    let index = try decode(Index.self, from: indexData, what: "index.json")
+    try Self.check(index, what: "index.json")
     guard !index.manifests.isEmpty else {
       throw HermitOCIError.notAnOCILayout("index.json lists no images")
     }
-    var images: [Image] = []
-    var verifiedLayers: [Digest: Digest] = [:]  // layer digest → diff_id
-    for (position, descriptor) in index.manifests.enumerated() {
-      images.append(
-        try verifyImage(
-          descriptor, position: position, count: index.manifests.count, sizes: sizes,
-          layers: &verifiedLayers))
+    var selected: [(entry: Descriptor, image: Selection)] = []
+    var found: [String] = []
+    for (position, entry) in index.manifests.enumerated() {
+      switch try select(entry, label: label(of: entry, position: position), depth: 0) {
+      case .hermit(let image): selected.append((entry, image))
+      case .other(let what): found.append(what)
+      }
     }
-    return images
+    guard !selected.isEmpty else {
+      throw HermitOCIError.notAHermitImage(
+        "\(name) holds no hermit/amd64 image (found \(Self.summary(found)))")
+    }
+    return try selected.enumerated().map { position, selection in
+      let reference = try Self.reference(
+        of: selection.entry, position: position, count: selected.count, fileName: name)
+      return Image(
+        reference: reference, manifestDescriptor: selection.image.descriptor,
+        manifest: selection.image.manifest, config: selection.image.config,
+        metadata: selection.image.metadata)
+    }
+  }
+
+  /// `linux/amd64, linux/arm64, an attestation`: the first five distinct things a
+  /// layout held instead of hermit images, then `...`.
+  static func summary(_ found: [String]) -> String {
+    var distinct: [String] = []
+    for item in found where !distinct.contains(item) {
+      distinct.append(item)
+      if distinct.count > 5 { break }
+    }
+    if distinct.count > 5 { return distinct.prefix(5).joined(separator: ", ") + ", ..." }
+    return distinct.joined(separator: ", ")
+  }
+
+  /// Decodes a document, counting it.
+  func decode<T: Decodable>(_ type: T.Type, from data: Data, what: String) throws -> T {
+    documentsDecoded += 1
+    return try CanonicalJSON.decode(type, from: data, what: what)
+  }
+
+  /// Schema version and media type of an index (index.json or a nested one).
+  static func check(_ index: Index, what: String) throws {
+    guard index.schemaVersion == 2 else {
+      throw HermitOCIError.invalidJSON(
+        what: what, reason: "schemaVersion \(index.schemaVersion) is not 2")
+    }
+    if let mediaType = index.mediaType, mediaType != MediaType.imageIndex,
+      mediaType != MediaType.dockerManifestList
+    {
+      throw HermitOCIError.unsupportedMediaType(what: what, mediaType: mediaType)
+    }
   }
 
   /// A docker-archive (`docker save`, `podman save --format docker-archive`) has
@@ -203,51 +277,67 @@ struct LayoutLoader {
     }
   }
 
-  private func verifyImage(
-    _ descriptor: Descriptor, position: Int, count: Int, sizes: [Digest: Int64],
-    layers: inout [Digest: Digest]
-  ) throws -> Image {
-    let reference = try Self.reference(
-      of: descriptor, position: position, count: count, fileName: name)
-    let label = reference.description
-    switch descriptor.mediaType {
-    case MediaType.imageManifest: break
-    case MediaType.imageIndex, MediaType.dockerManifestList:
-      throw HermitOCIError.unsupportedMediaType(
-        what: "\(label) (nested index; hermit images are single-platform)",
-        mediaType: descriptor.mediaType)
-    case MediaType.dockerManifest:
-      throw HermitOCIError.unsupportedMediaType(
-        what: "\(label) (docker schema 2 manifest; hermit images are OCI)",
-        mediaType: descriptor.mediaType)
-    default:
-      throw HermitOCIError.unsupportedMediaType(
-        what: "manifest of \(label)", mediaType: descriptor.mediaType)
-    }
-    let manifestData = try blob(descriptor, what: "manifest of \(label)", sizes: sizes)
-    let manifest = try CanonicalJSON.decode(
-      Manifest.self, from: manifestData, what: "manifest of \(label)")
+  /// Verifies the manifest `descriptor` names (once per digest): a hermit/amd64
+  /// image is checked completely, down to its layers; anything else is only
+  /// recognised as such.
+  func verifyManifest(_ descriptor: Descriptor, label: String) throws -> ManifestOutcome {
+    if let known = manifests[descriptor.digest] { return known }
+    let what = "manifest of \(label)"
+    let manifestData = try blob(descriptor, what: what)
+    let manifest = try decode(Manifest.self, from: manifestData, what: what)
     guard manifest.schemaVersion == 2 else {
-      throw HermitOCIError.invalidJSON(
-        what: "manifest of \(label)", reason: "schemaVersion is not 2")
+      throw HermitOCIError.invalidJSON(what: what, reason: "schemaVersion is not 2")
     }
     if let mediaType = manifest.mediaType, mediaType != MediaType.imageManifest {
-      throw HermitOCIError.unsupportedMediaType(what: "manifest of \(label)", mediaType: mediaType)
+      throw HermitOCIError.unsupportedMediaType(what: what, mediaType: mediaType)
     }
-    guard manifest.config.mediaType == MediaType.imageConfig else {
-      throw HermitOCIError.unsupportedMediaType(
-        what: "config of \(label)", mediaType: manifest.config.mediaType)
+    let outcome: ManifestOutcome
+    if let artifactType = manifest.artifactType {
+      outcome = .other(
+        found: "artifact \(Sanitized.quoted(artifactType))",
+        error: .unsupportedMediaType(what: "\(what) (an artifact)", mediaType: artifactType))
+    } else if manifest.config.mediaType != MediaType.imageConfig {
+      outcome = .other(
+        found: "artifact \(Sanitized.quoted(manifest.config.mediaType))",
+        error: .unsupportedMediaType(
+          what: "config of \(label)", mediaType: manifest.config.mediaType))
+    } else {
+      let config = try config(manifest.config, label: label)
+      if config.os != Platform.hermit.os || config.architecture != Platform.hermit.architecture {
+        let platform = Sanitized.escaped("\(config.os)/\(config.architecture)")
+        outcome = .other(
+          found: platform,
+          error: .notAHermitImage(
+            "\(label) is a \(platform) image; hermit images are hermit/amd64"))
+      } else {
+        outcome = .hermit(
+          manifest: manifest, config: config,
+          metadata: try verifyLayers(of: manifest, config: config, label: label))
+      }
     }
-    let configData = try blob(manifest.config, what: "config of \(label)", sizes: sizes)
-    let config = try CanonicalJSON.decode(
-      ImageConfig.self, from: configData, what: "config of \(label)")
-    guard config.os == Platform.hermit.os else {
+    manifests[descriptor.digest] = outcome
+    return outcome
+  }
+
+  /// The config `descriptor` names, decoded once per digest.
+  private func config(_ descriptor: Descriptor, label: String) throws -> ImageConfig {
+    let what = "config of \(label)"
+    try checkSize(descriptor, what: what)
+    if let known = configs[descriptor.digest] { return known }
+    let data = try blob(descriptor, what: what)
+    let config = try decode(ImageConfig.self, from: data, what: what)
+    configs[descriptor.digest] = config
+    return config
+  }
+
+  /// Checks every layer of a hermit image (each blob read once, however many images
+  /// share it) and returns the image's metadata.
+  private func verifyLayers(of manifest: Manifest, config: ImageConfig, label: String) throws
+    -> HermitMetadata
+  {
+    guard manifest.layers.count <= Self.maxLayers else {
       throw HermitOCIError.notAHermitImage(
-        "\(label) is a \(config.os)/\(config.architecture) image; hermit images have os \"hermit\"")
-    }
-    guard config.architecture == Platform.hermit.architecture else {
-      throw HermitOCIError.notAHermitImage(
-        "\(label) has architecture \(config.architecture), not amd64")
+        "\(label) has \(manifest.layers.count) layers, more than \(Self.maxLayers)")
     }
     guard config.rootfs.type == "layers", config.rootfs.diffIDs.count == manifest.layers.count
     else {
@@ -255,49 +345,65 @@ struct LayoutLoader {
         what: "config of \(label)",
         reason: "rootfs.diff_ids does not match the \(manifest.layers.count) layers")
     }
-    var files = Set<String>()
-    var metadataData: Data?
+    var results: [LayerReader.Result] = []
     for (layer, diffID) in zip(manifest.layers, config.rootfs.diffIDs) {
       guard MediaType.layerTypes.contains(layer.mediaType) else {
         throw HermitOCIError.unsupportedMediaType(
           what: "layer of \(label)", mediaType: layer.mediaType)
       }
-      guard let url = staging.blobs[layer.digest] else {
-        throw HermitOCIError.missingBlob("layer \(layer.digest) of \(label)")
+      try checkSize(layer, what: "layer \(layer.digest)")
+      let result: LayerReader.Result
+      if let known = layers[layer.digest] {
+        result = known
+      } else {
+        guard let url = staging.blobs[layer.digest] else {
+          throw HermitOCIError.missingBlob("layer \(layer.digest) of \(label)")
+        }
+        layersRead += 1
+        result = try LayerReader.read(
+          url: url, descriptor: layer, name: "layer \(layer.digest.short)",
+          captureFile: HermitMetadata.path)
+        layers[layer.digest] = result
       }
-      try checkSize(layer, what: "layer \(layer.digest)", sizes: sizes)
-      // Each layer is walked once even if several images share it, but every image
-      // still gets its own list of files.
-      let result = try LayerReader.read(
-        url: url, descriptor: layer, name: "layer \(layer.digest.short)",
-        captureFile: HermitMetadata.path)
-      if let known = layers[layer.digest], known != result.diffID {
-        throw HermitOCIError.digestMismatch(
-          what: "diff_id", expected: known.description, actual: result.diffID.description)
-      }
-      layers[layer.digest] = result.diffID
       guard result.diffID == diffID else {
         throw HermitOCIError.digestMismatch(
           what: "uncompressed layer \(layer.digest.short) of \(label) (diff_id)",
           expected: diffID.description, actual: result.diffID.description)
       }
-      files.formUnion(result.files)
-      if let captured = result.captured { metadataData = captured }
+      results.append(result)
     }
     // An image from another tool (buildah, `podman build` FROM scratch) has no
     // hermit/image.json: its config (labels, Entrypoint) says the rest.
-    let metadata =
-      try metadataData.map {
-        try CanonicalJSON.decode(HermitMetadata.self, from: $0, what: HermitMetadata.path)
-      } ?? HermitMetadata(config: config)
+    let metadata: HermitMetadata
+    if let top = Self.topmost(HermitMetadata.path, in: results),
+      let captured = results[top].captured
+    {
+      let digest = manifest.layers[top].digest
+      if let known = metadataByLayer[digest] {
+        metadata = known
+      } else {
+        metadata = try decode(HermitMetadata.self, from: captured, what: HermitMetadata.path)
+        metadataByLayer[digest] = metadata
+      }
+    } else {
+      metadata = try HermitMetadata(config: config)
+    }
     try metadata.validate()
-    for path in [metadata.loader, metadata.app] where !files.contains(path) {
+    for path in [metadata.loader, metadata.app] where Self.topmost(path, in: results) == nil {
       throw HermitOCIError.notAHermitImage(
         "\(label): \(path) named by \(HermitMetadata.path) is not in the layers")
     }
-    return Image(
-      reference: reference, manifestDescriptor: descriptor, manifest: manifest, config: config,
-      metadata: metadata)
+    return metadata
+  }
+
+  /// The index of the highest layer whose file `path` the image shows, nil when no
+  /// layer has it or a whiteout above the last one that has it hides it.
+  static func topmost(_ path: String, in layers: [LayerReader.Result]) -> Int? {
+    for position in layers.indices.reversed() {
+      if layers[position].files.contains(path) { return position }
+      if layers[position].hides(path) { return nil }
+    }
+    return nil
   }
 
   /// The name of an index entry: `io.containerd.image.name` when present (always a
@@ -324,7 +430,7 @@ struct LayoutLoader {
         return tagged
       }
       throw HermitOCIError.invalidReference(
-        Sanitized.escaped(text),
+        text,
         reason: "neither a reference nor a tag (index.json entry \(position))")
     }
     let tag = count == 1 ? "latest" : String(position)
@@ -344,7 +450,7 @@ struct LayoutLoader {
     return cleaned.isEmpty ? "image" : String(cleaned.prefix(128))
   }
 
-  private func checkSize(_ descriptor: Descriptor, what: String, sizes: [Digest: Int64]) throws {
+  func checkSize(_ descriptor: Descriptor, what: String) throws {
     guard let actual = sizes[descriptor.digest] else {
       throw HermitOCIError.missingBlob("\(what) (\(descriptor.digest))")
     }
@@ -353,8 +459,10 @@ struct LayoutLoader {
     }
   }
 
-  private func blob(_ descriptor: Descriptor, what: String, sizes: [Digest: Int64]) throws -> Data {
-    try checkSize(descriptor, what: what, sizes: sizes)
+  /// A staged JSON blob: its digest was checked when it was staged (the file name),
+  /// its size is checked against `descriptor` here.
+  func blob(_ descriptor: Descriptor, what: String) throws -> Data {
+    try checkSize(descriptor, what: what)
     guard descriptor.size <= Int64(CanonicalJSON.maxDocumentSize) else {
       throw HermitOCIError.invalidJSON(what: what, reason: "\(descriptor.size) bytes is too large")
     }

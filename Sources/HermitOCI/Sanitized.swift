@@ -8,7 +8,7 @@ public enum Sanitized {
   /// `text` with every control character (C0, DEL, C1) and every Unicode format
   /// or separator character (bidi overrides, zero-width spaces, line separators)
   /// written as `\u{XX}`, and backslashes doubled so the escapes are unambiguous.
-  public static func escaped(_ text: String) -> String {
+  public static func escaped(_ text: some StringProtocol) -> String {
     var out = ""
     var count = 0
     for scalar in text.unicodeScalars {
@@ -28,8 +28,14 @@ public enum Sanitized {
     return out
   }
 
+  /// The longest message line printed whole. Quoted input is cut at `maxLength`
+  /// where it is quoted; this bounds what a quote missed (a libarchive message
+  /// naming a path, say).
+  public static let maxLineLength = 1000
+
   /// A whole message line made safe for a terminal: unsafe characters (as for
-  /// `escaped`) written as `\u{XX}`, nothing cut, backslashes left alone. Both
+  /// `escaped`) written as `\u{XX}`, backslashes left alone, and a line longer than
+  /// `maxLineLength` cut in the middle (its start and end say what failed). Both
   /// tools pass every error line through this before printing it.
   public static func line(_ text: String) -> String {
     var out = ""
@@ -40,11 +46,18 @@ public enum Sanitized {
         out.unicodeScalars.append(scalar)
       }
     }
-    return out
+    let scalars = out.unicodeScalars
+    guard scalars.count > maxLineLength else { return out }
+    let tail = 200
+    let head = maxLineLength - tail - 5
+    var cut = String(String.UnicodeScalarView(scalars.prefix(head)))
+    cut += " ... "
+    cut += String(String.UnicodeScalarView(scalars.suffix(tail)))
+    return cut
   }
 
   /// `escaped(text)` in double quotes.
-  public static func quoted(_ text: String) -> String {
+  public static func quoted(_ text: some StringProtocol) -> String {
     "\"" + escaped(text) + "\""
   }
 

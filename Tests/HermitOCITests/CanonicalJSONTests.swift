@@ -47,6 +47,31 @@ import Testing
     }
   }
 
+  /// RFC 8259 leaves duplicate names undefined and tools disagree (the first wins
+  /// here, the last in Go and Python): every document with one is refused.
+  @Test(arguments: [
+    (#"{"os":"hermit","os":"linux"}"#, "os"),
+    (#"{"a":{"b":1,"c":2,"b":3}}"#, "b"),
+    (#"{"a":[{"k":1},{"k":2,"k":3}]}"#, "k"),
+    (#"{"o\u0073":"hermit","os":"linux"}"#, "os"),
+    (#"{"\ud83d\ude00":1,"😀":2}"#, "😀"),
+    (#"{"é":1,"e\u0301":2}"#, "é"),
+  ])
+  func duplicateKeysAreRefused(json: String, key: String) {
+    #expect(CanonicalJSON.duplicateKey(in: Data(json.utf8)) == key)
+    #expect(throws: HermitOCIError.self) {
+      try CanonicalJSON.decode([String: JSONAny].self, from: Data(json.utf8), what: "x")
+    }
+  }
+
+  @Test(arguments: [
+    #"{"a":{"k":1},"b":{"k":2},"k":[{"k":1},{"k":2}]}"#, #"["k","k",{"k":"k"}]"#,
+    #"{"a\"b":1,"a\b":2,"s":"{\"x\":1,\"x\":2}"}"#,
+  ])
+  func theSameKeyInDifferentObjectsIsFine(json: String) {
+    #expect(CanonicalJSON.duplicateKey(in: Data(json.utf8)) == nil)
+  }
+
   @Test(arguments: [
     "sha256:abc", "sha512:" + String(repeating: "a", count: 128),
     "sha256:" + String(repeating: "A", count: 64),
@@ -68,5 +93,22 @@ import Testing
   ])
   func badLabelsAreRejected(labels: [String: String]) {
     #expect(throws: HermitOCIError.self) { try HermitMetadata(labels: labels) }
+  }
+}
+
+/// Any JSON value, for decoding documents of any shape in tests.
+struct JSONAny: Decodable {
+  init(from decoder: Decoder) throws {
+    if var array = try? decoder.unkeyedContainer() {
+      while !array.isAtEnd { _ = try array.decode(JSONAny.self) }
+    } else if let object = try? decoder.container(keyedBy: AnyKey.self) {
+      for key in object.allKeys { _ = try object.decode(JSONAny.self, forKey: key) }
+    }
+  }
+  struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
   }
 }

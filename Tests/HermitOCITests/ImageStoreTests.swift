@@ -72,6 +72,29 @@ import Testing
     #expect(try Data(contentsOf: tar1) == Data(contentsOf: tar2))
   }
 
+  /// `save` checks every blob it copies by size and digest: a layer changed in
+  /// the store (same size, one byte flipped) is refused and no tarball is left.
+  @Test func saveRefusesABlobWhoseDigestChanged() throws {
+    let dir = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let store = try ImageStore(root: dir.appendingPathComponent("store"))
+    let image = try sampleImage()
+    try store.add(image)
+    let layer = store.blobURL(image.manifest.layers[1].digest)
+    var bytes = try Data(contentsOf: layer)
+    bytes[bytes.count / 2] ^= 0xff
+    try bytes.write(to: layer)
+    let tar = dir.appendingPathComponent("out.tar")
+    #expect {
+      try store.save(["hello"], to: tar)
+    } throws: { error in
+      guard case .digestMismatch = error as? HermitOCIError else { return false }
+      return true
+    }
+    #expect(!FileManager.default.fileExists(atPath: tar.path))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["store"])
+  }
+
   @Test func unpackingALayoutTarballGivesTheRootfsAndMetadata() throws {
     let dir = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }

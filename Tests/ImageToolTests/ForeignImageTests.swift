@@ -1,4 +1,5 @@
 import Foundation
+import HermitOCI
 import Testing
 
 /// Images made by other tools load and run (issue 10, item 8): a layout without a
@@ -27,6 +28,76 @@ struct ForeignImageTests {
       repositoryRoot.appendingPathComponent("build/examples/echo").path,
     ])
     return tar
+  }
+
+  /// examples/echo reshaped by Tests/Fixtures/oci/make-hostile.py as `shape`.
+  func reshaped(_ sandbox: Sandbox, _ shape: String) throws -> URL {
+    let out = sandbox.root.appendingPathComponent("\(shape).tar")
+    let script = repositoryRoot.appendingPathComponent("Tests/Fixtures/oci/make-hostile.py")
+    let made = try runSystem(
+      "python3", [script.path, try echoTarball(sandbox).path, shape, out.path])
+    try #require(made.status == 0, "generator failed: \(made.stderr)")
+    return out
+  }
+
+  /// buildx's OCI output: an image index beside an attestation manifest
+  /// (unknown/unknown) and another platform's manifest; and indexes nested twice.
+  /// The hermit image is taken, the rest skipped, as containerd does.
+  @Test(arguments: ["buildx-attestation", "nested-indexes"])
+  func theHermitImageOfAnIndexLoadsAndRuns(shape: String) throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    let tar = try reshaped(sandbox, shape)
+    #expect(try sandbox.ok(["load", "-i", tar.path]).stdout == "Loaded image: echo:1\n")
+    let stored = try runtime(sandbox, ["run", "--rm", "-q", "echo:1", "from", "the", "store"])
+    #expect(stored.status == 0, "\(stored.stderr)")
+    #expect(stored.stdout == "from the store\n")
+    let run = try runtime(sandbox, ["run", "--rm", "-q", tar.path, "from", shape])
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.stdout == "from \(shape)\n")
+  }
+
+  /// `skopeo copy --dest-compress-format zstd` recompresses every layer as
+  /// tar+zstd: the image loads, and unpacks to the same bytes as the gzip original.
+  @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/bin/skopeo")))
+  func aZstdImageFromSkopeoLoadsAndUnpacksByteIdentically() throws {
+    let sandbox = try Sandbox()
+    defer { sandbox.cleanup() }
+    let tar = try echoTarball(sandbox)
+    let zstd = sandbox.root.appendingPathComponent("echo-zstd.tar")
+    let copy = try runSystem(
+      "skopeo",
+      [
+        "copy", "--dest-compress-format", "zstd", "oci-archive:\(tar.path)",
+        "oci-archive:\(zstd.path):echo:zstd",
+      ], environment: sandbox.environment)
+    try #require(copy.status == 0, "\(copy.stderr)")
+    #expect(try sandbox.ok(["load", "-i", zstd.path]).stdout == "Loaded image: echo:zstd\n")
+    let inspect = try sandbox.ok(["inspect", "echo:zstd"]).stdout
+    #expect(inspect.contains("application/vnd.oci.image.layer.v1.tar+zstd"), "\(inspect)")
+
+    let gzipRoot = sandbox.root.appendingPathComponent("rootfs-gzip")
+    let zstdRoot = sandbox.root.appendingPathComponent("rootfs-zstd")
+    _ = try ImageUnpacker.unpack(layoutTarball: tar, into: gzipRoot)
+    _ = try ImageUnpacker.unpack(layoutTarball: zstd, into: zstdRoot)
+    let files = try FileManager.default.subpathsOfDirectory(atPath: gzipRoot.path).sorted()
+    #expect(try FileManager.default.subpathsOfDirectory(atPath: zstdRoot.path).sorted() == files)
+    #expect(files.contains("hermit/app"))
+    for file in files {
+      let a = gzipRoot.appendingPathComponent(file)
+      let b = zstdRoot.appendingPathComponent(file)
+      var isDirectory: ObjCBool = false
+      FileManager.default.fileExists(atPath: a.path, isDirectory: &isDirectory)
+      if isDirectory.boolValue { continue }
+      #expect(try Data(contentsOf: a) == Data(contentsOf: b), "\(file)")
+      let modes = try [a, b].map {
+        try FileManager.default.attributesOfItem(atPath: $0.path)[.posixPermissions] as? Int
+      }
+      #expect(modes[0] == modes[1], "\(file)")
+    }
+    let run = try runtime(sandbox, ["run", "--rm", "-q", "echo:zstd", "zstd"])
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.stdout == "zstd\n")
   }
 
   @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/bin/skopeo")))

@@ -1,67 +1,69 @@
-import CArchive
 import FoundationEssentials
 
-/// The decompressed bytes of a layer blob, read with libarchive's "raw" format so
-/// the same code handles gzip and plain tar layers.
+/// The uncompressed bytes of a layer blob: plain tar, gzip (`GzipInflater`) or zstd
+/// (`ZstdDecoder`), as its media type says, and nothing else.
 ///
-/// It hashes what it hands out: after `drain()`, `diffID` is the layer's
-/// uncompressed digest (image-spec/config.md, `rootfs.diff_ids`), and it refuses to
-/// expand beyond `limit` bytes (decompression bombs).
+/// It hashes both sides: after `drain()`, `diffID` is the digest of the uncompressed
+/// content (image-spec/config.md, `rootfs.diff_ids`) and `blobDigest` / `blobSize`
+/// those of the blob as stored, which the reader checks against its descriptor. It
+/// refuses to expand beyond `limit` bytes (decompression bombs) and content that is
+/// compressed again inside (a layer is one compressed tar, image-spec/layer.md).
 final class DecompressedStream {
-  private let archive: OpaquePointer
-  private var memory: UnsafeMutableRawBufferPointer?
-  private let hasher = DigestHasher()
-  private let limit: Int64
-  private let name: String
-  private var atEnd = false
+  /// How a layer's tar is compressed, from its media type (image-spec/media-types.md).
+  enum Compression {
+    case none, gzip, zstd
 
-  /// Opens `url` (or `data` when given) expecting gzip if `gzip`, else plain bytes.
-  init(url: URL?, data: Data? = nil, name: String, gzip: Bool, limit: Int64) throws {
-    self.limit = limit
-    self.name = name
-    guard let a = archive_read_new() else {
-      throw HermitOCIError.archive("archive_read_new failed")
-    }
-    archive = a
-    archive_read_support_filter_gzip(a)
-    archive_read_support_filter_none(a)
-    archive_read_support_format_raw(a)
-    let status: Int32
-    if let data {
-      let copy = UnsafeMutableRawBufferPointer.allocate(
-        byteCount: max(data.count, 1), alignment: 16)
-      data.copyBytes(to: copy)
-      memory = copy
-      status = archive_read_open_memory(a, copy.baseAddress, data.count)
-    } else {
-      status = archive_read_open_filename(a, url!.path, 1 << 16)
-    }
-    var entry: OpaquePointer?
-    guard status == ARCHIVE_OK, archive_read_next_header(a, &entry) == ARCHIVE_OK else {
-      let message = archive_error_string(a).map { String(cString: $0) } ?? "cannot open"
-      throw HermitOCIError.unsafeArchive("\(name): \(message)")
-    }
-    let isGzip = archive_filter_code(a, 0) == ARCHIVE_FILTER_GZIP
-    guard isGzip == gzip else {
-      throw HermitOCIError.unsafeArchive(
-        "\(name): content is \(isGzip ? "" : "not ")gzip-compressed, unlike its media type says")
+    init?(mediaType: String) {
+      switch mediaType {
+      case MediaType.layerTar: self = .none
+      case MediaType.layerTarGzip: self = .gzip
+      case MediaType.layerTarZstd: self = .zstd
+      default: return nil
+      }
     }
   }
 
-  deinit {
-    archive_read_free(archive)
-    memory?.deallocate()
+  private let source: RawBlobReader
+  private let decode: (UnsafeMutableRawBufferPointer) throws -> Int
+  private let hasher = DigestHasher()
+  private let limit: Int64
+  private let name: String
+  private let compression: Compression
+  private var atEnd = false
+  private var checkedStart = false
+  /// Set by `drain()`.
+  private(set) var diffID: Digest?
+  private(set) var blobDigest: Digest?
+  private(set) var blobSize: Int64 = 0
+
+  /// Opens `url` (or `data` when given), compressed as `compression` says.
+  init(url: URL?, data: Data? = nil, name: String, compression: Compression, limit: Int64)
+    throws
+  {
+    self.limit = limit
+    self.name = name
+    self.compression = compression
+    let source =
+      if let data { RawBlobReader(data: data, name: name) } else {
+        try RawBlobReader(url: url!, name: name)
+      }
+    self.source = source
+    switch compression {
+    case .none: decode = source.read(into:)
+    case .gzip: decode = try GzipInflater(source: source).read(into:)
+    case .zstd: decode = try ZstdDecoder(source: source).read(into:)
+    }
   }
 
   /// Reads decompressed bytes; 0 at the end.
   func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
     if atEnd { return 0 }
-    let n = archive_read_data(archive, buffer.baseAddress, buffer.count)
-    guard n >= 0 else {
-      let message = archive_error_string(archive).map { String(cString: $0) } ?? "corrupt data"
-      throw HermitOCIError.unsafeArchive("\(name): \(message)")
-    }
+    let n = try decode(buffer)
     if n == 0 { atEnd = true }
+    if !checkedStart, n > 0 {
+      checkedStart = true
+      try checkStart(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+    }
     hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
     guard hasher.count <= limit else {
       throw HermitOCIError.unsafeArchive(
@@ -70,16 +72,55 @@ final class DecompressedStream {
     return n
   }
 
-  /// Reads to the end and returns the digest of everything decompressed.
+  /// A tar starts with a file name; gzip's or zstd's magic number there means the
+  /// content is compressed (again), which its media type does not say.
+  private func checkStart(_ bytes: UnsafeRawBufferPointer) throws {
+    let isGzip = bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
+    let isZstd =
+      bytes.count >= 4 && bytes[0] == 0x28 && bytes[1] == 0xb5 && bytes[2] == 0x2f
+      && bytes[3] == 0xfd
+    guard isGzip || isZstd else { return }
+    let kind = isGzip ? "gzip" : "zstd"
+    throw HermitOCIError.unsafeArchive(
+      compression == .none
+        ? "\(name): content is \(kind)-compressed, unlike its media type says"
+        : "\(name): content is compressed twice (\(kind) inside), not a tar")
+  }
+
+  /// Reads to the end, including what follows the tar's end-of-archive blocks
+  /// (part of the diff_id too), and the blob to its end; returns the diff_id.
+  @discardableResult
   func drain() throws -> Digest {
+    if let diffID { return diffID }
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
     defer { buffer.deallocate() }
     while try read(into: buffer) > 0 {}
-    return hasher.finalize()
+    // A decoder stops at its stream's end: anything after it is still blob content.
+    while try source.read(into: buffer) > 0 {}
+    let digest = hasher.finalize()
+    diffID = digest
+    blobDigest = source.finalize()
+    blobSize = source.count
+    return digest
+  }
+
+  /// Checks the blob read by `drain()` against `descriptor` (size and digest).
+  func checkBlob(against descriptor: Descriptor, what: String) throws {
+    try drain()
+    guard blobSize == descriptor.size else {
+      throw HermitOCIError.sizeMismatch(what: what, expected: descriptor.size, actual: blobSize)
+    }
+    guard blobDigest == descriptor.digest else {
+      throw HermitOCIError.digestMismatch(
+        what: what, expected: descriptor.digest.description,
+        actual: blobDigest?.description ?? "")
+    }
   }
 
   /// The digest of the uncompressed content of a layer held in memory.
-  static func diffID(ofLayer data: Data, gzip: Bool) throws -> Digest {
-    try DecompressedStream(url: nil, data: data, name: "layer", gzip: gzip, limit: .max).drain()
+  static func diffID(ofLayer data: Data, compression: Compression) throws -> Digest {
+    try DecompressedStream(
+      url: nil, data: data, name: "layer", compression: compression, limit: .max
+    ).drain()
   }
 }

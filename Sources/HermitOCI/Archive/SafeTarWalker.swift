@@ -71,21 +71,27 @@ struct SafeTarWalker {
       case .file: kind = .file
       case .directory: kind = .directory
       case .symlink:
-        throw HermitOCIError.unsafeArchive("\(name): symbolic link \"\(raw)\" is not allowed")
+        throw HermitOCIError.unsafeArchive(
+          "\(name): symbolic link \(Sanitized.quoted(raw)) is not allowed")
       case .hardlink:
-        throw HermitOCIError.unsafeArchive("\(name): hard link \"\(raw)\" is not allowed")
+        throw HermitOCIError.unsafeArchive(
+          "\(name): hard link \(Sanitized.quoted(raw)) is not allowed")
       case .characterDevice, .blockDevice:
-        throw HermitOCIError.unsafeArchive("\(name): device node \"\(raw)\" is not allowed")
+        throw HermitOCIError.unsafeArchive(
+          "\(name): device node \(Sanitized.quoted(raw)) is not allowed")
       case .fifo, .socket:
-        throw HermitOCIError.unsafeArchive("\(name): special file \"\(raw)\" is not allowed")
+        throw HermitOCIError.unsafeArchive(
+          "\(name): special file \(Sanitized.quoted(raw)) is not allowed")
       case .unknown(let type):
-        throw HermitOCIError.unsafeArchive("\(name): entry \"\(raw)\" has unknown type \(type)")
+        throw HermitOCIError.unsafeArchive(
+          "\(name): entry \(Sanitized.quoted(raw)) has unknown type \(type)")
       }
       guard !entry.isSparse else {
-        throw HermitOCIError.unsafeArchive("\(name): sparse file \"\(raw)\" is not allowed")
+        throw HermitOCIError.unsafeArchive(
+          "\(name): sparse file \(Sanitized.quoted(raw)) is not allowed")
       }
       guard let size = entry.size, size >= 0 else {
-        throw HermitOCIError.unsafeArchive("\(name): entry \"\(raw)\" has no size")
+        throw HermitOCIError.unsafeArchive("\(name): entry \(Sanitized.quoted(raw)) has no size")
       }
       if path.isEmpty {
         // "./" itself: the root directory, nothing to create.
@@ -95,14 +101,15 @@ struct SafeTarWalker {
         continue
       }
       if let previous = seen[path], !(previous == .directory && kind == .directory) {
-        throw HermitOCIError.unsafeArchive("\(name): duplicate entry \"\(path)\"")
+        throw HermitOCIError.unsafeArchive("\(name): duplicate entry \(Sanitized.quoted(path))")
       }
       // A path below something that was a file conflicts with it.
       var prefix = Substring(path)
       while let slash = prefix.lastIndex(of: "/") {
         prefix = prefix[..<slash]
         if seen[String(prefix)] == .file {
-          throw HermitOCIError.unsafeArchive("\(name): \"\(path)\" is below the file \"\(prefix)\"")
+          throw HermitOCIError.unsafeArchive(
+            "\(name): \(Sanitized.quoted(path)) is below the file \(Sanitized.quoted(prefix))")
         }
       }
       seen[path] = kind
@@ -123,7 +130,8 @@ struct SafeTarWalker {
         let n = try reader.read(into: buffer)
         remaining -= Int64(n)
         if remaining < 0 {
-          throw HermitOCIError.unsafeArchive("\(name): \"\(path)\" holds more data than its size")
+          throw HermitOCIError.unsafeArchive(
+            "\(name): \(Sanitized.quoted(path)) holds more data than its size")
         }
         return n
       }
@@ -142,7 +150,8 @@ struct SafeTarWalker {
   /// inside the path, control characters and backslashes.
   static func normalize(_ raw: String, archive: String) throws -> String {
     if raw.hasPrefix("/") {
-      throw HermitOCIError.unsafeArchive("\(archive): absolute path \"\(raw)\" is not allowed")
+      throw HermitOCIError.unsafeArchive(
+        "\(archive): absolute path \(Sanitized.quoted(raw)) is not allowed")
     }
     if raw.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f || $0 == "\\" }) {
       throw HermitOCIError.unsafeArchive("\(archive): path with control characters or backslash")
@@ -151,7 +160,8 @@ struct SafeTarWalker {
     for part in raw.split(separator: "/", omittingEmptySubsequences: true) {
       if part == "." { continue }
       if part == ".." {
-        throw HermitOCIError.unsafeArchive("\(archive): path \"\(raw)\" contains \"..\"")
+        throw HermitOCIError.unsafeArchive(
+          "\(archive): path \(Sanitized.quoted(raw)) contains \"..\"")
       }
       parts.append(part)
     }

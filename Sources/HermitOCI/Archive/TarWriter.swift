@@ -78,8 +78,13 @@ final class TarWriter {
     try data.withUnsafeBytes { try writeData($0) }
   }
 
-  /// Adds a regular file streamed from `url` (blobs too big to hold in memory).
-  func addFile(_ path: String, contentsOf url: URL, size: Int64, mode: Int32 = 0o644) throws {
+  /// Adds a regular file streamed from `url` (blobs too big to hold in memory). Its
+  /// content must be `size` bytes and, when `digest` is given, hash to it: the
+  /// archive's writer (`AtomicFile.fill`) then keeps nothing of a failed write.
+  func addFile(
+    _ path: String, contentsOf url: URL, size: Int64, digest: Digest? = nil, mode: Int32 = 0o644
+  ) throws {
+    let hasher = DigestHasher()
     let fd = open(url.path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw HermitOCIError.posix(url.path, "open", errno: errno) }
     defer { close(fd) }
@@ -96,10 +101,19 @@ final class TarWriter {
       if n == 0 { break }
       written += Int64(n)
       guard written <= size else { break }
-      try writeData(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+      let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+      hasher.update(chunk)
+      try writeData(chunk)
     }
     guard written == size else {
       throw HermitOCIError.sizeMismatch(what: url.path, expected: size, actual: written)
+    }
+    if let digest {
+      let actual = hasher.finalize()
+      guard actual == digest else {
+        throw HermitOCIError.digestMismatch(
+          what: url.path, expected: digest.description, actual: actual.description)
+      }
     }
   }
 

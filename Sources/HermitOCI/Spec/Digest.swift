@@ -44,7 +44,9 @@ public struct Digest: Hashable, Comparable, Codable, CustomStringConvertible, Se
     let string = try decoder.singleValueContainer().decode(String.self)
     do { try self.init(parsing: string) } catch {
       throw DecodingError.dataCorrupted(
-        .init(codingPath: decoder.codingPath, debugDescription: "invalid digest \"\(string)\""))
+        .init(
+          codingPath: decoder.codingPath,
+          debugDescription: "invalid digest \(Sanitized.quoted(string))"))
     }
   }
 

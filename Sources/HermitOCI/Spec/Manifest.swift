@@ -4,6 +4,8 @@ public struct Manifest: Codable, Equatable, Sendable {
   public var schemaVersion: Int
   /// `application/vnd.oci.image.manifest.v1+json`; optional in the spec but written by us.
   public var mediaType: String?
+  /// Set when the manifest is an artifact, not an image (image-spec v1.1).
+  public var artifactType: String?
   /// The image configuration blob.
   public var config: Descriptor
   /// Layers in application order (base first).

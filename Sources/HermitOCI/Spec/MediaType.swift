@@ -12,6 +12,8 @@ public enum MediaType {
   public static let layerTarGzip = "application/vnd.oci.image.layer.v1.tar+gzip"
   /// An uncompressed tar layer.
   public static let layerTar = "application/vnd.oci.image.layer.v1.tar"
+  /// A zstd-compressed tar layer (`skopeo copy --dest-compress-format zstd`).
+  public static let layerTarZstd = "application/vnd.oci.image.layer.v1.tar+zstd"
 
   /// Docker's manifest list and manifest (recognised only to name them in errors).
   public static let dockerManifestList =
@@ -19,7 +21,7 @@ public enum MediaType {
   public static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
 
   /// Layer media types a hermit image may carry.
-  public static let layerTypes: Set<String> = [layerTarGzip, layerTar]
+  public static let layerTypes: Set<String> = [layerTarGzip, layerTar, layerTarZstd]
 }
 
 /// Annotation and label keys (image-spec/annotations.md plus hermit's own).

@@ -51,7 +51,8 @@ public struct Reference: Hashable, CustomStringConvertible, Sendable {
     if let at = rest.firstIndex(of: "@") {
       let digestText = String(rest[rest.index(after: at)...])
       guard let digest = try? Digest(parsing: digestText) else {
-        throw fail("bad digest \"\(digestText)\" (expected sha256:<64 lowercase hex>)")
+        throw fail(
+          "bad digest \(Sanitized.quoted(digestText)) (expected sha256:<64 lowercase hex>)")
       }
       self.digest = digest
       rest = rest[..<at]
@@ -60,7 +61,8 @@ public struct Reference: Hashable, CustomStringConvertible, Sendable {
     if let colon = rest.lastIndex(of: ":"), lastSlash.map({ colon > $0 }) ?? true {
       let tag = String(rest[rest.index(after: colon)...])
       guard Reference.isValidTag(tag) else {
-        throw fail("bad tag \"\(tag)\" (1-128 of [A-Za-z0-9_.-], not starting with . or -)")
+        throw fail(
+          "bad tag \(Sanitized.quoted(tag)) (1-128 of [A-Za-z0-9_.-], not starting with . or -)")
       }
       self.tag = tag
       rest = rest[..<colon]
@@ -72,7 +74,9 @@ public struct Reference: Hashable, CustomStringConvertible, Sendable {
     var components = rest.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
     if components.count > 1, Reference.looksLikeDomain(components[0]) {
       let domain = components.removeFirst()
-      guard Reference.isValidDomain(domain) else { throw fail("bad domain \"\(domain)\"") }
+      guard Reference.isValidDomain(domain) else {
+        throw fail("bad domain \(Sanitized.quoted(domain))")
+      }
       self.domain = domain
     }
     for component in components where !Reference.isValidPathComponent(component) {
@@ -80,7 +84,7 @@ public struct Reference: Hashable, CustomStringConvertible, Sendable {
       if component.contains(where: \.isUppercase) {
         throw fail("repository name must be lowercase")
       }
-      throw fail("bad path component \"\(component)\"")
+      throw fail("bad path component \(Sanitized.quoted(component))")
     }
     self.path = components.joined(separator: "/")
   }

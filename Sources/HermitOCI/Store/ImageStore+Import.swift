@@ -46,12 +46,22 @@ extension ImageStore {
         moved = true
       }
       if moved { AtomicFile.syncDirectory(blobsURL) }
+      // Keyed by name: a load of many names costs one pass, not one per name.
       var index = try readIndex()
+      var named: [String: Descriptor] = [:]
+      var unnamed: [Descriptor] = []
+      for entry in index.manifests {
+        if let name = entry.annotations?[AnnotationKey.refName] {
+          named[name] = entry
+        } else {
+          unnamed.append(entry)
+        }
+      }
       for (reference, manifest, _) in images {
         let name = reference.description
-        index.manifests.removeAll { $0.annotations?[AnnotationKey.refName] == name }
-        index.manifests.append(ImageStore.indexEntry(manifest, reference: name))
+        named[name] = ImageStore.indexEntry(manifest, reference: name)
       }
+      index.manifests = unnamed + Array(named.values)
       try writeIndex(index)
     }
   }

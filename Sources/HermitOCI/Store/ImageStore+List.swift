@@ -16,14 +16,26 @@ extension ImageStore {
 
   /// All named images, sorted by name. Images whose blobs are unreadable are left out
   /// (they can only come from outside tampering).
+  ///
+  /// The index is read once and each manifest (with its config) once, however many
+  /// names it has: the cost is linear in the store.
   public func list() throws -> [ImageSummary] {
-    try references().compactMap { name, _ in
-      guard let image = try? resolve(name), let reference = try? Reference(parsing: name) else {
-        return nil
+    var resolved: [Digest: ResolvedImage?] = [:]
+    return try references().compactMap { name, descriptor in
+      guard let reference = try? Reference(parsing: name) else { return nil }
+      let image: ResolvedImage
+      if let known = resolved[descriptor.digest] {
+        guard let known else { return nil }
+        image = known
+      } else {
+        let found = try? resolve(name: name, manifest: descriptor)
+        resolved[descriptor.digest] = .some(found)
+        guard let found else { return nil }
+        image = found
       }
       return ImageSummary(
         repository: reference.name, tag: reference.tag ?? "<none>", id: image.imageID.description,
-        digest: image.manifestDigest, size: image.size, created: image.config.created,
+        digest: descriptor.digest.description, size: image.size, created: image.config.created,
         os: image.config.os, architecture: image.config.architecture)
     }.sorted { ($0.repository, $0.tag) < ($1.repository, $1.tag) }
   }

@@ -45,8 +45,14 @@ extension ImageStore {
       }
       throw HermitOCIError.imageNotFound(reference)
     }
+    return try resolve(name: name, manifest: descriptor)
+  }
+
+  /// The image named `name` in the index, whose manifest `descriptor` names:
+  /// reads and verifies its manifest and config.
+  func resolve(name: String, manifest descriptor: Descriptor) throws -> ResolvedImage {
     let manifest = try loadManifest(descriptor)
-    let configData = try readBlob(manifest.config.digest, what: "config of \(name)")
+    let configData = try readBlob(manifest.config, what: "config of \(name)")
     let config = try CanonicalJSON.decode(
       ImageConfig.self, from: configData, what: "config of \(name)")
     return ResolvedImage(
@@ -55,7 +61,7 @@ extension ImageStore {
   }
 
   func loadManifest(_ descriptor: Descriptor) throws -> Manifest {
-    let data = try readBlob(descriptor.digest, what: "manifest \(descriptor.digest)")
+    let data = try readBlob(descriptor, what: "manifest \(descriptor.digest)")
     return try CanonicalJSON.decode(
       Manifest.self, from: data, what: "manifest \(descriptor.digest)")
   }

@@ -92,18 +92,24 @@ public struct ImageStore: Sendable {
     }
   }
 
-  /// Reads a whole blob, refusing oversize ones (only JSON documents are read this way).
-  func readBlob(_ digest: Digest, what: String, verify: Bool = true) throws -> Data {
-    let url = blobURL(digest)
-    guard let data = try? Data(contentsOf: url) else {
-      throw HermitOCIError.missingBlob("\(what) \(digest)")
+  /// Reads the whole blob `descriptor` names, checking its size and digest. Only
+  /// JSON documents are read this way: larger ones are refused unread.
+  func readBlob(_ descriptor: Descriptor, what: String) throws -> Data {
+    guard descriptor.size >= 0, descriptor.size <= Int64(CanonicalJSON.maxDocumentSize) else {
+      throw HermitOCIError.invalidJSON(what: what, reason: "\(descriptor.size) bytes is too large")
     }
-    if verify {
-      let actual = Digest.sha256(data)
-      guard actual == digest else {
-        throw HermitOCIError.digestMismatch(
-          what: what, expected: digest.description, actual: actual.description)
-      }
+    let url = blobURL(descriptor.digest)
+    guard let data = try? Data(contentsOf: url) else {
+      throw HermitOCIError.missingBlob("\(what) \(descriptor.digest)")
+    }
+    guard data.count == descriptor.size else {
+      throw HermitOCIError.sizeMismatch(
+        what: what, expected: descriptor.size, actual: Int64(data.count))
+    }
+    let actual = Digest.sha256(data)
+    guard actual == descriptor.digest else {
+      throw HermitOCIError.digestMismatch(
+        what: what, expected: descriptor.digest.description, actual: actual.description)
     }
     return data
   }

@@ -107,7 +107,7 @@ struct Build: ParsableCommand {
     .trimmingCharacters(in: CharacterSet(charactersIn: "-._"))
     guard let reference = try? Reference(parsing: cleaned + ":latest") else {
       throw ImageToolError.invalidArgument(
-        "cannot derive an image name from \"\(appName)\"; name it with -t NAME[:TAG]")
+        "cannot derive an image name from \(Sanitized.quoted(appName)); name it with -t NAME[:TAG]")
     }
     return reference
   }
@@ -116,7 +116,8 @@ struct Build: ParsableCommand {
     try expose.map { text in
       let number = text.hasSuffix("/tcp") ? String(text.dropLast(4)) : text
       guard let port = Int(number), (1...65535).contains(port) else {
-        throw ImageToolError.invalidArgument("invalid port \"\(text)\" (1-65535, optionally /tcp)")
+        throw ImageToolError.invalidArgument(
+          "invalid port \(Sanitized.quoted(text)) (1-65535, optionally /tcp)")
       }
       return port
     }.reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }

@@ -29,7 +29,9 @@ struct List: ParsableCommand {
       [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]
       + images.map {
         [
-          $0.repository, $0.tag, String($0.id.dropFirst(7).prefix(12)), $0.created ?? "",
+          // `created` is the config's, any text: escaped like everything from an image.
+          $0.repository, $0.tag, String($0.id.dropFirst(7).prefix(12)),
+          $0.created.map { Sanitized.escaped($0) } ?? "",
           humanSize($0.size),
         ]
       }

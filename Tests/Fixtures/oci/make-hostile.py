@@ -49,6 +49,16 @@ class Layout:
     def drop_blob(self, digest):
         del self.files["blobs/sha256/" + digest.split(":")[1]]
 
+    def replace_app_blob(self, blob, diff_id=None):
+        """Puts `blob` in place of the app layer; `diff_id` replaces the config's."""
+        self.manifest["layers"][1].update(self.put_blob(blob))
+        if diff_id:
+            self.config["rootfs"]["diff_ids"][1] = "sha256:" + sha(diff_id)
+        self.commit(config=diff_id is not None)
+
+    def app_blob(self):
+        return self.blob(self.manifest["layers"][1]["digest"])
+
     def commit(self, config=True):
         """Rewrites config → manifest → index after edits, fixing digests/sizes."""
         if config:
@@ -58,17 +68,17 @@ class Layout:
         self.index["manifests"][0].update(self.put_blob(data))
         self.files["index.json"] = json.dumps(self.index, sort_keys=True).encode()
 
-    def layer_with(self, entries, compress=True):
+    def layer_with(self, entries, compress=True, format=tarfile.USTAR_FORMAT):
         """Builds a layer from (TarInfo, data) pairs; returns its blob bytes."""
         raw = io.BytesIO()
-        with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        with tarfile.open(fileobj=raw, mode="w", format=format) as tar:
             for info, data in entries:
                 tar.addfile(info, io.BytesIO(data) if data is not None else None)
         raw = raw.getvalue()
         return (gzip.compress(raw, mtime=0) if compress else raw), raw
 
-    def replace_app_layer(self, entries, fix_diff_id=True, media_type=None):
-        blob, raw = self.layer_with(entries)
+    def replace_app_layer(self, entries, fix_diff_id=True, media_type=None, format=tarfile.USTAR_FORMAT):
+        blob, raw = self.layer_with(entries, format=format)
         self.manifest["layers"][1].update(self.put_blob(blob))
         if media_type:
             self.manifest["layers"][1]["mediaType"] = media_type
@@ -215,6 +225,101 @@ def make(case, valid, out):
         L.manifest["config"]["mediaType"] = "application/vnd.hermit.config.v1+json"
         L.commit(config=False)
         write_tar(out, layout_entries(F))
+    elif case == "layer-gzip-bad-crc":
+        blob = bytearray(L.app_blob())
+        blob[-8] ^= 0xFF  # the member's CRC-32
+        L.replace_app_blob(bytes(blob))
+        write_tar(out, layout_entries(F))
+    elif case == "layer-gzip-bad-isize":
+        blob = bytearray(L.app_blob())
+        blob[-4] ^= 0x01  # the member's ISIZE
+        L.replace_app_blob(bytes(blob))
+        write_tar(out, layout_entries(F))
+    elif case == "layer-gzip-trailing-garbage":
+        L.replace_app_blob(L.app_blob() + b"garbage after the member")
+        write_tar(out, layout_entries(F))
+    elif case == "layer-double-gzip-inner-diff-id":
+        # gzip(gzip(tar)) with the inner tar's diff_id, which a lax reader matches.
+        L.replace_app_blob(gzip.compress(L.app_blob(), mtime=0))
+        write_tar(out, layout_entries(F))
+    elif case == "layer-double-gzip-oci-diff-id":
+        # The diff_id the spec asks for: the digest of gzip(tar), decompressed once.
+        inner = L.app_blob()
+        L.replace_app_blob(gzip.compress(inner, mtime=0), diff_id=inner)
+        write_tar(out, layout_entries(F))
+    elif case == "duplicate-key-config":
+        # "os" twice: Go and Python read the last, linux.
+        data = (json.dumps(L.config, sort_keys=True)[:-1] + ', "os": "linux"}').encode()
+        L.manifest["config"].update(L.put_blob(data))
+        L.commit(config=False)
+        write_tar(out, layout_entries(F))
+    elif case == "duplicate-key-index":
+        F["index.json"] = (json.dumps(L.index)[:-1] + ', "manifests": []}').encode()
+        write_tar(out, layout_entries(F))
+    elif case == "only-other-platforms":
+        entry = L.index["manifests"][0]
+        L.index["manifests"] = [
+            dict(entry, platform={"architecture": arch, "os": "linux"}) for arch in ("amd64", "arm64")]
+        F["index.json"] = json.dumps(L.index).encode()
+        write_tar(out, layout_entries(F))
+    elif case == "huge-media-type":
+        L.manifest["layers"][1]["mediaType"] = "application/" + "x" * (1 << 20)
+        L.commit(config=False)
+        write_tar(out, layout_entries(F))
+    elif case == "huge-ref-name":
+        L.index["manifests"][0]["annotations"] = {"org.opencontainers.image.ref.name": "a" * (1 << 20) + ":1"}
+        F["index.json"] = json.dumps(L.index).encode()
+        write_tar(out, layout_entries(F))
+    elif case == "huge-layer-path":
+        link = info("hermit/" + "a" * 200000, type=tarfile.SYMTYPE, linkname="/etc/passwd")
+        L.replace_app_layer(good_app_entries(L) + [(link, None)], format=tarfile.PAX_FORMAT)
+        write_tar(out, layout_entries(F))
+    elif case == "fan-out-index":
+        # 2,500 unnamed descriptors of one manifest whose config has 10,000 history
+        # entries: each verified once, or the load is quadratic.
+        L.config["history"] = [{"created_by": "step %d" % i} for i in range(10000)]
+        L.commit()
+        entry = {k: v for k, v in L.index["manifests"][0].items() if k != "annotations"}
+        L.index["manifests"] = [entry] * 2500
+        F["index.json"] = json.dumps(L.index).encode()
+        write_tar(out, layout_entries(F))
+    elif case == "buildx-attestation":
+        # What `docker buildx build --output type=oci` writes: index.json names an
+        # image index holding the image's manifest, an attestation manifest beside
+        # it (unknown/unknown), and here also an arm64 manifest whose blobs are absent.
+        statement = json.dumps({"_type": "https://in-toto.io/Statement/v0.1",
+                                "predicateType": "https://spdx.dev/Document",
+                                "subject": [{"name": "image", "digest": {"sha256": L.manifest_digest.split(":")[1]}}],
+                                "predicate": {"spdxVersion": "SPDX-2.3"}}).encode()
+        layer = L.put_blob(statement)
+        config = L.put_blob(json.dumps({"architecture": "unknown", "os": "unknown", "config": {},
+                                        "rootfs": {"type": "layers", "diff_ids": [layer["digest"]]}}).encode())
+        attestation = L.put_blob(json.dumps({
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": dict(config, mediaType="application/vnd.oci.image.config.v1+json"),
+            "layers": [dict(layer, mediaType="application/vnd.in-toto+json",
+                            annotations={"in-toto.io/predicate-type": "https://spdx.dev/Document"})]}).encode())
+        image = dict(L.index["manifests"][0])
+        image.pop("annotations", None)
+        image_index = L.put_blob(json.dumps({
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                dict(image, platform={"architecture": "amd64", "os": "hermit"}),
+                {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                 "digest": "sha256:" + "a" * 64, "size": 1234,
+                 "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"}},
+                dict(attestation, mediaType="application/vnd.oci.image.manifest.v1+json",
+                     annotations={"vnd.docker.reference.digest": L.manifest_digest,
+                                  "vnd.docker.reference.type": "attestation-manifest"},
+                     platform={"architecture": "unknown", "os": "unknown"}),
+            ]}).encode())
+        names = L.index["manifests"][0]["annotations"]
+        L.index["manifests"] = [dict(image_index, mediaType="application/vnd.oci.image.index.v1+json",
+                                     annotations={"io.containerd.image.name": names["io.containerd.image.name"],
+                                                  "org.opencontainers.image.ref.name":
+                                                      names["org.opencontainers.image.ref.name"].split(":")[-1]})]
+        F["index.json"] = json.dumps(L.index).encode()
+        write_tar(out, layout_entries(F))
     elif case == "nested-index":
         L.index["manifests"][0]["mediaType"] = "application/vnd.oci.image.index.v1+json"
         F["index.json"] = json.dumps(L.index).encode()
@@ -275,6 +380,22 @@ def make(case, valid, out):
         blob, raw = L.layer_with(good_app_entries(L))
         L.manifest["layers"][1].update(L.put_blob(raw))
         L.commit(config=False)
+        write_tar(out, layout_entries(F))
+    elif case == "nested-indexes":
+        # index.json → index → index → manifest, no platform anywhere.
+        name = L.index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"]
+        image = {k: v for k, v in L.index["manifests"][0].items() if k not in ("annotations", "platform")}
+        for _ in range(2):
+            image = dict(L.put_blob(json.dumps({
+                "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                "manifests": [image]}).encode()), mediaType="application/vnd.oci.image.index.v1+json")
+        L.index["manifests"] = [dict(image, annotations={"org.opencontainers.image.ref.name": name})]
+        F["index.json"] = json.dumps(L.index).encode()
+        write_tar(out, layout_entries(F))
+    elif case == "escape-created":
+        # Loads: `ls` must print it escaped (an OSC retitles the terminal).
+        L.config["created"] = "\x1b]0;pwned\x07\nfake row"
+        L.commit()
         write_tar(out, layout_entries(F))
     elif case == "missing-image-json":
         L.replace_app_layer(good_app_entries(L)[:2])
