@@ -7,6 +7,7 @@ packages=(qemu-system-x86 nasm libarchive-dev libssl-dev pkg-config skopeo umoci
   golang-github-opencontainers-specs-dev hyperfine iproute2 iputils-ping curl dnsmasq-base)
 missing=()
 packages+=(buildah)  # a FROM scratch image built by another tool (Tests/ImageToolTests/ForeignImageTests)
+packages+=(zlib1g-dev)  # zlib.h: strict gzip for layers (Sources/CArchive/shim.h)
 packages+=(hping3)  # SYN floods in a test namespace (Tests/GuestTests/SynFloodTests)
 packages+=(musl-dev)  # musl's libm objects for apps (Makefile, Sources/Kernel/runtime/libm.c)
 packages+=(runc busybox-static)  # Linux containers handed to runc (Tests/RuntimeTests/RuncDelegateTests)
