@@ -143,7 +143,7 @@ public struct Confinement: Codable, Equatable, Sendable {
 extension Confinement {
   /// Creates (or truncates) a file the confined child writes, owned by its user.
   public func createFile(_ path: String) throws(HermitQEMUError) {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
     guard fd >= 0 else { throw .system(call: "open(\(path))", errno: errno) }
     defer { close(fd) }
     if let identity, fchown(fd, identity.uid, identity.gid) != 0 {

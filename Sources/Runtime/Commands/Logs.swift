@@ -18,7 +18,7 @@ struct Logs: ParsableCommand {
   @Argument var name: String
 
   func run() throws {
-    let store = ContainerStore.forRun(global)
+    let store = try ContainerStore.forRun(global)
     let record = try store.load(name)
     guard let logPath = record.logPath else {
       throw RuntimeError.invalidArgument("container \(name) has no log")

@@ -119,7 +119,7 @@ struct Shim: ParsableCommand {
     options.stdin = .null
     var logFD: Int32 = -1
     if let logPath {
-      logFD = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+      logFD = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o644)
       guard logFD >= 0 else {
         throw RuntimeError.io(path: logPath, reason: String(cString: strerror(errno)))
       }

@@ -125,8 +125,9 @@ struct ImageCache {
   /// Unpacks into a temporary directory, then renames it to its digest's place.
   private func unpackFresh(_ unpack: (URL) throws -> ResolvedImage) throws -> PreparedImage {
     try FileManager.default.createDirectory(at: rootfsRoot, withIntermediateDirectories: true)
+    Self.sweepStaging(in: rootfsRoot)
     let temporary = rootfsRoot.appendingPathComponent(
-      ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+      "\(Self.stagingPrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
     defer { try? FileManager.default.removeItem(at: temporary) }
     try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
     let image = try unpack(temporary)
@@ -149,6 +150,30 @@ struct ImageCache {
   }
 
   private var rootfsRoot: URL { root.appendingPathComponent("rootfs") }
+
+  /// Staging directories are `.tmp-<pid>-<random>` beside the unpacked images.
+  static let stagingPrefix = ".tmp-"
+
+  /// Removes staging directories that unpacks killed midway left behind: those
+  /// whose process is gone and that are older than `RunCache.minimumAge` (a
+  /// process of another pid namespace sharing the cache may look gone).
+  /// - Returns: the names removed.
+  @discardableResult
+  static func sweepStaging(in directory: URL, now: Date = Date()) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+    var removed: [String] = []
+    for name in names where name.hasPrefix(stagingPrefix) {
+      let fields = name.dropFirst(stagingPrefix.count).split(separator: "-")
+      guard fields.count == 2, let pid = Int32(fields[0]), pid > 0,
+        kill(pid, 0) != 0, errno == ESRCH,
+        let status = FileStatus(directory.appendingPathComponent(name).path),
+        now.timeIntervalSince1970 - status.modificationTime >= RunCache.minimumAge
+      else { continue }
+      FileTree.remove(directory.appendingPathComponent(name).path)
+      removed.append(name)
+    }
+    return removed
+  }
 
   /// `<cache>/tarballs/<dev>-<ino>-<size>-<mtime ns>`, or nil if stat fails.
   private func identityURL(_ url: URL) throws -> URL? {

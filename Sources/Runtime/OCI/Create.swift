@@ -34,7 +34,7 @@ struct Create: ParsableCommand {
   @Argument var id: String
 
   func run() throws {
-    let store = ContainerStore.forOCI(global)
+    let store = try ContainerStore.forOCI(global)
     let bundleURL = URL(fileURLWithPath: bundle).standardizedFileURL
     let ociBundle = try OCIBundle(directory: bundleURL)
     let rootfs = ociBundle.rootfs

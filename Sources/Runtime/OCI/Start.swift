@@ -16,7 +16,7 @@ struct Start: ParsableCommand {
 
   func run() throws {
     try RuncDelegate.forward(id, global)
-    let store = ContainerStore.forOCI(global)
+    let store = try ContainerStore.forOCI(global)
     let record = try store.load(id)
     guard record.status == .created else {
       throw RuntimeError.invalidState(id: id, status: record.status.rawValue, wanted: "created")
