@@ -35,6 +35,7 @@ struct Create: ParsableCommand {
 
   func run() throws {
     let store = try ContainerStore.forOCI(global)
+    try store.makeRoot()  // before the accelerator probe caches its answer there
     let bundleURL = URL(fileURLWithPath: bundle).standardizedFileURL
     let ociBundle = try OCIBundle(directory: bundleURL)
     let rootfs = ociBundle.rootfs

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import HermitQEMU
 import HermitSystem
 
 #if canImport(Glibc)
@@ -147,17 +148,15 @@ struct RuncDelegate: Codable {
   /// Runs runc with `runcArguments`; returns its stdout, read from a pipe (no
   /// temporary file anyone could plant a link at).
   func capture(_ runcArguments: [String]) -> Data {
-    var ends: [Int32] = [-1, -1]
-    guard pipe(&ends) == 0 else { return Data() }
-    for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-    let pid = spawn([runtime] + runcArguments, stdout: ends[1])
-    close(ends[1])
-    defer { close(ends[0]) }
+    guard let ends = try? ChildProcess.makePipe() else { return Data() }
+    let pid = spawn([runtime] + runcArguments, stdout: ends.write)
+    close(ends.write)
+    defer { close(ends.read) }
     guard let pid else { return Data() }
     var output = Data()
     var buffer = [UInt8](repeating: 0, count: 65536)
     while true {
-      let count = read(ends[0], &buffer, buffer.count)
+      let count = read(ends.read, &buffer, buffer.count)
       if count < 0 && errno == EINTR { continue }
       guard count > 0 else { break }
       output.append(contentsOf: buffer[0..<count])

@@ -52,6 +52,16 @@ struct ContainerStore: Sendable {
     return self
   }
 
+  /// Makes the root (each missing directory 0700) and checks it, before anything
+  /// is stored under it.
+  func makeRoot() throws {
+    do {
+      try PrivateDirectory.prepare(root.path, create: true)
+    } catch {
+      throw RuntimeError.unsafeStateDirectory(error)
+    }
+  }
+
   /// Finds `id` for commands both CLIs share (`kill`, `ps`): the explicit root, or
   /// the run root then the OCI root. The OCI root is root's: another user's
   /// command skips it when it is not theirs rather than failing on it.
@@ -85,11 +95,7 @@ struct ContainerStore: Sendable {
   /// Reserves `id` (mkdir) or fails with `nameInUse`.
   func reserve(_ id: String) throws {
     try Self.validate(id)
-    do {
-      try PrivateDirectory.prepare(root.path, create: true)
-    } catch {
-      throw RuntimeError.unsafeStateDirectory(error)
-    }
+    try makeRoot()
     if mkdir(directory(id).path, 0o700) != 0 {
       if errno == EEXIST { throw RuntimeError.nameInUse(id) }
       throw RuntimeError.io(path: directory(id).path, reason: String(cString: strerror(errno)))
