@@ -59,7 +59,8 @@ public enum PrivateDirectory {
           throw Refusal(path: next, reason: "is a symbolic link; a state directory must not be one")
         }
         guard owner == 0 || owner == euid else {
-          throw Refusal(path: next, reason: "is a symbolic link of uid \(owner), not \(euid) or root")
+          throw Refusal(
+            path: next, reason: "is a symbolic link of uid \(owner), not \(euid) or root")
         }
         links += 1
         guard links <= maximumLinks, let target = readLink(next) else {
@@ -76,7 +77,8 @@ public enum PrivateDirectory {
       if isLast {
         guard owner == euid else {
           throw Refusal(
-            path: next, reason: "belongs to uid \(owner), not \(euid); a state directory must be the caller's")
+            path: next,
+            reason: "belongs to uid \(owner), not \(euid); a state directory must be the caller's")
         }
         if info.st_mode & 0o7777 != 0o700 { try tighten(next) }
       } else {

@@ -33,8 +33,10 @@ extension TrustBoundaryTests {
   ) throws -> Harness.Result {
     try Harness.run(
       "/usr/bin/setpriv",
-      ["--reuid", "\(uid)", "--regid", "\(uid)", "--clear-groups", "/usr/bin/env", "-i",
-        "PATH=/usr/bin:/bin"] + environment + [runtime] + arguments)
+      [
+        "--reuid", "\(uid)", "--regid", "\(uid)", "--clear-groups", "/usr/bin/env", "-i",
+        "PATH=/usr/bin:/bin",
+      ] + environment + [runtime] + arguments)
   }
 
   /// `/tmp/hermit-<uid>` made beforehand by another user (owned by them and
@@ -71,14 +73,16 @@ extension TrustBoundaryTests {
       #expect(lines.count == 1, "one line: \(result.stderr)")
       #expect(result.stderr.contains("state directory refused"), "\(result.stderr)")
       #expect(
-        result.stderr.contains(kind == "owned" ? "belongs to uid 4343" : "symbolic link of uid 4343"),
+        result.stderr.contains(
+          kind == "owned" ? "belongs to uid 4343" : "symbolic link of uid 4343"),
         "\(result.stderr)")
     }
     let left = try FileManager.default.contentsOfDirectory(atPath: theirs + "/containers")
     #expect(left.isEmpty, "nothing stored in their directory: \(left)")
     // Without it, the runtime makes its own.
     removeLink(planted)
-    let result = try runAs(uid, runtime, ["run", "--name", "mine", "-q", image, "--", "6"], environment: home)
+    let result = try runAs(
+      uid, runtime, ["run", "--name", "mine", "-q", image, "--", "6"], environment: home)
     #expect(result.status == 6, "\(result.stdout) \(result.stderr)")
     for path in [planted, planted + "/containers"] {
       var info = stat()
@@ -96,7 +100,8 @@ extension TrustBoundaryTests {
     defer { scratch.delete() }
     let (runtime, image) = try runtimeFor(uid: uid, in: scratch)
     let runtimeDirectory = scratch.path("run-user")
-    try FileManager.default.createDirectory(atPath: runtimeDirectory, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: runtimeDirectory, withIntermediateDirectories: true)
     #expect(chown(runtimeDirectory, uid, uid) == 0 && chmod(runtimeDirectory, 0o700) == 0)
     defer { removeLink("/tmp/hermit-\(uid)") }
     let environment = ["HOME=\(scratch.path("u\(uid)"))", "XDG_RUNTIME_DIR=\(runtimeDirectory)"]
@@ -104,7 +109,8 @@ extension TrustBoundaryTests {
       uid, runtime, ["run", "--name", "xdg", "-q", image, "--", "6"], environment: environment)
     #expect(result.status == 6, "\(result.stdout) \(result.stderr)")
     #expect(
-      FileManager.default.fileExists(atPath: runtimeDirectory + "/hermit/containers/xdg/state.json"))
+      FileManager.default.fileExists(atPath: runtimeDirectory + "/hermit/containers/xdg/state.json")
+    )
     #expect(!FileManager.default.fileExists(atPath: "/tmp/hermit-\(uid)/containers"))
     let listed = try runAs(uid, runtime, ["ps", "-a"], environment: environment)
     #expect(listed.stdout.contains("xdg"), "\(listed.stdout) \(listed.stderr)")
@@ -122,7 +128,8 @@ extension TrustBoundaryTests {
       atPath: scratch.path("link"), withDestinationPath: scratch.path("real"))
     let id = scratch.name("root")
     for arguments in [
-      ["create", "--bundle", bundle, id], ["state", id], ["kill", id, "9"], ["delete", "--force", id],
+      ["create", "--bundle", bundle, id], ["state", id], ["kill", id, "9"],
+      ["delete", "--force", id],
       ["list"], ["start", id],
     ] {
       let result = try scratch.runtime(["--root", scratch.path("link")] + arguments)
@@ -141,4 +148,3 @@ extension TrustBoundaryTests {
     #expect(try scratch.runtime(["--root", root, "delete", "--force", id]).status == 0)
   }
 }
-

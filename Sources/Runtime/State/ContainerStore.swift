@@ -72,7 +72,7 @@ struct ContainerStore: Sendable {
     if global.root == nil {
       do {
         stores.append(try forOCI(global))
-      } catch where geteuid() != 0 {}
+      } catch  where geteuid() != 0 {}
     }
     for store in stores {
       if let record = try? store.load(id) { return (store, record) }
