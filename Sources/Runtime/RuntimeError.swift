@@ -28,6 +28,10 @@ enum RuntimeError: Error, CustomStringConvertible {
   case io(path: String, reason: String)
   /// A state directory that is not a private directory of the caller.
   case unsafeStateDirectory(PrivateDirectory.Refusal)
+  /// An OCI hook (config.md "POSIX-platform Hooks") failed.
+  case hookFailed(kind: String, index: Int, path: String, reason: String)
+  /// An OCI command that has no meaning for a VM (`exec`).
+  case unsupported(String)
   case qemu(HermitQEMUError)
   case image(HermitOCIError)
   /// Any other error (Foundation's, the system's), as it describes itself.
@@ -55,6 +59,9 @@ enum RuntimeError: Error, CustomStringConvertible {
     case .invalidBundle(let reason): return "invalid bundle: \(reason)"
     case .network(let reason): return "network setup failed: \(reason)"
     case .io(let path, let reason): return "\(path): \(reason)"
+    case .hookFailed(let kind, let index, let path, let reason):
+      return "\(kind) hook \(index) (\(path)) failed: \(reason)"
+    case .unsupported(let text): return text
     case .unsafeStateDirectory(let refusal):
       return "state directory refused: \(refusal) (remove it, or choose another with --root)"
     case .qemu(let error): return error.description
