@@ -49,7 +49,9 @@ public struct QEMUCommand: Equatable, Sendable {
     }
     // Exit channel: isa-debug-exit carries 7 bits, the debugcon record the rest.
     a += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-    a += ["-chardev", "file,id=hstatus,path=\(Self.escapeOption(c.statusFile))"]
+    // append=on: the file is opened O_APPEND, so when the runtime truncates a
+    // status file grown too large, QEMU's next write lands at its new end.
+    a += ["-chardev", "file,id=hstatus,path=\(Self.escapeOption(c.statusFile)),append=on"]
     a += ["-device", "isa-debugcon,iobase=0xe9,chardev=hstatus"]
     switch c.network {
     case .none:

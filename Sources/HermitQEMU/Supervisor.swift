@@ -38,6 +38,9 @@ public final class Supervisor {
     public var confinement: Confinement?
     /// Called with QEMU's pid once it runs.
     public var onStart: (@Sendable (pid_t) -> Void)?
+    /// Called every `interval` while QEMU runs, on the supervising thread (the
+    /// runtime bounds the files QEMU writes: console log, status file).
+    public var housekeeping: (interval: Duration, run: @Sendable () -> Void)?
     public init() {}
   }
 
@@ -171,7 +174,9 @@ public final class Supervisor {
 
     var watchdog = StderrWatchdog(forwardTo: options.errorOutput)
     let status = supervisor.supervise(
-      Watch(pid: pid, stderr: stderrPipe.read, signals: signals, timeout: options.timeout),
+      Watch(
+        pid: pid, stderr: stderrPipe.read, signals: signals, timeout: options.timeout,
+        housekeeping: options.housekeeping),
       watchdog: &watchdog)
     close(stderrPipe.read)
 

@@ -55,6 +55,13 @@ enum VMRunner {
     options.networkNamespace = record.networkNamespace
     options.confinement = confined.confinement
     options.tapDevice = confined.tapDevice
+    let bounds = FileBounds.fromEnvironment()
+    options.housekeeping = (
+      FileBounds.interval,
+      { [logPath = record.logPath, status = record.vm.statusFile] in
+        bounds.enforce(log: logPath, status: status)
+      }
+    )
     var noted = record
     noted.confinement = confined.report
     let record = noted
