@@ -68,6 +68,7 @@ extension Supervisor {
         housekeepingDeadline = clock.now + housekeeping.interval
       }
       if let killDeadline, now >= killDeadline {
+        if cause == nil { cause = askedGuest }  // the guest did not finish in time
         kill(watch.pid, SIGKILL)
         self.killDeadline = nil
       }
