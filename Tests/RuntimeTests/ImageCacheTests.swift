@@ -1,4 +1,5 @@
 import Foundation
+import HermitOCI
 import Testing
 
 @testable import Runtime
@@ -36,5 +37,29 @@ import Testing
     #expect(ImageCache.sweepStaging(in: scratch.url) == [".tmp-\(gone)-1"])
     let left = Set(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path))
     #expect(left == Set(names.keys).subtracting([".tmp-\(gone)-1"]))
+  }
+
+  /// A tarball's blobs are staged in the cache, not /tmp; a staging directory
+  /// whose unpack was killed (its lock is free) goes at the next unpack, one
+  /// whose unpack still runs (its lock is held) stays.
+  @Test(.enabled(if: Harness.images != nil)) func tarballStagingIsInTheCacheAndSwept() throws {
+    let scratch = try Scratch()
+    defer { scratch.delete() }
+    let cache = ImageCache(root: scratch.url.appendingPathComponent("cache"))
+    let staging = cache.staging
+    try FileManager.default.createDirectory(
+      at: staging.appendingPathComponent("ingest-1-killed/blob"), withIntermediateDirectories: true)
+    FileManager.default.createFile(
+      atPath: staging.appendingPathComponent("ingest-1-killed.lock").path, contents: Data())
+    try FileManager.default.createDirectory(
+      at: staging.appendingPathComponent("ingest-2-live"), withIntermediateDirectories: true)
+    let held = open(
+      staging.appendingPathComponent("ingest-2-live.lock").path, O_RDWR | O_CREAT, 0o600)
+    defer { close(held) }
+    #expect(flock(held, LOCK_EX) == 0)
+    let prepared = try cache.prepare(Harness.images!.exit)
+    #expect(FileManager.default.fileExists(atPath: prepared.rootfs + "/hermit/app"))
+    let left = try FileManager.default.contentsOfDirectory(atPath: staging.path).sorted()
+    #expect(left == ["ingest-2-live", "ingest-2-live.lock"])
   }
 }

@@ -46,7 +46,10 @@ struct ImageCache {
   /// which is verified and unpacked every time (no identity to remember it by).
   private func directory(_ url: URL) throws -> PreparedImage {
     if FileManager.default.fileExists(atPath: url.appendingPathComponent("oci-layout").path) {
-      return try unpackFresh { try ImageUnpacker.unpack(layoutTarball: url, into: $0) }
+      return try unpackFresh { [staging] in
+        try ImageUnpacker.unpack(
+          layoutTarball: url, reference: nil, into: $0, stagingIn: staging)
+      }
     }
     guard FileManager.default.fileExists(atPath: url.appendingPathComponent("hermit/loader").path)
     else {
@@ -64,8 +67,9 @@ struct ImageCache {
     {
       return cached
     }
-    let prepared = try unpackFresh { directory in
-      try ImageUnpacker.unpack(layoutTarball: url, into: directory)
+    let prepared = try unpackFresh { [staging] directory in
+      try ImageUnpacker.unpack(
+        layoutTarball: url, reference: nil, into: directory, stagingIn: staging)
     }
     if let identityFile, let digest = prepared.manifestDigest {
       try? FileManager.default.createDirectory(
@@ -126,6 +130,7 @@ struct ImageCache {
   private func unpackFresh(_ unpack: (URL) throws -> ResolvedImage) throws -> PreparedImage {
     try FileManager.default.createDirectory(at: rootfsRoot, withIntermediateDirectories: true)
     Self.sweepStaging(in: rootfsRoot)
+    ImageUnpacker.removeStaleStaging(in: staging)
     let temporary = rootfsRoot.appendingPathComponent(
       "\(Self.stagingPrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
     defer { try? FileManager.default.removeItem(at: temporary) }
@@ -150,6 +155,10 @@ struct ImageCache {
   }
 
   private var rootfsRoot: URL { root.appendingPathComponent("rootfs") }
+  /// Where a tarball's blobs are checked before its layers are unpacked: in the
+  /// cache, not the shared /tmp, so that what a killed unpack leaves is found
+  /// and removed.
+  var staging: URL { root.appendingPathComponent("staging") }
 
   /// Staging directories are `.tmp-<pid>-<random>` beside the unpacked images.
   static let stagingPrefix = ".tmp-"
