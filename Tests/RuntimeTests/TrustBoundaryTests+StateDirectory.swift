@@ -31,12 +31,22 @@ extension TrustBoundaryTests {
   func runAs(
     _ uid: uid_t, _ runtime: String, _ arguments: [String], environment: [String] = []
   ) throws -> Harness.Result {
-    try Harness.run(
-      "/usr/bin/setpriv",
-      [
-        "--reuid", "\(uid)", "--regid", "\(uid)", "--clear-groups", "/usr/bin/env", "-i",
-        "PATH=/usr/bin:/bin",
-      ] + environment + [runtime] + arguments)
+    // A fork in a test running in parallel may hold the just-copied binary open
+    // for writing until it execs: execve then fails with ETXTBSY for a moment.
+    var attempt = 0
+    while true {
+      let result = try Harness.run(
+        "/usr/bin/setpriv",
+        [
+          "--reuid", "\(uid)", "--regid", "\(uid)", "--clear-groups", "/usr/bin/env", "-i",
+          "PATH=/usr/bin:/bin",
+        ] + environment + [runtime] + arguments)
+      attempt += 1
+      guard result.status == 126, result.stderr.contains("Text file busy"), attempt < 20 else {
+        return result
+      }
+      usleep(100_000)
+    }
   }
 
   /// `/tmp/hermit-<uid>` made beforehand by another user (owned by them and

@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import HermitOCI
 import HermitQEMU
+import HermitSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -128,7 +129,9 @@ struct Create: ParsableCommand {
         }
       }
       if let pidFile {
-        try Data("\(pid)".utf8).write(to: URL(fileURLWithPath: pidFile), options: .atomic)
+        // A temporary file made with O_EXCL beside it, renamed over it.
+        try AtomicFile.write(
+          Data("\(pid)".utf8), to: URL(fileURLWithPath: pidFile), durability: .volatile)
       }
     } catch {
       // The shim waits on exec.fifo for a `start` that will not come.
