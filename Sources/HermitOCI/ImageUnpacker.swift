@@ -22,8 +22,10 @@ public enum ImageUnpacker {
       stagingIn: FileManager.default.temporaryDirectory)
   }
 
-  /// Like `unpack(layoutTarball:reference:into:)`, staging blobs under `stagingParent`.
-  static func unpack(
+  /// Like `unpack(layoutTarball:reference:into:)`, staging blobs under
+  /// `stagingParent` (a private directory of the caller's, where
+  /// `removeStaleStaging(in:)` finds what killed unpacks left).
+  public static func unpack(
     layoutTarball: URL, reference: String?, into directory: URL, stagingIn stagingParent: URL
   ) throws -> ResolvedImage {
     let staging = try StagingArea(parent: stagingParent, guardLock: nil, durability: .volatile)
@@ -48,6 +50,13 @@ public enum ImageUnpacker {
       manifestDigest: image.manifestDescriptor.digest.description,
       config: image.config, layers: image.manifest.layers, manifest: image.manifest,
       manifestDescriptor: image.manifestDescriptor)
+  }
+
+  /// Removes the staging directories under `parent` whose unpack is gone (its
+  /// lock is free). - Returns: the bytes freed.
+  @discardableResult
+  public static func removeStaleStaging(in parent: URL) -> Int64 {
+    StagingArea.removeStale(in: parent)
   }
 
   /// Unpacks the layers of a stored image into `directory`, checking each layer's

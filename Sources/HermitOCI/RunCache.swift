@@ -88,6 +88,8 @@ public enum RunCache {
       bytes += entry.bytes
     }
     try? FileManager.default.removeItem(at: root.appendingPathComponent("tarballs"))
+    // What killed unpacks of tarballs left (`hermit-runtime run` stages there).
+    bytes += StagingArea.removeStale(in: root.appendingPathComponent("staging"))
     return (images, bytes)
   }
 }

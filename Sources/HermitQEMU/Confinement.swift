@@ -141,9 +141,21 @@ public struct Confinement: Codable, Equatable, Sendable {
 #endif
 
 extension Confinement {
+  /// Creates a FIFO (mode 0600) the confined child opens, owned by its user.
+  public func createFIFO(_ path: String) throws(HermitQEMUError) {
+    unlink(path)
+    guard mkfifo(path, 0o600) == 0 else { throw .system(call: "mkfifo(\(path))", errno: errno) }
+    let fd = open(path, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
+    guard fd >= 0 else { throw .system(call: "open(\(path))", errno: errno) }
+    defer { close(fd) }
+    if let identity, fchown(fd, identity.uid, identity.gid) != 0 {
+      throw .system(call: "fchown(\(path))", errno: errno)
+    }
+  }
+
   /// Creates (or truncates) a file the confined child writes, owned by its user.
   public func createFile(_ path: String) throws(HermitQEMUError) {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
     guard fd >= 0 else { throw .system(call: "open(\(path))", errno: errno) }
     defer { close(fd) }
     if let identity, fchown(fd, identity.uid, identity.gid) != 0 {

@@ -49,8 +49,16 @@ public struct QEMUCommand: Equatable, Sendable {
     }
     // Exit channel: isa-debug-exit carries 7 bits, the debugcon record the rest.
     a += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-    a += ["-chardev", "file,id=hstatus,path=\(Self.escapeOption(c.statusFile))"]
+    // append=on: the file is opened O_APPEND, so when the runtime truncates a
+    // status file grown too large, QEMU's next write lands at its new end.
+    a += ["-chardev", "file,id=hstatus,path=\(Self.escapeOption(c.statusFile)),append=on"]
     a += ["-device", "isa-debugcon,iobase=0xe9,chardev=hstatus"]
+    if let monitor = c.monitor {
+      // The human monitor, for `system_powerdown` (GuestStop); only the runtime
+      // can write the FIFO, which lives in the container's private directory.
+      a += ["-chardev", "pipe,id=monitor,path=\(Self.escapeOption(monitor))"]
+      a += ["-mon", "chardev=monitor,mode=readline"]
+    }
     switch c.network {
     case .none:
       break

@@ -18,6 +18,7 @@ public struct QEMURoot: Sendable {
   public static let statusFile = "/hermit/status"
   public static let consoleLog = "/hermit/console.log"
   public static let environmentFile = "/hermit/environment"
+  public static let monitor = "/hermit/monitor"
 
   /// Firmware x86 machines load by name from QEMU's data directory: microvm's
   /// BIOS (qboot), the option ROMs `-kernel` uses (multiboot, linuxboot, PVH) and
@@ -71,6 +72,14 @@ public struct QEMURoot: Sendable {
     if let environment = vm.environmentFile {
       confined.environmentFile = Self.environmentFile
       files.append(Confinement.File(source: Self.realPath(environment), path: Self.environmentFile))
+    }
+    if let monitor = vm.monitor {
+      confined.monitor = Self.monitor
+      for end in [".in", ".out"] {
+        files.append(
+          Confinement.File(
+            source: Self.realPath(monitor + end), path: Self.monitor + end, writable: true))
+      }
     }
     if let log = vm.consoleLog {
       confined.consoleLog = Self.consoleLog

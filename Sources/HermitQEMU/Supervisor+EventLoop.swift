@@ -18,6 +18,8 @@ extension Supervisor {
     var signals: SignalRelay?
     /// Kill QEMU after this long.
     var timeout: Duration?
+    /// `Options.housekeeping`.
+    var housekeeping: (interval: Duration, run: @Sendable () -> Void)?
   }
 
   /// A pidfd becomes readable when its process exits; without one (Linux before
@@ -34,6 +36,7 @@ extension Supervisor {
     var status: Int32 = 0
     var stderrOpen = true
     _ = fcntl(watch.stderr, F_SETFL, fcntl(watch.stderr, F_GETFL) | O_NONBLOCK)
+    var housekeepingDeadline = watch.housekeeping.map { clock.now + $0.interval }
 
     while !exited {
       var fds: [pollfd] = []
@@ -42,7 +45,7 @@ extension Supervisor {
       if let signals = watch.signals {
         fds.append(pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0))
       }
-      var deadlines = [timeoutDeadline, killDeadline].compactMap { $0 }
+      var deadlines = [timeoutDeadline, killDeadline, housekeepingDeadline].compactMap { $0 }
       if pidfd == nil { deadlines.append(clock.now + Self.exitPollInterval) }
       let wait = deadlines.min().map { Self.milliseconds(until: $0, clock: clock) } ?? -1
       if poll(&fds, nfds_t(fds.count), wait) < 0, errno != EINTR {
@@ -58,7 +61,14 @@ extension Supervisor {
       }
       let now = clock.now
       if let timeoutDeadline, now >= timeoutDeadline { stop(.timeout, graceful: false) }
+      if let housekeeping = watch.housekeeping, let deadline = housekeepingDeadline,
+        now >= deadline
+      {
+        housekeeping.run()
+        housekeepingDeadline = clock.now + housekeeping.interval
+      }
       if let killDeadline, now >= killDeadline {
+        if cause == nil { cause = askedGuest }  // the guest did not finish in time
         kill(watch.pid, SIGKILL)
         self.killDeadline = nil
       }

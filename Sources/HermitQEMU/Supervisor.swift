@@ -26,6 +26,13 @@ public final class Supervisor {
     public var handleSignals = true
     /// After asking QEMU to stop, wait this long before SIGKILL.
     public var stopGrace: Duration = .seconds(2)
+    /// How a signal to the runtime asks the guest to shut down when the app has a
+    /// handler (`GuestStop`); nil stops QEMU at once.
+    public var guestStop: GuestStop?
+    /// After asking the guest, SIGKILL QEMU after this long; nil waits for the
+    /// guest, a second signal (QEMU is stopped then) or a SIGKILL of the runtime
+    /// (`stop -t N` and engines send one after their timeout).
+    public var guestStopGrace: Duration?
     /// Where the guest console (QEMU's stdout) goes.
     public var console: ChildProcess.Stdio = .inherit
     /// Where QEMU's stderr lines are forwarded (after the watchdog saw them); -1 drops them.
@@ -38,6 +45,9 @@ public final class Supervisor {
     public var confinement: Confinement?
     /// Called with QEMU's pid once it runs.
     public var onStart: (@Sendable (pid_t) -> Void)?
+    /// Called every `interval` while QEMU runs, on the supervising thread (the
+    /// runtime bounds the files QEMU writes: console log, status file).
+    public var housekeeping: (interval: Duration, run: @Sendable () -> Void)?
     public init() {}
   }
 
@@ -124,8 +134,17 @@ public final class Supervisor {
   /// When a graceful stop turns into SIGKILL.
   var killDeadline: ContinuousClock.Instant?
   private let grace: Duration
+  /// The guest was asked to shut down, for this reason; it becomes the cause if
+  /// QEMU has to be stopped after all.
+  var askedGuest: StopCause?
+  private let guestStop: GuestStop?
+  private let guestGrace: Duration?
 
-  init(grace: Duration) { self.grace = grace }
+  init(grace: Duration, guestStop: GuestStop? = nil, guestGrace: Duration? = nil) {
+    self.grace = grace
+    self.guestStop = guestStop
+    self.guestGrace = guestGrace
+  }
 
   /// Boots `command` and waits for it.
   /// - Parameters:
@@ -142,7 +161,8 @@ public final class Supervisor {
     // A confined QEMU cannot create it: it sees the file only through a bind
     // mount (which needs the file) and is no longer root.
     if let confinement = options.confinement { try confinement.createFile(statusFile) }
-    let supervisor = Supervisor(grace: options.stopGrace)
+    let supervisor = Supervisor(
+      grace: options.stopGrace, guestStop: options.guestStop, guestGrace: options.guestStopGrace)
     let stderrPipe = try ChildProcess.makePipe()
     // Before the fork: a signal from now on waits in the relay's pipe.
     let signals = options.handleSignals ? try SignalRelay.install() : nil
@@ -171,7 +191,9 @@ public final class Supervisor {
 
     var watchdog = StderrWatchdog(forwardTo: options.errorOutput)
     let status = supervisor.supervise(
-      Watch(pid: pid, stderr: stderrPipe.read, signals: signals, timeout: options.timeout),
+      Watch(
+        pid: pid, stderr: stderrPipe.read, signals: signals, timeout: options.timeout,
+        housekeeping: options.housekeeping),
       watchdog: &watchdog)
     close(stderrPipe.read)
 
@@ -204,7 +226,14 @@ public final class Supervisor {
   /// QEMU's pid is known the stop waits for `started`; after QEMU exited it does nothing.
   func stop(_ reason: StopCause, graceful: Bool) {
     guard !exited else { return }
-    if cause == nil { cause = reason }
+    // The first graceful stop of a running guest with a handler asks the guest;
+    // if it exits by itself, that is its own exit (no stop cause).
+    if graceful, askedGuest == nil, pid > 0, let guestStop, guestStop.ask() {
+      askedGuest = reason
+      if let guestGrace { killDeadline = ContinuousClock.now + guestGrace }
+      return
+    }
+    if cause == nil { cause = askedGuest ?? reason }
     guard pid > 0 else {
       // Not graceful wins: a timeout during start must not wait for the grace.
       pendingStop = (pendingStop ?? true) && graceful

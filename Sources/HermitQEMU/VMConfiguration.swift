@@ -108,6 +108,9 @@ public struct VMConfiguration: Codable, Equatable, Sendable {
   /// A file QEMU copies the console to as well as its stdout (a foreground
   /// `run`'s log, so `logs` works for every container, as docker's does).
   public var consoleLog: String?
+  /// QEMU's human monitor on a pair of FIFOs, `<monitor>.in` and `<monitor>.out`
+  /// (`-chardev pipe`): how the runtime asks the guest to shut down (`GuestStop`).
+  public var monitor: String?
   /// With `.tap`: QEMU gets the tap already open as this descriptor instead of
   /// opening it by name (a confined QEMU has no /dev/net/tun and no CAP_NET_ADMIN).
   public var tapDescriptor: Int32?

@@ -23,7 +23,7 @@ struct HermitRuntime: ParsableCommand {
       // Container lifecycle, docker style.
       Run.self, PS.self, Logs.self, Stop.self, Kill.self, Rm.self, Inspect.self,
       // OCI runtime spec CLI.
-      Create.self, Start.self, State.self, Delete.self, List.self,
+      Create.self, Start.self, State.self, Delete.self, List.self, Exec.self, Features.self,
       // Internal.
       Shim.self,
     ]

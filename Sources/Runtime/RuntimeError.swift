@@ -26,6 +26,12 @@ enum RuntimeError: Error, CustomStringConvertible {
   case invalidBundle(String)
   case network(String)
   case io(path: String, reason: String)
+  /// A state directory that is not a private directory of the caller.
+  case unsafeStateDirectory(PrivateDirectory.Refusal)
+  /// An OCI hook (config.md "POSIX-platform Hooks") failed.
+  case hookFailed(kind: String, index: Int, path: String, reason: String)
+  /// An OCI command that has no meaning for a VM (`exec`).
+  case unsupported(String)
   case qemu(HermitQEMUError)
   case image(HermitOCIError)
   /// Any other error (Foundation's, the system's), as it describes itself.
@@ -53,6 +59,11 @@ enum RuntimeError: Error, CustomStringConvertible {
     case .invalidBundle(let reason): return "invalid bundle: \(reason)"
     case .network(let reason): return "network setup failed: \(reason)"
     case .io(let path, let reason): return "\(path): \(reason)"
+    case .hookFailed(let kind, let index, let path, let reason):
+      return "\(kind) hook \(index) (\(path)) failed: \(reason)"
+    case .unsupported(let text): return text
+    case .unsafeStateDirectory(let refusal):
+      return "state directory refused: \(refusal) (remove it, or choose another with --root)"
     case .qemu(let error): return error.description
     case .image(let error): return error.description
     case .other(let message): return message
@@ -65,6 +76,7 @@ enum RuntimeError: Error, CustomStringConvertible {
     case let error as RuntimeError: return error
     case let error as HermitQEMUError: return .qemu(error)
     case let error as HermitOCIError: return .image(error)
+    case let error as PrivateDirectory.Refusal: return .unsafeStateDirectory(error)
     case let error as SystemError:
       return .io(path: error.path, reason: error.reason)
     case let error as CocoaError:

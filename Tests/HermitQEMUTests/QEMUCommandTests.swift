@@ -53,14 +53,14 @@ import Testing
     let devices = values("-device", in: a)
     #expect(devices.contains("isa-debug-exit,iobase=0xf4,iosize=0x04"))
     #expect(devices.contains("isa-debugcon,iobase=0xe9,chardev=hstatus"))
-    #expect(value("-chardev", in: a) == "file,id=hstatus,path=/state/web/status")
+    #expect(value("-chardev", in: a) == "file,id=hstatus,path=/state/web/status,append=on")
   }
 
   @Test func commasInTheStatusPathAreDoubled() {
     var c = configuration()
     c.statusFile = "/tmp/a,b/status"
     #expect(
-      value("-chardev", in: QEMUCommand(c).arguments) == "file,id=hstatus,path=/tmp/a,,b/status")
+      value("-chardev", in: QEMUCommand(c).arguments) == "file,id=hstatus,path=/tmp/a,,b/status,append=on")
   }
 
   @Test func aConsoleLogIsWrittenByQEMUItselfNextToStdout() {

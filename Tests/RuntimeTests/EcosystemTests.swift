@@ -69,6 +69,11 @@ struct EcosystemTests {
     #expect(started.status == 0, "\(started.stderr)")
     let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     #expect(Harness.waitUntil { !Harness.pgrep("hermit-\(id)").isEmpty })
+    // podman exec (conmon passes --pid-file, --process, --detach...): one clear line.
+    let exec = try podman(scratch, ["exec", "spinner", "echo", "hi"])
+    #expect(exec.status != 0)
+    #expect(exec.stderr.contains("exec is not supported"), "\(exec.stderr)")
+    #expect(!exec.stderr.contains("Unknown option"), "\(exec.stderr)")
     let clock = ContinuousClock.now
     #expect(try podman(scratch, ["stop", "spinner"]).status == 0)
     #expect(ContinuousClock.now - clock < .seconds(8))

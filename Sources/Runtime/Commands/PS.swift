@@ -38,7 +38,7 @@ struct PS: ParsableCommand {
       }
       return
     }
-    let records = ContainerStore.forRun(global).all().filter { all || $0.status != .stopped }
+    let records = try ContainerStore.forRun(global).all().filter { all || $0.status != .stopped }
     if format == "json" {
       let data = try ContainerStore.encoder.encode(records.map(ContainerSummary.init))
       print(String(decoding: data, as: UTF8.self))

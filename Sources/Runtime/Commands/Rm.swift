@@ -18,7 +18,7 @@ struct Rm: ParsableCommand {
   @Argument var names: [String]
 
   func run() throws {
-    let store = ContainerStore.forRun(global)
+    let store = try ContainerStore.forRun(global)
     for name in names {
       let record = try store.load(name)
       let status = record.status

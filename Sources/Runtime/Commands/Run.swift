@@ -91,7 +91,7 @@ struct Run: ParsableCommand {
     // What confining QEMU needs of the host, gathered meanwhile (RunPrefetch).
     let prefetch =
       privileged || detach || geteuid() != 0 ? nil : RunPrefetch.take(qemu: VMRunner.qemu)
-    let store = ContainerStore.forRun(global)
+    let store = try ContainerStore.forRun(global)
     var plan = try makePlan()
     let id = name ?? Self.randomName()
     // Everything that can be refused is checked before anything boots.

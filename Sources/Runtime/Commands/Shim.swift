@@ -10,8 +10,9 @@ import HermitQEMU
 /// container's VM.
 ///
 /// It is the container's process: its pid is the one in `--pid-file` and `state`,
-/// signals to it stop the VM (SIGTERM → QEMU stopped, exit 143; SIGKILL → QEMU dies
-/// by its parent-death signal), and its exit status is the container's exit code.
+/// signals to it stop the VM (SIGTERM → the guest asked to shut down if its app has
+/// a handler, else QEMU stopped, exit 143; SIGKILL → QEMU dies by its parent-death
+/// signal), and its exit status is the container's exit code.
 /// For OCI containers it first blocks on `exec.fifo` until `start` opens it, the way
 /// runc's init does.
 struct Shim: ParsableCommand {
@@ -119,7 +120,7 @@ struct Shim: ParsableCommand {
     options.stdin = .null
     var logFD: Int32 = -1
     if let logPath {
-      logFD = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+      logFD = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o644)
       guard logFD >= 0 else {
         throw RuntimeError.io(path: logPath, reason: String(cString: strerror(errno)))
       }

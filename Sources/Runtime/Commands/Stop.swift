@@ -5,8 +5,9 @@ import FoundationEssentials
   import Glibc
 #endif
 
-/// `hermit-runtime stop [-t SECS] NAME...`: SIGTERM (the owner stops QEMU and exits
-/// 143), then SIGKILL after the timeout (QEMU dies with its owner).
+/// `hermit-runtime stop [-t SECS] NAME...`: SIGTERM (the owner asks a guest with a
+/// shutdown handler to shut down, `GuestStop`, or else stops QEMU and exits 143),
+/// then SIGKILL after the timeout (QEMU dies with its owner).
 struct Stop: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "stop", abstract: "Stop running containers.")

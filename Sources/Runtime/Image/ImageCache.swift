@@ -46,7 +46,10 @@ struct ImageCache {
   /// which is verified and unpacked every time (no identity to remember it by).
   private func directory(_ url: URL) throws -> PreparedImage {
     if FileManager.default.fileExists(atPath: url.appendingPathComponent("oci-layout").path) {
-      return try unpackFresh { try ImageUnpacker.unpack(layoutTarball: url, into: $0) }
+      return try unpackFresh { [staging] in
+        try ImageUnpacker.unpack(
+          layoutTarball: url, reference: nil, into: $0, stagingIn: staging)
+      }
     }
     guard FileManager.default.fileExists(atPath: url.appendingPathComponent("hermit/loader").path)
     else {
@@ -64,8 +67,9 @@ struct ImageCache {
     {
       return cached
     }
-    let prepared = try unpackFresh { directory in
-      try ImageUnpacker.unpack(layoutTarball: url, into: directory)
+    let prepared = try unpackFresh { [staging] directory in
+      try ImageUnpacker.unpack(
+        layoutTarball: url, reference: nil, into: directory, stagingIn: staging)
     }
     if let identityFile, let digest = prepared.manifestDigest {
       try? FileManager.default.createDirectory(
@@ -125,8 +129,10 @@ struct ImageCache {
   /// Unpacks into a temporary directory, then renames it to its digest's place.
   private func unpackFresh(_ unpack: (URL) throws -> ResolvedImage) throws -> PreparedImage {
     try FileManager.default.createDirectory(at: rootfsRoot, withIntermediateDirectories: true)
+    Self.sweepStaging(in: rootfsRoot)
+    ImageUnpacker.removeStaleStaging(in: staging)
     let temporary = rootfsRoot.appendingPathComponent(
-      ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+      "\(Self.stagingPrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
     defer { try? FileManager.default.removeItem(at: temporary) }
     try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
     let image = try unpack(temporary)
@@ -149,6 +155,34 @@ struct ImageCache {
   }
 
   private var rootfsRoot: URL { root.appendingPathComponent("rootfs") }
+  /// Where a tarball's blobs are checked before its layers are unpacked: in the
+  /// cache, not the shared /tmp, so that what a killed unpack leaves is found
+  /// and removed.
+  var staging: URL { root.appendingPathComponent("staging") }
+
+  /// Staging directories are `.tmp-<pid>-<random>` beside the unpacked images.
+  static let stagingPrefix = ".tmp-"
+
+  /// Removes staging directories that unpacks killed midway left behind: those
+  /// whose process is gone and that are older than `RunCache.minimumAge` (a
+  /// process of another pid namespace sharing the cache may look gone).
+  /// - Returns: the names removed.
+  @discardableResult
+  static func sweepStaging(in directory: URL, now: Date = Date()) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+    var removed: [String] = []
+    for name in names where name.hasPrefix(stagingPrefix) {
+      let fields = name.dropFirst(stagingPrefix.count).split(separator: "-")
+      guard fields.count == 2, let pid = Int32(fields[0]), pid > 0,
+        kill(pid, 0) != 0, errno == ESRCH,
+        let status = FileStatus(directory.appendingPathComponent(name).path),
+        now.timeIntervalSince1970 - status.modificationTime >= RunCache.minimumAge
+      else { continue }
+      FileTree.remove(directory.appendingPathComponent(name).path)
+      removed.append(name)
+    }
+    return removed
+  }
 
   /// `<cache>/tarballs/<dev>-<ino>-<size>-<mtime ns>`, or nil if stat fails.
   private func identityURL(_ url: URL) throws -> URL? {

@@ -44,8 +44,11 @@ enum VMRunner {
     _ record: ContainerRecord, in store: ContainerStore, saveFirst: Bool = false,
     prefetched: QEMUConfinement.Prefetch? = nil, onStart: (@Sendable (pid_t) -> Void)? = nil
   ) throws -> Ending {
+    // QEMU's monitor, by which a stop asks a guest with a handler to shut down.
+    var withMonitor = record
+    withMonitor.vm.monitor = store.file(record.id, "monitor").path
     let confined = try QEMUConfinement.prepare(
-      for: record, in: store, qemu: qemu, pcFirmware: pcFirmware, prefetched: prefetched)
+      for: withMonitor, in: store, qemu: qemu, pcFirmware: pcFirmware, prefetched: prefetched)
     defer {
       confined.cgroup?.remove()
       withExtendedLifetime(confined.guestFiles) {}
@@ -55,7 +58,21 @@ enum VMRunner {
     options.networkNamespace = record.networkNamespace
     options.confinement = confined.confinement
     options.tapDevice = confined.tapDevice
-    var noted = record
+    let guestStop = GuestStop(
+      monitor: withMonitor.vm.monitor!, statusFile: record.vm.statusFile)
+    try guestStop.makeFIFOs(for: confined.confinement)
+    options.guestStop = guestStop
+    // A foreground run waits docker's 10 s; a shim waits for `stop -t N` or the
+    // engine to kill it.
+    options.guestStopGrace = saveFirst ? .seconds(10) : nil
+    let bounds = FileBounds.fromEnvironment()
+    options.housekeeping = (
+      FileBounds.interval,
+      { [logPath = record.logPath, status = record.vm.statusFile] in
+        bounds.enforce(log: logPath, status: status)
+      }
+    )
+    var noted = withMonitor
     noted.confinement = confined.report
     let record = noted
     let cgroup = confined.cgroup

@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import HermitOCI
 import HermitQEMU
+import HermitSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -34,12 +35,15 @@ struct Create: ParsableCommand {
   @Argument var id: String
 
   func run() throws {
-    let store = ContainerStore.forOCI(global)
+    let store = try ContainerStore.forOCI(global)
+    try store.makeRoot()  // before the accelerator probe caches its answer there
     let bundleURL = URL(fileURLWithPath: bundle).standardizedFileURL
     let ociBundle = try OCIBundle(directory: bundleURL)
     let rootfs = ociBundle.rootfs
     // A Linux container (a pod's pause sandbox) is runc's.
     if RuncDelegate.isLinux(rootfs: rootfs) { try RuncDelegate.create(id, global) }
+    let hooks = ociBundle.config.hooks.flatMap { $0.isEmpty ? nil : $0 }
+    try hooks?.validate()
     let metadata = try HermitMetadata.loadOrDefaults(fromRootfs: rootfs)
     let prepared = PreparedImage(
       reference: rootfs.path, manifestDigest: nil, rootfs: rootfs.path, entrypoint: [], cmd: [],
@@ -76,6 +80,7 @@ struct Create: ParsableCommand {
       }
     }
     try store.reserve(id)
+    var shim: Int32?
     do {
       let vm = try plan.configuration(name: id, statusFile: store.file(id, "status").path)
       var record = ContainerRecord(
@@ -83,6 +88,7 @@ struct Create: ParsableCommand {
         autoRemove: false, annotations: ociBundle.config.annotations ?? [:])
       record.networkNamespace = joinsNamespace ? ociBundle.networkNamespace : nil
       record.cgroupsPath = ociBundle.config.linux?.cgroupsPath
+      record.hooks = hooks
       try store.save(record)
       guard mkfifo(store.file(id, "exec.fifo").path, 0o600) == 0 else {
         throw RuntimeError.io(
@@ -92,6 +98,7 @@ struct Create: ParsableCommand {
       if let consoleSocket { console = try Console.open(sendingMasterTo: consoleSocket) }
       let pid = try Shim.launch(
         id: id, store: store, logPath: nil, waitForStart: true, stdio: console?.replicaFD)
+      shim = pid
       console?.close()
       // The shim, and QEMU after it, in the cgroup the bundle names (the pod's).
       do {
@@ -113,11 +120,34 @@ struct Create: ParsableCommand {
         StandardError.write(
           line: "hermit-runtime: cgroup \(record.cgroupsPath ?? "") not joined: \(error)")
       }
+      // The container's process exists (held back): the create hooks run now,
+      // with its pid in the state.
+      if let hooks {
+        let state = State.state(of: (try? store.load(id)) ?? record)
+        for kind in [OCIHooks.Kind.prestart, .createRuntime, .createContainer] {
+          try hooks.run(kind, state: state)
+        }
+      }
       if let pidFile {
-        try Data("\(pid)".utf8).write(to: URL(fileURLWithPath: pidFile), options: .atomic)
+        // A temporary file made with O_EXCL beside it, renamed over it.
+        try AtomicFile.write(
+          Data("\(pid)".utf8), to: URL(fileURLWithPath: pidFile), durability: .volatile)
       }
     } catch {
+      // The shim waits on exec.fifo for a `start` that will not come.
+      let record = try? store.load(id)
+      if let shim {
+        kill(shim, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(shim, &status, 0) < 0 && errno == EINTR {}
+      }
+      CgroupPlacement(ociBundle.config.linux?.cgroupsPath)?.remove()
       store.remove(id)
+      // runtime.md: a failed create hook stops the container and the lifecycle
+      // goes on with its destruction, then poststop (as runc's does).
+      if shim != nil, let hooks, let record {
+        hooks.runWarning(.poststop, state: State.state(of: record))
+      }
       throw error
     }
   }

@@ -42,5 +42,6 @@ struct Delete: ParsableCommand {
     }
     CgroupPlacement(record.cgroupsPath)?.remove()
     store.remove(id)
+    record.hooks?.runWarning(.poststop, state: State.state(of: record))
   }
 }

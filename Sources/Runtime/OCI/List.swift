@@ -16,7 +16,7 @@ struct List: ParsableCommand {
   var quiet = false
 
   func run() throws {
-    let records = ContainerStore.forOCI(global).all()
+    let records = try ContainerStore.forOCI(global).all()
     // Linux containers handed to runc (RuncDelegate.swift) are listed after ours.
     let linux = RuncDelegate.states(global)
     if quiet {

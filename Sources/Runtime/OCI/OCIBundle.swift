@@ -53,6 +53,7 @@ struct OCIBundle {
     var hostname: String?
     var annotations: [String: String]?
     var linux: Linux?
+    var hooks: OCIHooks?
   }
 
   let directory: URL

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import HermitQEMU
 import HermitSystem
 
 #if canImport(Glibc)
@@ -54,8 +55,7 @@ struct RuncDelegate: Codable {
 
   /// The delegate of container `id` under the OCI root, if it is runc's.
   static func load(_ id: String, _ global: GlobalOptions) -> RuncDelegate? {
-    let store = ContainerStore.forOCI(global)
-    guard (try? ContainerStore.validate(id)) != nil,
+    guard let store = try? ContainerStore.forOCI(global), (try? ContainerStore.validate(id)) != nil,
       let data = try? Data(contentsOf: store.file(id, fileName))
     else { return nil }
     return try? JSONDecoder().decode(RuncDelegate.self, from: data)
@@ -65,7 +65,7 @@ struct RuncDelegate: Codable {
   /// arguments, and exits with runc's status (removing the note if runc failed;
   /// runc wrote its own error, to `--log` too).
   static func create(_ id: String, _ global: GlobalOptions) throws -> Never {
-    let store = ContainerStore.forOCI(global)
+    let store = try ContainerStore.forOCI(global)
     let delegate = RuncDelegate(
       runtime: try executable(), root: store.root.appendingPathComponent(".runc").path)
     try store.reserve(id)
@@ -94,13 +94,13 @@ struct RuncDelegate: Codable {
   static func delete(_ id: String, _ global: GlobalOptions) -> Int32? {
     guard let delegate = load(id, global) else { return nil }
     let status = delegate.run()
-    if status == 0 { ContainerStore.forOCI(global).remove(id) }
+    if status == 0 { (try? ContainerStore.forOCI(global))?.remove(id) }
     return status
   }
 
   /// runc's states of the containers delegated under the OCI root (for `list`).
   static func states(_ global: GlobalOptions) -> [State.OCIState] {
-    let store = ContainerStore.forOCI(global)
+    guard let store = try? ContainerStore.forOCI(global) else { return [] }
     let names = (try? FileManager.default.contentsOfDirectory(atPath: store.root.path)) ?? []
     var roots: [String: String] = [:]
     for name in names.sorted() {
@@ -145,25 +145,33 @@ struct RuncDelegate: Codable {
     return pid.map(Self.wait) ?? 125
   }
 
-  /// Runs runc with `runcArguments`; returns its stdout.
+  /// Runs runc with `runcArguments`; returns its stdout, read from a pipe (no
+  /// temporary file anyone could plant a link at).
   func capture(_ runcArguments: [String]) -> Data {
-    let path = FileManager.default.temporaryDirectory
-      .appendingPathComponent("hermit-runc-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-    defer { unlink(path) }
-    guard let pid = spawn([runtime] + runcArguments, stdout: path) else { return Data() }
+    guard let ends = try? ChildProcess.makePipe() else { return Data() }
+    let pid = spawn([runtime] + runcArguments, stdout: ends.write)
+    close(ends.write)
+    defer { close(ends.read) }
+    guard let pid else { return Data() }
+    var output = Data()
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let count = read(ends.read, &buffer, buffer.count)
+      if count < 0 && errno == EINTR { continue }
+      guard count > 0 else { break }
+      output.append(contentsOf: buffer[0..<count])
+    }
     _ = Self.wait(pid)
-    return FileManager.default.contents(atPath: path) ?? Data()
+    return output
   }
 
   /// posix_spawn: every descriptor is inherited (runc's container process gets our
-  /// stdio, as if runc had been called directly).
-  private func spawn(_ argv: [String], stdout: String?) -> pid_t? {
+  /// stdio, as if runc had been called directly); `stdout` replaces descriptor 1.
+  private func spawn(_ argv: [String], stdout: Int32?) -> pid_t? {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    if let stdout {
-      posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    }
+    if let stdout { posix_spawn_file_actions_adddup2(&actions, stdout, 1) }
     let cArguments = argv.map { strdup($0) } + [nil]
     defer { cArguments.forEach { free($0) } }
     var pid: pid_t = 0

@@ -16,10 +16,19 @@ struct Start: ParsableCommand {
 
   func run() throws {
     try RuncDelegate.forward(id, global)
-    let store = ContainerStore.forOCI(global)
+    let store = try ContainerStore.forOCI(global)
     let record = try store.load(id)
     guard record.status == .created else {
       throw RuntimeError.invalidState(id: id, status: record.status.rawValue, wanted: "created")
+    }
+    if let hooks = record.hooks {
+      do {
+        try hooks.run(.startContainer, state: State.state(of: record))
+      } catch {
+        // runtime.md: a failed startContainer hook stops the container.
+        try? Stop.stop(record, in: store, grace: .zero, signal: SIGKILL)
+        throw error
+      }
     }
     let fifo = store.file(id, "exec.fifo").path
     // Non-blocking open fails at once if the shim is gone (no writer), instead of
@@ -43,5 +52,6 @@ struct Start: ParsableCommand {
     // `state` right after `start` must say running, even before the shim has
     // recorded it.
     try store.update(id) { if $0.started == nil { $0.started = Date() } }
+    record.hooks?.runWarning(.poststart, state: State.state(of: (try? store.load(id)) ?? record))
   }
 }

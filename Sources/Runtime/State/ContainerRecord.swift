@@ -55,4 +55,6 @@ struct ContainerRecord: Codable, Sendable {
   var cgroupsPath: String?
   /// How QEMU is confined, noted when it starts (issue 13).
   var confinement: ConfinementReport?
+  /// The OCI bundle's hooks, as `create` accepted them.
+  var hooks: OCIHooks?
 }

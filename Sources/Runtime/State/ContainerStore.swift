@@ -15,34 +15,68 @@ struct ContainerStore: Sendable {
   let root: URL
 
   /// State root of the docker-style commands: `$HERMIT_HOME/containers`, else
-  /// `$XDG_RUNTIME_DIR/hermit/containers`, else `/run/hermit/containers` for root,
-  /// else `/tmp/hermit-<uid>/containers`.
-  static func defaultRunRoot() -> URL { HermitDirectories.containers() }
+  /// `$XDG_RUNTIME_DIR/hermit/containers` (not for root, as podman: a root shell's
+  /// variable may still name a user's directory), else `/run/hermit/containers` for
+  /// root, else `/tmp/hermit-<uid>/containers`.
+  static func defaultRunRoot() -> URL {
+    HermitDirectories.containers { name in
+      geteuid() == 0 && name == "XDG_RUNTIME_DIR" ? nil : HermitDirectories.processVariable(name)
+    }
+  }
 
   /// State root of the OCI commands. Fixed, because podman passes no `--root`
   /// (and not to its cleanup `delete`), see PLATFORM.md.
   static let defaultOCIRoot = URL(fileURLWithPath: "/run/hermit-runtime")
 
-  /// The store for the docker-style commands.
-  static func forRun(_ global: GlobalOptions) -> ContainerStore {
-    ContainerStore(root: global.root.map { URL(fileURLWithPath: $0) } ?? defaultRunRoot())
+  /// The store for the docker-style commands, its root checked (`checked()`).
+  static func forRun(_ global: GlobalOptions) throws -> ContainerStore {
+    try ContainerStore(root: global.root.map { URL(fileURLWithPath: $0) } ?? defaultRunRoot())
+      .checked()
   }
 
-  /// The store for the OCI commands.
-  static func forOCI(_ global: GlobalOptions) -> ContainerStore {
-    ContainerStore(root: global.root.map { URL(fileURLWithPath: $0) } ?? defaultOCIRoot)
+  /// The store for the OCI commands, its root checked (`checked()`).
+  static func forOCI(_ global: GlobalOptions) throws -> ContainerStore {
+    try ContainerStore(root: global.root.map { URL(fileURLWithPath: $0) } ?? defaultOCIRoot)
+      .checked()
+  }
+
+  /// This store, once its root (if it exists yet) is a private directory of the
+  /// caller: what the records in it say decides which pid `kill` signals and what
+  /// `rm` deletes, so a root that another user owns, or a symbolic link, is refused.
+  func checked() throws -> ContainerStore {
+    do {
+      try PrivateDirectory.prepare(root.path, create: false)
+    } catch {
+      throw RuntimeError.unsafeStateDirectory(error)
+    }
+    return self
+  }
+
+  /// Makes the root (each missing directory 0700) and checks it, before anything
+  /// is stored under it.
+  func makeRoot() throws {
+    do {
+      try PrivateDirectory.prepare(root.path, create: true)
+    } catch {
+      throw RuntimeError.unsafeStateDirectory(error)
+    }
   }
 
   /// Finds `id` for commands both CLIs share (`kill`, `ps`): the explicit root, or
-  /// the run root then the OCI root.
+  /// the run root then the OCI root. The OCI root is root's: another user's
+  /// command skips it when it is not theirs rather than failing on it.
   static func locate(_ id: String, _ global: GlobalOptions) throws -> (
     ContainerStore, ContainerRecord
   ) {
-    let stores = global.root != nil ? [forRun(global)] : [forRun(global), forOCI(global)]
+    var stores = [try forRun(global)]
+    if global.root == nil {
+      do {
+        stores.append(try forOCI(global))
+      } catch  where geteuid() != 0 {}
+    }
     for store in stores {
       if let record = try? store.load(id) { return (store, record) }
     }
-    // Also accept a unique prefix among run containers, like docker.
     throw RuntimeError.containerNotFound(id)
   }
 
@@ -61,7 +95,7 @@ struct ContainerStore: Sendable {
   /// Reserves `id` (mkdir) or fails with `nameInUse`.
   func reserve(_ id: String) throws {
     try Self.validate(id)
-    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    try makeRoot()
     if mkdir(directory(id).path, 0o700) != 0 {
       if errno == EEXIST { throw RuntimeError.nameInUse(id) }
       throw RuntimeError.io(path: directory(id).path, reason: String(cString: strerror(errno)))
@@ -96,7 +130,7 @@ struct ContainerStore: Sendable {
   /// error: the container's state would silently stay behind.
   func update(_ id: String, _ change: (inout ContainerRecord) -> Void) throws {
     // The creating command and the shim both update: serialize with flock.
-    let fd = open(file(id, "lock").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    let fd = open(file(id, "lock").path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
     if fd >= 0 { flock(fd, LOCK_EX) }
     defer { if fd >= 0 { close(fd) } }
     guard var record = try? load(id) else { return }
