@@ -75,7 +75,12 @@ final class Network {
     interface.maximumTCPConnections = Heap.arenaBytes / 4096
     interface.offloadsTCPChecksum = device.offloadsTCPChecksum
     let network = Network(device: device, interface: interface)
-    if let configuration { Network.log(configuration) }
+    if let configuration {
+      Network.log(configuration)
+      // Tell the link our MAC now: a static guest may send nothing else
+      // before a peer must reach it (passt learns the guest's MAC from it).
+      interface.announce()
+    }
     guard device.onInterrupt({ [network] in network.interrupt.signal() }) else {
       Log.info("network device: no interrupt line; network disabled")
       return

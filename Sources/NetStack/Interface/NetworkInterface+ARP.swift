@@ -1,5 +1,6 @@
 // ARP input and output for the interface (RFC 826 "Packet Reception" and
-// "Packet Generation").
+// "Packet Generation"), and the announcement of an address once it is ours
+// (RFC 5227 §2.3).
 
 extension NetworkInterface {
   /// RFC 826: merge the sender into the table if present ("Merge_flag"); if
@@ -41,5 +42,28 @@ extension NetworkInterface {
       operation: ARPPacket.request, senderHardware: mac, senderProtocol: configuration.address,
       targetHardware: .zero, targetProtocol: address, into: &request)
     enqueue(request)
+  }
+
+  /// RFC 5227 §2.3: an ARP Announcement, a broadcast request whose sender
+  /// and target protocol addresses are both ours ("identical to an ARP
+  /// Probe ... except that now the sender and target IP addresses are both
+  /// set to the host's newly selected IPv4 address").
+  ///
+  /// A link that learns its peer's MAC from the peer's first frame (passt,
+  /// a switch's forwarding table) can then reach a guest that is configured
+  /// statically and would otherwise send nothing until a socket needs to.
+  /// One announcement, not §2.3's two spaced two seconds apart: none of
+  /// §2.4's conflict defence depends on it, and a virtual link does not lose
+  /// the first.
+  public func announce() {
+    guard let configuration else { return }
+    var announcement: [UInt8] = []
+    announcement.reserveCapacity(EthernetFrame.headerLength + ARPPacket.length)
+    EthernetFrame.emitHeader(
+      destination: .broadcast, source: mac, etherType: EtherType.arp, into: &announcement)
+    ARPPacket.emit(
+      operation: ARPPacket.request, senderHardware: mac, senderProtocol: configuration.address,
+      targetHardware: .zero, targetProtocol: configuration.address, into: &announcement)
+    enqueue(announcement)
   }
 }

@@ -26,8 +26,10 @@ extension NetworkInterface {
   private func apply(_ event: DHCPClient.Event) {
     switch event {
     case .acquired(let acquired):
-      if configuration?.address != acquired.address { arpCache.removeAll() }
+      let newAddress = configuration?.address != acquired.address
+      if newAddress { arpCache.removeAll() }
       configuration = acquired
+      if newAddress { announce() }
       onEvent?(.acquired(acquired))
     case .renewed:
       break

@@ -72,4 +72,44 @@ import Testing
     interface.poll(now: ARPCache.entryLifetime)
     #expect(interface.arpCache.entries.isEmpty)
   }
+
+  // RFC 5227 §2.3: "sender and target IP addresses are both set to the
+  // host's newly selected IPv4 address", broadcast, target MAC zero.
+  @Test func announcementIsABroadcastRequestForOurOwnAddress() throws {
+    let interface = Slirp.guestInterface()
+    interface.announce()
+    let frames = interface.drain()
+    try #require(frames.count == 1)
+    let announcement = frames[0]
+    #expect(announcement.count == 42)
+    #expect(Array(announcement[0..<6]) == MACAddress.broadcast.octets)
+    #expect(Array(announcement[6..<12]) == Slirp.guestMAC.octets)
+    #expect(announcement.be16(12) == EtherType.arp)
+    #expect(announcement.be16(20) == ARPPacket.request)
+    #expect(Array(announcement[22..<28]) == Slirp.guestMAC.octets)
+    #expect(announcement.be32(28) == Slirp.guest.value)
+    #expect(Array(announcement[32..<38]) == MACAddress.zero.octets)
+    #expect(announcement.be32(38) == Slirp.guest.value)
+  }
+
+  @Test func interfaceWithoutAddressAnnouncesNothing() {
+    let interface = NetworkInterface(mac: Slirp.guestMAC, configuration: nil, seed: 1)
+    interface.announce()
+    #expect(interface.drain().isEmpty)
+  }
+
+  @Test func announcementUpdatesAPeerThatKnowsTheSenderAndAddsNoOtherEntry() throws {
+    let guest = Slirp.guestInterface()
+    guest.announce()
+    let announcement = try #require(guest.drain().first)
+    // A peer that has not talked to the guest learns nothing (RFC 826: only
+    // a target adds entries) and answers nothing.
+    let peer = NetworkInterface(
+      mac: Slirp.gatewayMAC,
+      configuration: NetworkConfiguration(address: Slirp.gateway, prefixLength: 24), seed: 2)
+    peer.receive(announcement, now: 0)
+    #expect(peer.drain().isEmpty)
+    #expect(peer.arpCache.lookup(Slirp.guest, now: 1) == nil)
+    #expect(peer.droppedFrames == 0)
+  }
 }

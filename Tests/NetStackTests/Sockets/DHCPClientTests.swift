@@ -63,7 +63,11 @@ import Testing
     #expect(interface.configuration == nil)
 
     interface.receive(SlirpPackets.dhcpReply(type: 5, xid: xid), now: ackTime)
-    #expect(interface.drain().isEmpty)
+    // RFC 5227 §2.3: the bound address is announced.
+    let announcement = interface.drain()
+    #expect(announcement.count == 1)
+    #expect(announcement.first.map { $0.be16(20) } == ARPPacket.request)
+    #expect(announcement.first.map { $0.be32(38) } == Slirp.guest.value)
     return guest
   }
 
