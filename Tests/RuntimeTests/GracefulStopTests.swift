@@ -42,10 +42,18 @@ struct GracefulStopTests {
     chmod(fake, 0o755)
     let name = scratch.name("graceful")
     let environment = scratch.environment.merging(["HERMIT_QEMU": fake]) { $1 }
-    let started = try Harness.run(
-      Harness.runtime,
-      ["run", "-d", "--privileged", "--name", name, "--accel", "tcg", Harness.images!.hello],
-      environment: environment)
+    // A script just written may not be executable for a moment while another
+    // test forks (ETXTBSY, "Text file busy"): try again then.
+    var started = Harness.Result(status: -1, stdout: "", stderr: "")
+    for _ in 0..<10 {
+      started = try Harness.run(
+        Harness.runtime,
+        ["run", "-d", "--privileged", "--name", name, "--accel", "tcg", Harness.images!.hello],
+        environment: environment)
+      guard started.status != 0, started.stderr.contains("busy") else { break }
+      _ = try? scratch.runtime(["rm", "-f", name])
+      usleep(200_000)
+    }
     #expect(started.status == 0, "\(started.stderr)")
     #expect(
       Harness.waitUntil {
@@ -73,6 +81,12 @@ struct GracefulStopTests {
       let started = try scratch.runtime(["run", "-d", "--name", name, Harness.images!.spin])
       #expect(started.status == 0, "\(started.stderr)")
       #expect(Harness.waitUntil { !Harness.pgrep("hermit-\(name)").isEmpty })
+      // The guest's banner: QEMU has opened its chardevs (the monitor among
+      // them) and runs the guest, so a stop can ask it.
+      #expect(
+        Harness.waitUntil {
+          (try? scratch.runtime(["logs", name]).stdout)?.contains("is running") == true
+        })
       let status = scratch.path("containers/\(name)/status")
       if handler {
         let fd = open(status, O_WRONLY | O_APPEND)
