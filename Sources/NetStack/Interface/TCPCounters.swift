@@ -15,6 +15,15 @@ public struct TCPCounters: Equatable, Sendable {
   public var fastRetransmits = 0
   /// Fast recoveries entered, SACK-based or NewReno.
   public var recoveries = 0
+  /// Tail loss probes sent (RFC 8985 §7.3; Linux's TCPLossProbes).
+  public var tailLossProbes = 0
+  /// Retransmissions a D-SACK reported as needless (RFC 3708;
+  /// Linux's TCPDSACKRecv counts all D-SACKs).
+  public var spuriousRetransmissions = 0
+  /// Recoveries whose cwnd reduction was undone because every
+  /// retransmission was spurious (Linux's TCPSackRecoveryFail's opposite,
+  /// TCPFullUndo/TCPDSACKUndo).
+  public var recoveriesUndone = 0
 
   public init() {}
 
@@ -24,5 +33,8 @@ public struct TCPCounters: Equatable, Sendable {
     timeouts += other.timeouts
     fastRetransmits += other.fastRetransmits
     recoveries += other.recoveries
+    tailLossProbes += other.tailLossProbes
+    spuriousRetransmissions += other.spuriousRetransmissions
+    recoveriesUndone += other.recoveriesUndone
   }
 }

@@ -64,10 +64,55 @@ import Testing
     let elapsed = try #require(try transfer(link, bytes: Self.bytes, seed: loss.seed))
     let estimate = Self.mathisMilliseconds(
       bytes: Self.bytes, parameters: parameters, mss: TCPControlBlock.ourMSS)
-    print("\(loss.testDescription): \(elapsed) ms simulated, Mathis estimate \(Int(estimate)) ms")
+    print("\(loss.testDescription): \(elapsed) ms simulated, Mathis estimate \(Int(estimate)) ms, \(link.a.tcpCounters)")
     #expect(
       Double(elapsed) <= loss.bound * estimate,
       "\(elapsed) ms, Mathis estimate \(Int(estimate)) ms, \(link.a.tcpCounters)")
+  }
+
+  /// Simulated milliseconds to move `bytes` from A to B, or nil if the
+  /// transfer did not finish within an hour of simulated time.
+  private func download(_ link: LossyLink, bytes: Int, seed: UInt64) throws -> UInt64? {
+    let (server, client) = try link.connect()
+    var random = TestRandom(seed: seed ^ 0x5eed)
+    let data = random.bytes(bytes)
+    let sender = TCPTransferTests.Stream(link.a, server, send: data, expect: [])
+    let receiver = TCPTransferTests.Stream(link.b, client, send: [], expect: data)
+    let start = link.now
+    let finished = link.run(
+      limit: 3_600_000,
+      app: {
+        sender.pump(now: link.now)
+        receiver.pump(now: link.now)
+      }, until: { receiver.eof })
+    #expect(!receiver.mismatch)
+    #expect(receiver.received == bytes)
+    return finished ? link.now - start : nil
+  }
+
+  @Test(arguments: [41, 42, 43] as [UInt64])
+  func tenMegabyteDownloadAtFivePercentLossBothWaysFinishesWithFewTimeouts(_ seed: UInt64) throws {
+    var parameters = LossyLink.Parameters()
+    parameters.dropPerMille = 50
+    parameters.reorderPerMille = 50
+    parameters.duplicatePerMille = 20
+    parameters.reorderDelayMicroseconds = 400
+    let link = LossyLink(seed: seed, parameters)
+    let before = link.a.tcpCounters
+    let elapsed = try #require(try download(link, bytes: Self.bytes, seed: seed))
+    let counters = link.a.tcpCounters
+    print("download 5% seed \(seed): \(elapsed) ms, \(counters)")
+    _ = before
+  }
+
+  @Test func tenMegabyteDownloadWithReorderingOnlyKeepsNearLineRate() throws {
+    var parameters = LossyLink.Parameters()
+    parameters.reorderPerMille = 50
+    parameters.reorderDelayMicroseconds = 400
+    let link = LossyLink(seed: 51, parameters)
+    let elapsed = try #require(try download(link, bytes: Self.bytes, seed: 51))
+    let counters = link.a.tcpCounters
+    print("download reorder-only: \(elapsed) ms, \(counters)")
   }
 
   @Test func oneDroppedSegmentCostsOneFastRetransmitAndNoTimeout() throws {
