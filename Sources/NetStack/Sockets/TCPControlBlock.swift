@@ -5,8 +5,10 @@
 // - slow start and congestion avoidance per RFC 5681 with appropriate byte
 //   counting (RFC 3465), an initial window of 10 segments (RFC 6928) and
 //   limited transmit (RFC 3042),
-// - SACK (RFC 2018) both ways, and loss recovery per RFC 6675 when the peer
-//   agreed to SACK, NewReno fast recovery (RFC 6582) when it did not,
+// - SACK (RFC 2018) and D-SACK (RFC 2883) both ways; when the peer agreed to
+//   SACK, loss detection by RACK-TLP (RFC 8985) and recovery per RFC 6675,
+//   undone when D-SACKs show it spurious (RFC 3708); NewReno fast recovery
+//   (RFC 6582) when it did not,
 // - MSS (RFC 9293 §3.7.1) and window scaling (RFC 7323 §2),
 // - delayed ACKs (RFC 1122 §4.2.3.2, RFC 5681 §4.2), zero-window probes
 //   (RFC 9293 §3.8.6.1), TIME-WAIT of 2 MSL, RST, SYN and ACK validation
@@ -44,17 +46,30 @@ struct TCPIncoming {
   }
 }
 
-/// Loss recovery: why SACK with RFC 6675 rather than RACK-TLP (RFC 8985).
-/// Every peer we meet offers SACK (Linux, BSD, Windows, QEMU's slirp), and a
-/// hole in a window is then repaired within one round trip, however many
-/// segments the window lost and whether or not the ACKs carry data (a
-/// bidirectional transfer's ACKs do, and RFC 5681 does not count those as
-/// duplicates: each loss used to cost a timeout). RFC 6675 needs only the
-/// scoreboard (TCPScoreboard) and the out-of-order ranges we keep anyway
-/// (TCPAssembler); RACK needs per-segment send times, which the byte-ring send
-/// buffer does not keep, and pays off mostly against reordering and tail
-/// losses, which the 200 ms RTO floor already bounds.
-final class TCPControlBlock {
+/// Loss recovery with SACK, restructured as RFC 8985 §4 suggests: RACK-TLP
+/// decides what is lost, RFC 6675 how fast to send while recovering.
+/// - TCPTransmissionQueue keeps each segment in flight with the time and
+///   order it was last sent, and whether it is SACKed or lost. RACK marks a
+///   segment lost once a segment sent after it was delivered and it is later
+///   than that one's RTT plus a reordering window (a quarter of the minimum
+///   RTT, widened by D-SACKs, none while no reordering was seen and DupThresh
+///   segments are SACKed); a timer catches the ones not late yet.
+///   RFC 6675's IsLost counts SACKed bytes above a hole, so it cannot tell
+///   a lost retransmission (no later data SACKed may come) from a hole that
+///   reordering made, nor see a loss with fewer than DupThresh segments
+///   after it; send times can, and they replace IsLost and HighRxt. The
+///   scoreboard (TCPScoreboard) only holds the peer's SACK ranges.
+/// - A tail loss probe, 2 SRTT after the last send or advance, sends new
+///   data or the last segment again, so that a loss at the end of a flight
+///   draws a SACK instead of waiting for the 200 ms RTO. In a recovery, one
+///   probe resends the lowest segment not SACKed: a lost retransmission with
+///   nothing sent after it.
+/// - RFC 6675 §5 stays for the sending: cwnd halves once per recovery, and
+///   while cwnd exceeds pipe (what is neither SACKed nor lost) the lowest
+///   lost segment goes again, else new data. PRR (RFC 6937) is not done.
+/// - A recovery all of whose retransmissions come back as D-SACKs was
+///   reordering: cwnd and ssthresh are restored (Linux's undo).
+final class TCPControlBlock {final class TCPControlBlock {
   /// RFC 9293 §3.7.1: assume 536 if the peer sends no MSS option.
   static let defaultSendMSS = 536
   /// The smallest MSS we send with, whatever the peer announces (Linux's
