@@ -69,7 +69,7 @@ struct TCPIncoming {
 ///   lost segment goes again, else new data. PRR (RFC 6937) is not done.
 /// - A recovery all of whose retransmissions come back as D-SACKs was
 ///   reordering: cwnd and ssthresh are restored (Linux's undo).
-final class TCPControlBlock {final class TCPControlBlock {
+final class TCPControlBlock {
   /// RFC 9293 §3.7.1: assume 536 if the peer sends no MSS option.
   static let defaultSendMSS = 536
   /// The smallest MSS we send with, whatever the peer announces (Linux's
