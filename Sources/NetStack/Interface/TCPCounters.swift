@@ -1,6 +1,7 @@
 // TCP counters of an interface, in the spirit of RFC 4022's tcpOutSegs and
-// tcpRetransSegs and Linux's TCPTimeouts, TCPFastRetrans and
-// TCPSackRecovery/TCPRenoRecovery (`nstat`). They only grow.
+// tcpRetransSegs and Linux's TCPTimeouts, TCPFastRetrans,
+// TCPSackRecovery/TCPRenoRecovery, TCPLossProbes and TCPDSACKUndo (`nstat`).
+// They only grow.
 
 /// What the interface's TCP connections did, summed over all of them.
 public struct TCPCounters: Equatable, Sendable {
@@ -20,9 +21,8 @@ public struct TCPCounters: Equatable, Sendable {
   /// Retransmissions a D-SACK reported as needless (RFC 3708;
   /// Linux's TCPDSACKRecv counts all D-SACKs).
   public var spuriousRetransmissions = 0
-  /// Recoveries whose cwnd reduction was undone because every
-  /// retransmission was spurious (Linux's TCPSackRecoveryFail's opposite,
-  /// TCPFullUndo/TCPDSACKUndo).
+  /// Recoveries whose cwnd reduction was undone because D-SACKs showed
+  /// every retransmission spurious (Linux's TCPDSACKUndo).
   public var recoveriesUndone = 0
 
   public init() {}
