@@ -211,6 +211,8 @@ final class TCPControlBlock {
   private var reorderWindowPersist = 0
   private var duplicateSackRound: UInt32?
   static let reorderWindowPersistRecoveries = 16
+  /// The reordering window may grow to this even when SRTT is shorter.
+  static let maximumReorderWindowFloor: UInt64 = 4
   /// RACK's reordering timer (§6.3).
   private(set) var reorderDeadline: UInt64?
 
@@ -782,7 +784,7 @@ final class TCPControlBlock {
   /// RFC 8985 §6.2 step 4, RACK.reo_wnd: none while no reordering was seen
   /// and a recovery is under way or DupThresh segments are SACKed (loss is
   /// then as likely as RFC 6675 says), else a quarter of the minimum RTT,
-  /// times the D-SACK multiplier, at most SRTT.
+  /// times the D-SACK multiplier, at most SRTT (or 4 ms).
   private var reorderWindow: UInt64 {
     if !reorderingSeen
       && (recoveryPoint != nil || queue.sackedCount >= TCPScoreboard.duplicateThreshold)
@@ -790,7 +792,14 @@ final class TCPControlBlock {
       return 0
     }
     guard minimumRTT != .max else { return 0 }
-    return min(reorderWindowMultiplier * minimumRTT / 4, smoothedRTT)
+    // The clock ticks in milliseconds. Below a 4 ms RTT the quarter is taken
+    // as 1 ms, or D-SACKs could never widen it, and the cap as 4 ms, not
+    // SRTT: a frame held back a few milliseconds on a sub-millisecond path
+    // would otherwise be resent every time (a later detection costs less
+    // than the 10 ms probe timeout that backs it).
+    let quarter = max(minimumRTT / 4, 1)
+    let cap = max(smoothedRTT, TCPControlBlock.maximumReorderWindowFloor)
+    return min(reorderWindowMultiplier * quarter, cap)
   }
 
   /// RFC 8985 §6.2 step 5 and §6.3: marks lost each segment sent before the

@@ -133,6 +133,25 @@ import Testing
     #expect(Double(elapsed) <= 1.1 * Double(clean), "\(elapsed) ms, clean \(clean) ms")
   }
 
+  /// A path as fast as the TCG guest's (1 ms RTT, 200 Mbit/s) whose
+  /// reordering holds frames back up to 3 ms, three round trips: D-SACKs
+  /// widen RACK's window past SRTT, so little is resent for nothing.
+  @Test func tenMegabyteDownloadOnAShortPathWithLongReorderingResendsLittle() throws {
+    var parameters = LossyLink.Parameters()
+    parameters.roundTripMicroseconds = 1_000
+    parameters.bytesPerSecond = 25_000_000
+    parameters.reorderPerMille = 50
+    parameters.duplicatePerMille = 20
+    parameters.reorderDelayMicroseconds = 3_000
+    let link = LossyLink(seed: 7, parameters)
+    let elapsed = try #require(try download(link, bytes: Self.bytes, seed: 7))
+    let counters = link.a.tcpCounters
+    print("download, short path, long reordering: \(elapsed) ms, \(counters)")
+    #expect(counters.segmentsRetransmitted <= 20, "\(counters)")
+    #expect(counters.recoveries - counters.recoveriesUndone <= 2, "\(counters)")
+    #expect(counters.timeouts == 0)
+  }
+
   @Test func oneDroppedSegmentCostsOneFastRetransmitAndNoTimeout() throws {
     let link = LossyLink(seed: 31, LossyLink.Parameters())
     let (server, client) = try link.connect()
