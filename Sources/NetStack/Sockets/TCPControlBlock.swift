@@ -52,7 +52,7 @@ struct TCPIncoming {
 ///   order it was last sent, and whether it is SACKed or lost. RACK marks a
 ///   segment lost once a segment sent after it was delivered and it is later
 ///   than that one's RTT plus a reordering window (a quarter of the minimum
-///   RTT, widened by D-SACKs, none while no reordering was seen and DupThresh
+///   RTT, widened by D-SACKs of retransmissions, none while no reordering was seen and DupThresh
 ///   segments are SACKed); a timer catches the ones not late yet.
 ///   RFC 6675's IsLost counts SACKed bytes above a hole, so it cannot tell
 ///   a lost retransmission (no later data SACKed may come) from a hole that
@@ -833,25 +833,21 @@ final class TCPControlBlock {
     return nil
   }
 
-  /// A D-SACK arrived. RFC 8985 §6.2 step 4: the reordering window widens,
-  /// once a round trip. RFC 3708 §3: a retransmission it reports was
+  /// A D-SACK arrived. RFC 3708 §3: a retransmission it reports was
   /// spurious; once every retransmission of the last recovery was, that
-  /// recovery's reduction is undone. A probe it reports repaired nothing.
+  /// recovery's reduction is undone. RFC 8985 §6.2 step 4: the reordering
+  /// window widens, once a round trip, for a D-SACK of a retransmission or
+  /// probe only (as Linux counts them): the network's own duplicates say
+  /// nothing about reordering. A probe it reports repaired nothing.
   private func receivedDuplicateSack(_ block: TCPSackBlock) {
-    reorderingSeen = true
-    if let round = duplicateSackRound, TCPSeq.ge(sndUna, round) { duplicateSackRound = nil }
-    if duplicateSackRound == nil {
-      duplicateSackRound = sndMax
-      reorderWindowMultiplier = min(reorderWindowMultiplier + 1, 32)
-      reorderWindowPersist = TCPControlBlock.reorderWindowPersistRecoveries
-    }
+    var spurious = false
     if var probe, probe.retransmission,
       TCPSeq.lt(block.start, probe.end) && TCPSeq.lt(probe.start, block.end)
     {
       probe.duplicated = true
       self.probe = probe
+      spurious = true
     }
-    guard undoState != nil else { return }
     var index = 0
     var matched = 0
     while index < undoRanges.count {
@@ -864,7 +860,19 @@ final class TCPControlBlock {
       }
     }
     counters.spuriousRetransmissions += matched
-    if matched > 0 && undoRanges.isEmpty && undoRetransmissions > 0 { undoRecovery() }
+    if matched > 0 { spurious = true }
+    if spurious {
+      reorderingSeen = true
+      if let round = duplicateSackRound, TCPSeq.ge(sndUna, round) { duplicateSackRound = nil }
+      if duplicateSackRound == nil {
+        duplicateSackRound = sndMax
+        reorderWindowMultiplier = min(reorderWindowMultiplier + 1, 32)
+        reorderWindowPersist = TCPControlBlock.reorderWindowPersistRecoveries
+      }
+    }
+    if matched > 0 && undoState != nil && undoRanges.isEmpty && undoRetransmissions > 0 {
+      undoRecovery()
+    }
   }
 
   /// Restores cwnd and ssthresh from before the recovery (RFC 3708 §3.1's

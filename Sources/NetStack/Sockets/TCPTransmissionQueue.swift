@@ -68,8 +68,8 @@ struct TCPTransmissionQueue {
       from = segments[segments.count - 1].end
       guard TCPSeq.lt(from, end) else { return }
     }
-    if segments.count >= TCPTransmissionQueue.maximumSegments, segments[segments.count - 1].end == from
-    {
+    let full = segments.count >= TCPTransmissionQueue.maximumSegments
+    if full && segments[segments.count - 1].end == from {
       segments[segments.count - 1].end = end
     } else {
       segments.append(TCPSentSegment(start: from, end: end, sentAt: now, order: order))

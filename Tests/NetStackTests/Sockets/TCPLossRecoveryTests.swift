@@ -67,7 +67,9 @@ import Testing
     let elapsed = try #require(try transfer(link, bytes: Self.bytes, seed: loss.seed))
     let estimate = Self.mathisMilliseconds(
       bytes: Self.bytes, parameters: parameters, mss: TCPControlBlock.ourMSS)
-    print("\(loss.testDescription): \(elapsed) ms simulated, Mathis estimate \(Int(estimate)) ms, \(link.a.tcpCounters)")
+    print(
+      "\(loss.testDescription): \(elapsed) ms simulated, Mathis estimate \(Int(estimate)) ms,",
+      link.a.tcpCounters)
     #expect(
       Double(elapsed) <= loss.bound * estimate,
       "\(elapsed) ms, Mathis estimate \(Int(estimate)) ms, \(link.a.tcpCounters)")
