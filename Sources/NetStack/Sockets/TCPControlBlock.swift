@@ -211,8 +211,6 @@ final class TCPControlBlock {
   private var reorderWindowPersist = 0
   private var duplicateSackRound: UInt32?
   static let reorderWindowPersistRecoveries = 16
-  /// The reordering window may grow to this even when SRTT is shorter.
-  static let maximumReorderWindowFloor: UInt64 = 4
   /// RACK's reordering timer (§6.3).
   private(set) var reorderDeadline: UInt64?
 
@@ -784,7 +782,7 @@ final class TCPControlBlock {
   /// RFC 8985 §6.2 step 4, RACK.reo_wnd: none while no reordering was seen
   /// and a recovery is under way or DupThresh segments are SACKed (loss is
   /// then as likely as RFC 6675 says), else a quarter of the minimum RTT,
-  /// times the D-SACK multiplier, at most SRTT (or 4 ms).
+  /// times the D-SACK multiplier, at most SRTT.
   private var reorderWindow: UInt64 {
     if !reorderingSeen
       && (recoveryPoint != nil || queue.sackedCount >= TCPScoreboard.duplicateThreshold)
@@ -792,14 +790,13 @@ final class TCPControlBlock {
       return 0
     }
     guard minimumRTT != .max else { return 0 }
-    // The clock ticks in milliseconds. Below a 4 ms RTT the quarter is taken
-    // as 1 ms, or D-SACKs could never widen it, and the cap as 4 ms, not
-    // SRTT: a frame held back a few milliseconds on a sub-millisecond path
-    // would otherwise be resent every time (a later detection costs less
-    // than the 10 ms probe timeout that backs it).
+    // The clock ticks in milliseconds: below a 4 ms RTT the quarter is taken
+    // as 1 ms, or D-SACKs could never widen it. On a sub-millisecond path
+    // the SRTT cap keeps it at 1 ms: reordering longer than that costs a
+    // spurious retransmission, which undo reverts, where a wider window
+    // would delay every loss's repair by several round trips.
     let quarter = max(minimumRTT / 4, 1)
-    let cap = max(smoothedRTT, TCPControlBlock.maximumReorderWindowFloor)
-    return min(reorderWindowMultiplier * quarter, cap)
+    return min(reorderWindowMultiplier * quarter, max(smoothedRTT, 1))
   }
 
   /// RFC 8985 §6.2 step 5 and §6.3: marks lost each segment sent before the
