@@ -275,7 +275,9 @@ final class Server {
     let tcp = NetworkStatus.tcpCounters()
     return "segmentsSent \(tcp.segmentsSent)\nsegmentsRetransmitted \(tcp.segmentsRetransmitted)\n"
       + "timeouts \(tcp.timeouts)\nfastRetransmits \(tcp.fastRetransmits)\n"
-      + "recoveries \(tcp.recoveries)\nconnections \(connections.count)\n"
+      + "recoveries \(tcp.recoveries)\ntailLossProbes \(tcp.tailLossProbes)\n"
+      + "spuriousRetransmissions \(tcp.spuriousRetransmissions)\n"
+      + "recoveriesUndone \(tcp.recoveriesUndone)\nconnections \(connections.count)\n"
   }
 
   /// Without keep-alive the FIN goes after the response: we close first, so

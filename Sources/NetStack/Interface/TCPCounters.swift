@@ -1,6 +1,7 @@
 // TCP counters of an interface, in the spirit of RFC 4022's tcpOutSegs and
-// tcpRetransSegs and Linux's TCPTimeouts, TCPFastRetrans and
-// TCPSackRecovery/TCPRenoRecovery (`nstat`). They only grow.
+// tcpRetransSegs and Linux's TCPTimeouts, TCPFastRetrans,
+// TCPSackRecovery/TCPRenoRecovery, TCPLossProbes and TCPDSACKUndo (`nstat`).
+// They only grow.
 
 /// What the interface's TCP connections did, summed over all of them.
 public struct TCPCounters: Equatable, Sendable {
@@ -15,6 +16,14 @@ public struct TCPCounters: Equatable, Sendable {
   public var fastRetransmits = 0
   /// Fast recoveries entered, SACK-based or NewReno.
   public var recoveries = 0
+  /// Tail loss probes sent (RFC 8985 §7.3; Linux's TCPLossProbes).
+  public var tailLossProbes = 0
+  /// Retransmissions a D-SACK reported as needless (RFC 3708;
+  /// Linux's TCPDSACKRecv counts all D-SACKs).
+  public var spuriousRetransmissions = 0
+  /// Recoveries whose cwnd reduction was undone because D-SACKs showed
+  /// every retransmission spurious (Linux's TCPDSACKUndo).
+  public var recoveriesUndone = 0
 
   public init() {}
 
@@ -24,5 +33,8 @@ public struct TCPCounters: Equatable, Sendable {
     timeouts += other.timeouts
     fastRetransmits += other.fastRetransmits
     recoveries += other.recoveries
+    tailLossProbes += other.tailLossProbes
+    spuriousRetransmissions += other.spuriousRetransmissions
+    recoveriesUndone += other.recoveriesUndone
   }
 }

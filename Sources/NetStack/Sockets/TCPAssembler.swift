@@ -40,6 +40,14 @@ struct TCPAssembler {
     return true
   }
 
+  /// Whether `range` was all received already.
+  func contains(_ range: Range<Int>) -> Bool {
+    for held in ranges where held.lowerBound <= range.lowerBound {
+      if range.upperBound <= held.upperBound { return true }
+    }
+    return false
+  }
+
   /// `length` in-order bytes arrived at RCV.NXT. Returns how far RCV.NXT
   /// may advance (at least `length`, more if parked ranges now join), and
   /// rebases the remaining ranges.

@@ -5,8 +5,10 @@
 // - slow start and congestion avoidance per RFC 5681 with appropriate byte
 //   counting (RFC 3465), an initial window of 10 segments (RFC 6928) and
 //   limited transmit (RFC 3042),
-// - SACK (RFC 2018) both ways, and loss recovery per RFC 6675 when the peer
-//   agreed to SACK, NewReno fast recovery (RFC 6582) when it did not,
+// - SACK (RFC 2018) and D-SACK (RFC 2883) both ways; when the peer agreed to
+//   SACK, loss detection by RACK-TLP (RFC 8985) and recovery per RFC 6675,
+//   undone when D-SACKs show it spurious (RFC 3708); NewReno fast recovery
+//   (RFC 6582) when it did not,
 // - MSS (RFC 9293 §3.7.1) and window scaling (RFC 7323 §2),
 // - delayed ACKs (RFC 1122 §4.2.3.2, RFC 5681 §4.2), zero-window probes
 //   (RFC 9293 §3.8.6.1), TIME-WAIT of 2 MSL, RST, SYN and ACK validation
@@ -44,16 +46,29 @@ struct TCPIncoming {
   }
 }
 
-/// Loss recovery: why SACK with RFC 6675 rather than RACK-TLP (RFC 8985).
-/// Every peer we meet offers SACK (Linux, BSD, Windows, QEMU's slirp), and a
-/// hole in a window is then repaired within one round trip, however many
-/// segments the window lost and whether or not the ACKs carry data (a
-/// bidirectional transfer's ACKs do, and RFC 5681 does not count those as
-/// duplicates: each loss used to cost a timeout). RFC 6675 needs only the
-/// scoreboard (TCPScoreboard) and the out-of-order ranges we keep anyway
-/// (TCPAssembler); RACK needs per-segment send times, which the byte-ring send
-/// buffer does not keep, and pays off mostly against reordering and tail
-/// losses, which the 200 ms RTO floor already bounds.
+/// Loss recovery with SACK, restructured as RFC 8985 §4 suggests: RACK-TLP
+/// decides what is lost, RFC 6675 how fast to send while recovering.
+/// - TCPTransmissionQueue keeps each segment in flight with the time and
+///   order it was last sent, and whether it is SACKed or lost. RACK marks a
+///   segment lost once a segment sent after it was delivered and it is later
+///   than that one's RTT plus a reordering window (a quarter of the minimum
+///   RTT, widened by D-SACKs of retransmissions, none while no reordering was seen and DupThresh
+///   segments are SACKed); a timer catches the ones not late yet.
+///   RFC 6675's IsLost counts SACKed bytes above a hole, so it cannot tell
+///   a lost retransmission (no later data SACKed may come) from a hole that
+///   reordering made, nor see a loss with fewer than DupThresh segments
+///   after it; send times can, and they replace IsLost and HighRxt. The
+///   scoreboard (TCPScoreboard) only holds the peer's SACK ranges.
+/// - A tail loss probe, 2 SRTT after the last send or advance, sends new
+///   data or the last segment again, so that a loss at the end of a flight
+///   draws a SACK instead of waiting for the 200 ms RTO. In a recovery, one
+///   probe resends the lowest segment not SACKed: a lost retransmission with
+///   nothing sent after it.
+/// - RFC 6675 §5 stays for the sending: cwnd halves once per recovery, and
+///   while cwnd exceeds pipe (what is neither SACKed nor lost) the lowest
+///   lost segment goes again, else new data. PRR (RFC 6937) is not done.
+/// - A recovery all of whose retransmissions come back as D-SACKs was
+///   reordering: cwnd and ssthresh are restored (Linux's undo).
 final class TCPControlBlock {
   /// RFC 9293 §3.7.1: assume 536 if the peer sends no MSS option.
   static let defaultSendMSS = 536
@@ -176,17 +191,49 @@ final class TCPControlBlock {
   /// Both SYNs carried SACK-Permitted.
   private(set) var sackEnabled = false
   private var scoreboard = TCPScoreboard()
-  /// RFC 6675 HighRxt: this recovery's retransmissions reached here.
-  private var highRetransmitted: UInt32 = 0
-  /// This recovery's retransmissions not yet acknowledged: where each
-  /// started and the highest sequence number sent before it (see
-  /// `detectLostRetransmissions`). At most `maximumTrackedRetransmissions`.
-  private var retransmissions: [(start: UInt32, sentAfter: UInt32)] = []
-  static let maximumTrackedRetransmissions = 64
+  /// What is in flight, segment by segment, with send times (RFC 8985 §5.2).
+  private var queue = TCPTransmissionQueue()
   /// The start of the out-of-order segment that arrived last: RFC 2018 §4,
   /// "The first SACK block ... MUST specify the contiguous block of data
   /// containing the segment which triggered this ACK".
   private var latestOutOfOrder: UInt32?
+  /// A duplicate segment arrived: the next ACK reports it first (RFC 2883 §4).
+  private var pendingDuplicate: TCPSackBlock?
+
+  // RACK (RFC 8985 §6): the segment sent last of those delivered.
+  private var rackSegment: TCPSentSegment?
+  private var rackRTT: UInt64 = 0
+  /// RACK.fack: the end of the highest segment delivered.
+  private var rackHighestDelivered: UInt32 = 0
+  /// RACK.min_RTT, over the connection's life.
+  private var minimumRTT = UInt64.max
+  /// RACK.reord: a segment sent once arrived after one above it, or a D-SACK came.
+  private var reorderingSeen = false
+  /// RACK.reo_wnd_mult, RACK.reo_wnd_persist and RACK.dsack_round (§6.2 step 4).
+  private var reorderWindowMultiplier: UInt64 = 1
+  private var reorderWindowPersist = 0
+  private var duplicateSackRound: UInt32?
+  static let reorderWindowPersistRecoveries = 16
+  /// RACK's reordering timer (§6.3).
+  private(set) var reorderDeadline: UInt64?
+
+  // Tail loss probe (RFC 8985 §7).
+  private(set) var probeDeadline: UInt64?
+  /// The probe awaiting its ACK (TLP.end_seq and whether it resent data).
+  private var probe: (start: UInt32, end: UInt32, retransmission: Bool, duplicated: Bool)?
+  /// A probe went out in this recovery since SND.UNA last moved.
+  private var probedInRecovery = false
+  /// No probe sooner than this, whatever SRTT says.
+  static let minimumProbeTimeout: UInt64 = 10
+
+  // Undo (RFC 3708's D-SACK detection of spurious retransmissions, undone
+  // as Linux does when every retransmission of a recovery proves spurious).
+  /// cwnd and ssthresh before the last recovery; nil once it cannot be undone.
+  private var undoState: (congestionWindow: Int, slowStartThreshold: Int)?
+  /// That recovery's retransmissions no D-SACK has reported yet.
+  private var undoRanges: [TCPSackBlock] = []
+  private var undoRetransmissions = 0
+  static let maximumUndoRanges = 64
 
   /// Counted since the interface last took them (`flush`).
   var counters = TCPCounters()
@@ -229,6 +276,7 @@ final class TCPControlBlock {
     sndNxt = iss
     sndMax = iss
     sendBufferStart = iss &+ 1
+    rackHighestDelivered = iss
     sendBuffer = ByteRing(capacity: bufferSize, memory: memory, yieldsHalfTheBudget: true)
     receiveBuffer = ByteRing(capacity: bufferSize, memory: memory)
     // RFC 7323 §2.3: the smallest shift that lets the window cover the buffer.
@@ -395,6 +443,7 @@ final class TCPControlBlock {
         if state == .timeWait && segment.flags.contains(.fin) {
           timeWaitDeadline = now + 2 * TCPControlBlock.maximumSegmentLifetime
         }
+        noteDuplicate(segment)
         sendAck(now: now)
       }
       return
@@ -524,11 +573,16 @@ final class TCPControlBlock {
     if window == 0 { timeouts = 0 }
     // RFC 6675 §5: the scoreboard first, so that what follows sees this ACK's blocks.
     var newlySacked = false
+    var duplicate: TCPSackBlock?
     if sackEnabled && !segment.sackBlocks.isEmpty {
+      duplicate = duplicateSackBlock(segment.sackBlocks, ack: ack)
       newlySacked = scoreboard.add(
         segment.sackBlocks, una: TCPSeq.gt(ack, sndUna) ? ack : sndUna, highData: sndMax)
     }
-    if TCPSeq.gt(ack, sndUna) {
+    let advanced = TCPSeq.gt(ack, sndUna)
+    if sackEnabled && (advanced || newlySacked) { updateRACK(ack: ack, now: now) }
+    if let duplicate { receivedDuplicateSack(duplicate) }
+    if advanced {
       acknowledge(upTo: ack, now: now)
     } else if ack == sndUna && sndMax != sndUna {
       // RFC 5681 §2's duplicate ACK carries no data and the same window. With
@@ -543,13 +597,10 @@ final class TCPControlBlock {
           && !segment.flags.contains(.fin) && window == sndWnd
       if isDuplicate { duplicateAck(now: now) }
     }
-    if sackEnabled && recoveryPoint == nil && sndNxt == sndMax && sndUna != sndMax
-      && (duplicateAcks >= TCPScoreboard.duplicateThreshold
-        || scoreboard.lostBoundary(una: sndUna, mss: sendMSS) != sndUna)
-    {
-      enterSACKRecovery(now: now)
-    } else if sackEnabled && recoveryPoint != nil && newlySacked {
-      detectLostRetransmissions()
+    if sackEnabled {
+      probeAcknowledged(ack, advanced: advanced, newlySacked: newlySacked)
+      if sndUna != sndMax && (advanced || newlySacked) { detectLosses(now: now) }
+      if advanced { scheduleProbe(now: now) }
     }
     // "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK),
     // set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK."
@@ -601,6 +652,8 @@ final class TCPControlBlock {
     sndUna = ack
     if TCPSeq.lt(sndNxt, sndUna) { sndNxt = sndUna }
     scoreboard.advance(to: ack)
+    queue.advance(to: ack)
+    probedInRecovery = false
     timeouts = 0
     if let recover = recoveryPoint {
       if TCPSeq.ge(ack, recover) {
@@ -609,6 +662,12 @@ final class TCPControlBlock {
         congestionWindow =
           sackEnabled ? slowStartThreshold : min(slowStartThreshold, flightSize + sendMSS)
         recoveryPoint = nil
+        queue.clearLost()
+        // RFC 8985 §6.2 step 4: a widened reordering window lasts 16 recoveries.
+        if reorderWindowPersist > 0 {
+          reorderWindowPersist -= 1
+          if reorderWindowPersist == 0 { reorderWindowMultiplier = 1 }
+        }
       } else if !sackEnabled {
         // RFC 6582 §3.2 step 5, partial acknowledgment: retransmit the next
         // hole, deflate. (With SACK, `transmit` fills holes as pipe allows.)
@@ -622,6 +681,10 @@ final class TCPControlBlock {
     duplicateAcks = 0
     // RFC 6298 §5.2/5.3: stop when all is acknowledged, else restart.
     retransmitDeadline = sndUna == sndMax ? nil : now + rto
+    if sndUna == sndMax {
+      probeDeadline = nil
+      reorderDeadline = nil
+    }
   }
 
   /// RFC 5681 §3.1 with appropriate byte counting: slow start grows by
@@ -661,62 +724,257 @@ final class TCPControlBlock {
     congestionWindow = slowStartThreshold + 3 * sendMSS
   }
 
-  /// RFC 6675 §5 steps 4.1-4.3: a loss is detected (DupThresh duplicate
-  /// ACKs, or IsLost(HighACK + 1)): halve, and retransmit the first segment
-  /// presumed dropped. `transmit` then sends what pipe allows (step C).
+  /// RFC 6675 §5 steps 4.1-4.3 with RACK's losses: halve, and retransmit the
+  /// first segment presumed lost. `transmit` then sends what pipe allows
+  /// (step C). cwnd and ssthresh are kept for an undo.
   private func enterSACKRecovery(now: UInt64) {
+    undoState = (congestionWindow, slowStartThreshold)
+    undoRanges.removeAll(keepingCapacity: true)
+    undoRetransmissions = 0
     recoveryPoint = sndMax
     slowStartThreshold = max(flightSize / 2, 2 * sendMSS)
     congestionWindow = slowStartThreshold
     bytesAckedInAvoidance = 0
-    highRetransmitted = sndUna
-    retransmissions.removeAll(keepingCapacity: true)
+    probe = nil
+    probeDeadline = nil
     counters.recoveries += 1
-    counters.fastRetransmits += 1
-    let hole = scoreboard.nextLost(from: sndUna, lostBoundary: sndMax, mss: sendMSS)
-    let length = hole.map { TCPSeq.distance(from: $0.start, to: $0.end) } ?? sendMSS
-    retransmit(from: sndUna, length: length, now: now)
-  }
-
-  /// A retransmission is lost when more than (DupThresh - 1) * SMSS bytes
-  /// sent after it are SACKed while it is not: the IsLost rule applied to
-  /// the order of transmission (as RACK, RFC 8985 §6.2, and Linux's lost
-  /// retransmit detection do). RFC 6675 alone leaves it to the timeout: at
-  /// 10% loss, one retransmission in ten. HighRxt goes back to its start, so
-  /// NextSeg sends the hole again.
-  private func detectLostRetransmissions() {
-    let threshold = (TCPScoreboard.duplicateThreshold - 1) * sendMSS
-    var index = 0
-    while index < retransmissions.count {
-      let entry = retransmissions[index]
-      if TCPSeq.lt(entry.start, sndUna) {
-        retransmissions.remove(at: index)
-      } else if scoreboard.sackedBytes(above: entry.sentAfter) > threshold {
-        if TCPSeq.lt(entry.start, highRetransmitted) { highRetransmitted = entry.start }
-        retransmissions.remove(at: index)
-      } else {
-        index += 1
-      }
+    if let lost = queue.firstLost {
+      counters.fastRetransmits += 1
+      retransmit(from: lost.start, length: min(lost.length, sendMSS), now: now)
     }
   }
 
   /// RFC 6675 §5 step (C): while cwnd - pipe >= 1 SMSS, send NextSeg: the
-  /// next lost hole (rule 1), else new data (rule 2).
+  /// lowest segment presumed lost (rule 1), else new data (rule 2).
   private func transmitInRecovery(now: UInt64) {
-    while true {
-      let pipe = scoreboard.pipe(
-        una: sndUna, highData: sndMax, highRetransmitted: highRetransmitted, mss: sendMSS)
-      guard congestionWindow - pipe >= sendMSS else { return }
-      let boundary = scoreboard.lostBoundary(una: sndUna, mss: sendMSS)
-      let from = TCPSeq.gt(highRetransmitted, sndUna) ? highRetransmitted : sndUna
-      if let hole = scoreboard.nextLost(from: from, lostBoundary: boundary, mss: sendMSS) {
+    while congestionWindow - queue.pipe >= sendMSS {
+      if let lost = queue.firstLost {
         counters.fastRetransmits += 1
-        let length = TCPSeq.distance(from: hole.start, to: hole.end)
-        guard retransmit(from: hole.start, length: length, now: now) else { return }
+        guard retransmit(from: lost.start, length: min(lost.length, sendMSS), now: now) else {
+          return
+        }
       } else if !emitSegment(maximumPayload: sendMSS, ignoreWindow: false, now: now) {
         return
       }
     }
+  }
+
+  // MARK: Loss detection (RACK-TLP, RFC 8985) and undo (RFC 2883, RFC 3708)
+
+  /// RFC 8985 §6.2 steps 1-3: of what this ACK delivered, the segment sent
+  /// last becomes RACK's reference; one sent once arriving below the highest
+  /// delivered shows reordering.
+  private func updateRACK(ack: UInt32, now: UInt64) {
+    let delivery = queue.deliver(
+      una: ack, sacked: scoreboard.ranges, now: now,
+      minimumRTT: minimumRTT == .max ? 0 : minimumRTT, highestDelivered: rackHighestDelivered)
+    if delivery.reordered { reorderingSeen = true }
+    if let latest = delivery.latest {
+      let rtt = now - min(latest.sentAt, now)
+      if !latest.retransmitted { minimumRTT = min(minimumRTT, rtt) }
+      if rackSegment.map({ latest.wasSent(after: $0) }) ?? true {
+        rackSegment = latest
+        rackRTT = rtt
+      }
+    }
+    var highest = ack
+    if let sacked = scoreboard.highestSacked, TCPSeq.gt(sacked, highest) { highest = sacked }
+    if TCPSeq.gt(highest, rackHighestDelivered) { rackHighestDelivered = highest }
+  }
+
+  /// RFC 8985 §6.2 step 4, RACK.reo_wnd: none while no reordering was seen
+  /// and a recovery is under way or DupThresh segments are SACKed (loss is
+  /// then as likely as RFC 6675 says), else a quarter of the minimum RTT,
+  /// times the D-SACK multiplier, at most SRTT.
+  private var reorderWindow: UInt64 {
+    if !reorderingSeen
+      && (recoveryPoint != nil || queue.sackedCount >= TCPScoreboard.duplicateThreshold)
+    {
+      return 0
+    }
+    guard minimumRTT != .max else { return 0 }
+    // The clock ticks in milliseconds: below a 4 ms RTT the quarter is taken
+    // as 1 ms, or D-SACKs could never widen it. On a sub-millisecond path
+    // the SRTT cap keeps it at 1 ms: reordering longer than that costs a
+    // spurious retransmission, which undo reverts, where a wider window
+    // would delay every loss's repair by several round trips.
+    let quarter = max(minimumRTT / 4, 1)
+    return min(reorderWindowMultiplier * quarter, max(smoothedRTT, 1))
+  }
+
+  /// RFC 8985 §6.2 step 5 and §6.3: marks lost each segment sent before the
+  /// RACK segment that is overdue by RACK.rtt plus the reordering window,
+  /// arms the reordering timer for the rest, and starts a recovery.
+  private func detectLosses(now: UInt64) {
+    guard let rackSegment else { return }
+    // With a 1 ms clock, a segment sent in the same millisecond as the RACK
+    // segment looks as old as it: once reordering was seen, it is given one
+    // more millisecond before it counts as late.
+    let slack: UInt64 = reorderingSeen ? 1 : 0
+    let result = queue.markLost(
+      sentBefore: rackSegment, window: rackRTT + reorderWindow + slack, now: now)
+    reorderDeadline = result.deadline
+    guard queue.hasLost else { return }
+    probeDeadline = nil
+    if recoveryPoint == nil && sndNxt == sndMax { enterSACKRecovery(now: now) }
+  }
+
+  /// RFC 2883 §4: the first block is a D-SACK if it lies below the
+  /// cumulative ACK or within the second block.
+  private func duplicateSackBlock(_ blocks: [TCPSackBlock], ack: UInt32) -> TCPSackBlock? {
+    let first = blocks[0]
+    guard TCPSeq.lt(first.start, first.end), TCPSeq.le(first.end, sndMax) else { return nil }
+    if TCPSeq.le(first.end, ack) { return first }
+    if blocks.count > 1, TCPSeq.le(blocks[1].start, first.start),
+      TCPSeq.le(first.end, blocks[1].end)
+    {
+      return first
+    }
+    return nil
+  }
+
+  /// A D-SACK arrived. RFC 3708 §3: a retransmission it reports was
+  /// spurious; once every retransmission of the last recovery was, that
+  /// recovery's reduction is undone. RFC 8985 §6.2 step 4: the reordering
+  /// window widens, once a round trip, for a D-SACK of a retransmission or
+  /// probe only (as Linux counts them): the network's own duplicates say
+  /// nothing about reordering. A probe it reports repaired nothing.
+  private func receivedDuplicateSack(_ block: TCPSackBlock) {
+    var spurious = false
+    if var probe, probe.retransmission,
+      TCPSeq.lt(block.start, probe.end) && TCPSeq.lt(probe.start, block.end)
+    {
+      probe.duplicated = true
+      self.probe = probe
+      spurious = true
+    }
+    var index = 0
+    var matched = 0
+    while index < undoRanges.count {
+      let range = undoRanges[index]
+      if TCPSeq.lt(block.start, range.end) && TCPSeq.lt(range.start, block.end) {
+        undoRanges.remove(at: index)
+        matched += 1
+      } else {
+        index += 1
+      }
+    }
+    counters.spuriousRetransmissions += matched
+    if matched > 0 { spurious = true }
+    if spurious {
+      reorderingSeen = true
+      if let round = duplicateSackRound, TCPSeq.ge(sndUna, round) { duplicateSackRound = nil }
+      if duplicateSackRound == nil {
+        duplicateSackRound = sndMax
+        reorderWindowMultiplier = min(reorderWindowMultiplier + 1, 32)
+        reorderWindowPersist = TCPControlBlock.reorderWindowPersistRecoveries
+      }
+    }
+    if matched > 0 && undoState != nil && undoRanges.isEmpty && undoRetransmissions > 0 {
+      undoRecovery()
+    }
+  }
+
+  /// Restores cwnd and ssthresh from before the recovery (RFC 3708 §3.1's
+  /// response, as Linux's undo), ending it if still under way.
+  private func undoRecovery() {
+    guard let saved = undoState else { return }
+    undoState = nil
+    congestionWindow = max(congestionWindow, saved.congestionWindow)
+    slowStartThreshold = max(slowStartThreshold, saved.slowStartThreshold)
+    counters.recoveriesUndone += 1
+    if recoveryPoint != nil {
+      recoveryPoint = nil
+      queue.clearLost()
+    }
+  }
+
+  /// RFC 8985 §7.2: arms the probe timeout, PTO = 2·SRTT, plus the peer's
+  /// delayed ACK when one segment is in flight, if it comes before the RTO.
+  /// Outside a recovery one probe at a time (until its ACK, §7.4). In a
+  /// recovery, where RFC 8985 sends none, one per advance of SND.UNA while
+  /// nothing is marked lost: a retransmission lost with nothing sent after
+  /// it gives RACK nothing to compare with and would wait for the RTO.
+  private func scheduleProbe(now: UInt64) {
+    probeDeadline = nil
+    guard sackEnabled, hasRTTSample, state.isSynchronized, state != .synReceived,
+      state != .timeWait, sndNxt == sndMax, sndUna != sndMax, reorderDeadline == nil,
+      !queue.hasLost
+    else { return }
+    if recoveryPoint == nil {
+      guard probe == nil else { return }
+    } else {
+      guard !probedInRecovery else { return }
+    }
+    let timeout = max(
+      2 * smoothedRTT + (flightSize <= sendMSS ? TCPControlBlock.ackDelay : 2),
+      TCPControlBlock.minimumProbeTimeout)
+    guard let retransmitAt = retransmitDeadline, now + timeout < retransmitAt else { return }
+    probeDeadline = now + timeout
+  }
+
+  /// RFC 8985 §7.3: the PTO fired. Sends one new segment if the peer's
+  /// window allows (cwnd does not bind a probe), else the last segment
+  /// again; in a recovery, the lowest segment not SACKed. The ACK it draws
+  /// lets RACK see what is missing. The RTO restarts.
+  private func probeTimeout(now: UInt64) {
+    probeDeadline = nil
+    guard sackEnabled, state.isSynchronized, state != .synReceived, state != .timeWait,
+      sndNxt == sndMax, sndUna != sndMax
+    else { return }
+    if recoveryPoint != nil {
+      guard !probedInRecovery, let target = queue.firstUnsacked else { return }
+      probedInRecovery = true
+      counters.tailLossProbes += 1
+      retransmit(from: target.start, length: min(target.length, sendMSS), now: now)
+    } else {
+      guard probe == nil else { return }
+      let start = sndMax
+      let newData = min(unsentCount, sendMSS)
+      if newData > 0 && flightSize + newData <= Int(sndWnd)
+        && emitSegment(maximumPayload: sendMSS, ignoreWindow: true, now: now)
+      {
+        probe = (start: start, end: sndMax, retransmission: false, duplicated: false)
+      } else if let last = queue.segments.last {
+        let first = last.length > sendMSS ? last.end &- UInt32(sendMSS) : last.start
+        guard retransmit(from: first, length: TCPSeq.distance(from: first, to: last.end), now: now)
+        else { return }
+        probe = (start: first, end: sndMax, retransmission: true, duplicated: false)
+      } else {
+        return
+      }
+      counters.tailLossProbes += 1
+    }
+    retransmitDeadline = now + rto
+  }
+
+  /// RFC 8985 §7.4, decided as Linux's tcp_process_tlp_ack: an ACK at or
+  /// past the probe ends its episode. A probe of new data, or one a D-SACK
+  /// reported (the original arrived too), repaired nothing; a retransmitted
+  /// probe followed by an ACK for later data without a D-SACK repaired a
+  /// loss, and cwnd is reduced as a fast recovery would (§7.4.2).
+  private func probeAcknowledged(_ ack: UInt32, advanced: Bool, newlySacked: Bool) {
+    guard let probe, TCPSeq.ge(ack, probe.end) else { return }
+    if !probe.retransmission || probe.duplicated {
+      self.probe = nil
+    } else if TCPSeq.gt(ack, probe.end) {
+      self.probe = nil
+      slowStartThreshold = max(congestionWindow / 2, 2 * sendMSS)
+      congestionWindow = slowStartThreshold
+      bytesAckedInAvoidance = 0
+    } else if !advanced && !newlySacked {
+      self.probe = nil
+    }
+  }
+
+  /// A segment whose data lies (partly) below RCV.NXT: RFC 2883 §4 (1), the
+  /// next ACK reports the duplicate part in a D-SACK block.
+  private func noteDuplicate(_ segment: TCPIncoming) {
+    guard sackEnabled, !segment.payload.isEmpty, TCPSeq.lt(segment.sequenceNumber, rcvNxt)
+    else { return }
+    let end = segment.sequenceNumber &+ UInt32(segment.payload.count)
+    pendingDuplicate = TCPSackBlock(
+      start: segment.sequenceNumber, end: TCPSeq.lt(end, rcvNxt) ? end : rcvNxt)
   }
 
   /// Resends up to `length` bytes from `sequence` without moving SND.NXT;
@@ -727,11 +985,13 @@ final class TCPControlBlock {
     let saved = sndNxt
     sndNxt = sequence
     let sent = emitSegment(maximumPayload: length, ignoreWindow: true, now: now)
-    if sent && TCPSeq.gt(sndNxt, highRetransmitted) { highRetransmitted = sndNxt }
-    if sent && sackEnabled && recoveryPoint != nil
-      && retransmissions.count < TCPControlBlock.maximumTrackedRetransmissions
-    {
-      retransmissions.append((start: sequence, sentAfter: sndMax))
+    if sent && undoState != nil && recoveryPoint != nil {
+      undoRetransmissions += 1
+      if undoRanges.count < TCPControlBlock.maximumUndoRanges {
+        undoRanges.append(TCPSackBlock(start: sequence, end: sndNxt))
+      } else {
+        undoState = nil  // too many to tell whether all were spurious
+      }
     }
     if TCPSeq.gt(saved, sndNxt) { sndNxt = saved }
     return sent
@@ -745,6 +1005,7 @@ final class TCPControlBlock {
     }
     var payload = segment.payload
     var sequence = segment.sequenceNumber
+    noteDuplicate(segment)
     // Trim what we already have, then what does not fit the window.
     let duplicate = TCPSeq.distance(from: sequence, to: rcvNxt)
     if duplicate > 0 {
@@ -776,6 +1037,10 @@ final class TCPControlBlock {
         // RFC 5681 §4.2: ACK at once when a segment fills a hole.
         outOfOrder = hadHoles
       } else {
+        if sackEnabled && assembler.contains(offset..<offset + payload.count) {
+          pendingDuplicate = TCPSackBlock(
+            start: sequence, end: sequence &+ UInt32(payload.count))
+        }
         if assembler.add(offset..<offset + payload.count) { latestOutOfOrder = sequence }
         outOfOrder = true
       }
@@ -821,11 +1086,14 @@ final class TCPControlBlock {
   /// Sends new data (and FIN) as windows allow.
   func transmit(now: UInt64) {
     guard state.isSynchronized, state != .synReceived, state != .timeWait else { return }
+    let highest = sndMax
     if sackEnabled && recoveryPoint != nil {
       transmitInRecovery(now: now)
     } else {
       while emitSegment(maximumPayload: sendMSS, ignoreWindow: false, now: now) {}
     }
+    // RFC 8985 §7.2: (re)start the PTO after sending new data.
+    if sndMax != highest { scheduleProbe(now: now) }
     // A zero window with data waiting: probe on the retransmission timer.
     if retransmitDeadline == nil && sndWnd == 0 && unsentCount > 0 {
       retransmitDeadline = now + rto
@@ -879,6 +1147,8 @@ final class TCPControlBlock {
       TCPOutgoing(header: header, payload: sendBuffer.bytes(offset: offset, length: length)))
     let end = sndNxt &+ UInt32(length + (sendFin ? 1 : 0))
     let isNew = TCPSeq.ge(sndNxt, sndMax)
+    pendingDuplicate = nil
+    if sackEnabled { queue.sent(start: sndNxt, end: end, now: now) }
     sndNxt = end
     if TCPSeq.gt(end, sndMax) {
       sndMax = end
@@ -898,6 +1168,7 @@ final class TCPControlBlock {
     guard state.isSynchronized || state == .synSent else { return }
     var header = makeHeader(flags: [.ack], sequenceNumber: sndMax)
     header.sackBlocks = sackBlocksToSend
+    pendingDuplicate = nil
     outbox.append(TCPOutgoing(header: header, payload: []))
     ackDeadline = nil
     unacknowledgedSegments = 0
@@ -933,14 +1204,16 @@ final class TCPControlBlock {
     recoveryPoint == nil ? min(duplicateAcks, 2) * sendMSS : 0
   }
 
-  /// What our ACKs report of the out-of-order data (RFC 2018 §4): the block
-  /// with the segment that arrived last first, then the others from the
-  /// lowest, so the sender learns of the holes nearest RCV.NXT.
+  /// What our ACKs report of the out-of-order data (RFC 2018 §4): a
+  /// duplicate segment first (a D-SACK block, RFC 2883 §4), then the block
+  /// with the segment that arrived last, then the others from the lowest,
+  /// so the sender learns of the holes nearest RCV.NXT.
   private var sackBlocksToSend: [TCPSackBlock] {
-    guard sackEnabled, !assembler.isEmpty else { return [] }
+    guard sackEnabled, !assembler.isEmpty || pendingDuplicate != nil else { return [] }
     let latest = latestOutOfOrder.map { TCPSeq.distance(from: rcvNxt, to: $0) } ?? -1
     var blocks: [TCPSackBlock] = []
     blocks.reserveCapacity(TCPSackBlock.maximumCount)
+    if let pendingDuplicate { blocks.append(pendingDuplicate) }
     for range in assembler.ranges where range.contains(latest) {
       blocks.append(sackBlock(range))
     }
@@ -968,7 +1241,8 @@ final class TCPControlBlock {
 
   /// The earliest timer, if any.
   var nextDeadline: UInt64? {
-    [retransmitDeadline, ackDeadline, timeWaitDeadline].compactMap { $0 }.min()
+    [retransmitDeadline, ackDeadline, timeWaitDeadline, reorderDeadline, probeDeadline]
+      .compactMap { $0 }.min()
   }
 
   /// Runs expired timers.
@@ -980,6 +1254,15 @@ final class TCPControlBlock {
     }
     if let deadline = ackDeadline, deadline <= now {
       sendAck(now: now)
+    }
+    if let deadline = reorderDeadline, deadline <= now {
+      reorderDeadline = nil
+      detectLosses(now: now)
+      transmit(now: now)
+      if probeDeadline == nil { scheduleProbe(now: now) }
+    }
+    if let deadline = probeDeadline, deadline <= now {
+      probeTimeout(now: now)
     }
     if let deadline = retransmitDeadline, deadline <= now {
       retransmitTimeout(now: now)
@@ -1007,12 +1290,17 @@ final class TCPControlBlock {
       recoveryPoint = nil
       duplicateAcks = 0
       scoreboard.clear()  // RFC 2018 §8: the receiver may have reneged
+      queue.forgetMarks()
+      undoState = nil
+      probe = nil
       rto = min(rto * 2, TCPControlBlock.maximumRTO)
     } else {
       // Zero-window probes back off the same way (RFC 9293 §3.8.6.1).
       rto = min(rto * 2, TCPControlBlock.maximumRTO)
     }
     rttProbe = nil
+    reorderDeadline = nil
+    probeDeadline = nil
     // Go back: resend from SND.UNA; the rest follows as ACKs open cwnd.
     sndNxt = sndUna
     retransmitDeadline = nil
@@ -1022,6 +1310,7 @@ final class TCPControlBlock {
 
   /// RFC 6298 §2.2–2.4, in milliseconds (clock granularity G = 1 ms).
   private func sample(_ measured: UInt64) {
+    minimumRTT = min(minimumRTT, measured)
     if !hasRTTSample {
       smoothedRTT = measured
       rttVariance = measured / 2
@@ -1041,6 +1330,8 @@ final class TCPControlBlock {
     state = .timeWait
     timeWaitDeadline = now + 2 * TCPControlBlock.maximumSegmentLifetime
     retransmitDeadline = nil
+    reorderDeadline = nil
+    probeDeadline = nil
     ackDeadline = nil
     releaseBuffers()
   }
@@ -1055,6 +1346,8 @@ final class TCPControlBlock {
   private func enterClosed() {
     state = .closed
     retransmitDeadline = nil
+    reorderDeadline = nil
+    probeDeadline = nil
     ackDeadline = nil
     timeWaitDeadline = nil
     if receiveBuffer.isEmpty { releaseBuffers() }
@@ -1089,6 +1382,7 @@ final class TCPControlBlock {
   private func releaseBuffers() {
     sendBuffer = ByteRing(capacity: 0)
     sendBufferStart = sndUna
+    queue = TCPTransmissionQueue()
     if receiveBuffer.isEmpty { receiveBuffer = ByteRing(capacity: 0) }
   }
 }

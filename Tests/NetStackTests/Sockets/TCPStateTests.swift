@@ -315,11 +315,15 @@ import Testing
       interface.poll(now: now)
       for segment in interface.sentSegments() { #expect(segment.seq == iss) }
     }
-    // The handshake's 10 ms round trip puts the RTO at its floor, then it doubles.
+    // A tail loss probe first (RFC 8985 §7.2: 2 SRTT of the handshake's 10 ms
+    // plus the peer's delayed ACK, for one segment in flight), then the RTO
+    // at its floor, doubling.
     let floor = TCPControlBlock.minimumRTO
-    #expect(Array(gaps.prefix(4)) == [floor, 2 * floor, 4 * floor, 8 * floor])
+    #expect(gaps.first == 2 * 10 + TCPControlBlock.ackDelay)
+    #expect(Array(gaps.dropFirst().prefix(4)) == [floor, 2 * floor, 4 * floor, 8 * floor])
     #expect(gaps.last == TCPControlBlock.maximumRTO)
-    #expect(gaps.count == TCPControlBlock.maximumRetransmissions + 1)
+    #expect(gaps.count == TCPControlBlock.maximumRetransmissions + 2)
+    #expect(interface.tcpCounters.tailLossProbes == 1)
     var buffer = [UInt8](repeating: 0, count: 8)
     let result = buffer.withUnsafeMutableBytes { interface.tcpReceive(connection, into: $0) }
     #expect(result == .failure(.timedOut))
