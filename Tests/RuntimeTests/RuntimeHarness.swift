@@ -216,6 +216,20 @@ enum Harness {
   }
 
   /// Pids of processes whose command line contains `pattern` (QEMU's `-name hermit-<id>`).
+  /// `run`, again while the executable is busy (ETXTBSY): a file just
+  /// written cannot be executed while a child that another test forks still
+  /// holds it open for writing, for the moment until that child's execve.
+  static func runRetryingWhileBusy(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:]
+  ) throws -> Result {
+    var result = try run(executable, arguments, environment: environment)
+    for _ in 0..<30 where result.status == 126 && result.stderr.contains("Text file busy") {
+      usleep(100_000)
+      result = try run(executable, arguments, environment: environment)
+    }
+    return result
+  }
+
   static func pgrep(_ pattern: String) -> [Int32] {
     let me = getpid()
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

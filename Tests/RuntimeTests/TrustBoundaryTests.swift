@@ -176,7 +176,7 @@ struct TrustBoundaryTests {
     try FileManager.default.copyItem(atPath: images.exit, toPath: image)
     for path in [scratch.url.path, home, runtime, image] { #expect(chown(path, 4242, 4242) == 0) }
     defer { try? FileManager.default.removeItem(atPath: "/tmp/hermit-4242") }
-    let result = try Harness.run(
+    let result = try Harness.runRetryingWhileBusy(
       "/usr/bin/setpriv",
       [
         "--reuid", "4242", "--regid", "4242", "--clear-groups", "/usr/bin/env", "-i",
@@ -185,7 +185,7 @@ struct TrustBoundaryTests {
       ])
     #expect(result.status == 6, "\(result.stdout) \(result.stderr)")
     // Without HOME: the home directory comes from passwd by number, or a fallback.
-    let bare = try Harness.run(
+    let bare = try Harness.runRetryingWhileBusy(
       "/usr/bin/setpriv",
       [
         "--reuid", "4242", "--regid", "4242", "--clear-groups", "/usr/bin/env", "-i",
