@@ -136,7 +136,6 @@ final class Network {
     interface.poll(now: now)
     flushLocked()
     let next = interface.nextPollTime(now: Network.milliseconds)
-    wakeReadyLocked()
     changed.broadcast()
     return min(next.map { $0 > now ? $0 - now : 0 } ?? 1000, 1000)
   }
@@ -147,7 +146,8 @@ final class Network {
     _ = interrupt.wait(deadline: Timer.uptimeNanoseconds() &+ milliseconds * 1_000_000)
   }
 
-  /// Hands every frame the stack queued to the NIC. Lock held.
+  /// Hands every frame the stack queued to the NIC, then wakes the watchers of
+  /// the sockets the stack noted. Lock held.
   func flushLocked() {
     while let frame = interface.dequeueFrame() {
       var sent = frame.withUnsafeBytes { device.transmit($0) }
@@ -160,6 +160,9 @@ final class Network {
       }
     }
     device.flush()
+    // What was handled here (loopback frames included) may have made sockets
+    // ready: every flush wakes their watchers, whoever called it.
+    wakeReadyLocked()
   }
 
   /// Runs `attempt` with the stack locked until it returns something other than
@@ -176,8 +179,6 @@ final class Network {
       let now = Network.milliseconds
       let result = attempt(interface, now)
       flushLocked()
-      // The call may have made other sockets ready (loopback, a freed window).
-      wakeReadyLocked()
       if case .failure(.wouldBlock) = result {
         let condition = watcher?.condition ?? changed
         watcher?.woken.removeAll(keepingCapacity: true)

@@ -166,7 +166,6 @@ public final class TCPStream {
       network.lock.withLock {
         let result = network.interface.tcpReceive(handle, into: bytes)
         network.flushLocked()  // a window update may be due
-        network.wakeReadyLocked()
         return result
       }
     }
@@ -192,7 +191,6 @@ public final class TCPStream {
       let result = network.interface.tcpSend(
         handle, bytes, now: Network.milliseconds, thenClose: thenClose)
       network.flushLocked()
-      network.wakeReadyLocked()
       return result
     }
     switch result {
