@@ -57,13 +57,6 @@ extension NetworkInterface {
   /// the first.
   public func announce() {
     guard let configuration else { return }
-    var announcement: [UInt8] = []
-    announcement.reserveCapacity(EthernetFrame.headerLength + ARPPacket.length)
-    EthernetFrame.emitHeader(
-      destination: .broadcast, source: mac, etherType: EtherType.arp, into: &announcement)
-    ARPPacket.emit(
-      operation: ARPPacket.request, senderHardware: mac, senderProtocol: configuration.address,
-      targetHardware: .zero, targetProtocol: configuration.address, into: &announcement)
-    enqueue(announcement)
+    sendARPRequest(for: configuration.address)
   }
 }
