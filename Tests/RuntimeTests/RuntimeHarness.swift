@@ -216,6 +216,17 @@ enum Harness {
   }
 
   /// Pids of processes whose command line contains `pattern` (QEMU's `-name hermit-<id>`).
+  /// Copies an executable in a child process (cp), so that no descriptor
+  /// open for writing on it ever exists in this process, where any fork of a
+  /// test running in parallel would inherit it and keep the copy busy
+  /// (ETXTBSY) for as long as that child lives.
+  static func copyExecutable(_ source: String, to destination: String) throws {
+    let copied = try run("/bin/cp", [source, destination])
+    guard copied.status == 0 else {
+      throw FixtureError(description: "cp \(source) \(destination): \(copied.stderr)")
+    }
+  }
+
   /// `run`, again while the executable is busy (ETXTBSY): a file just
   /// written cannot be executed while a child that another test forks still
   /// holds it open for writing, for the moment until that child's execve.

@@ -17,7 +17,7 @@ extension TrustBoundaryTests {
     let home = scratch.path("u\(uid)")
     try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
     let runtime = home + "/hermit-runtime"
-    try FileManager.default.copyItem(atPath: Harness.runtime, toPath: runtime)
+    try Harness.copyExecutable(Harness.runtime, to: runtime)
     let image = home + "/exit.tar"
     try FileManager.default.copyItem(atPath: images.exit, toPath: image)
     for path in [scratch.url.path, home, runtime, image] { #expect(chown(path, uid, uid) == 0) }

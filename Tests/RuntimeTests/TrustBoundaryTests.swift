@@ -171,7 +171,7 @@ struct TrustBoundaryTests {
     let home = scratch.path("u4242")
     try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
     let runtime = home + "/hermit-runtime"
-    try FileManager.default.copyItem(atPath: Harness.runtime, toPath: runtime)
+    try Harness.copyExecutable(Harness.runtime, to: runtime)
     let image = home + "/exit.tar"
     try FileManager.default.copyItem(atPath: images.exit, toPath: image)
     for path in [scratch.url.path, home, runtime, image] { #expect(chown(path, 4242, 4242) == 0) }
